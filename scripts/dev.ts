@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { OFFLINE_WRANGLER, WORKERS } from './bundle-workers.ts';
+import { startPlatform } from './platform.ts';
+import { freePort } from './services/ports.ts';
+
+/**
+ * `npm run dev`: the whole platform on this machine. Backing services on free loopback ports with
+ * state under `.data/`, then one `wrangler dev` per jurisdiction running all three Workers, the SPA
+ * and the API on one origin: `us` on PORT (8787), `sa` on PORT + 1.
+ */
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = `${root}.data`;
+const basePort = Number(process.env.PORT ?? 8787);
+const jurisdictions = ['us', 'sa'] as const;
+const deployments = jurisdictions.map((jurisdiction, index) => ({
+  jurisdiction,
+  port: basePort + index,
+  url: `http://localhost:${basePort + index}`,
+}));
+const baseUrls = Object.fromEntries(deployments.map((d) => [d.jurisdiction, d.url]));
+const started = Date.now();
+
+await mkdir(dataDir, { recursive: true });
+console.log('starting the backing services…');
+const platform = await startPlatform({
+  jurisdictions,
+  baseUrls,
+  dataDir,
+  databaseUrl: process.env.DATABASE_URL,
+  clickhouseUrl: process.env.CLICKHOUSE_URL,
+  namePrefix: 'kce_',
+});
+
+const children: ChildProcess[] = [];
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping…');
+  await Promise.all(
+    children.map((child) => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
+  await platform.stop();
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+for (const { jurisdiction: j, port } of deployments) {
+  const args = [
+    'dev',
+    ...Object.values(WORKERS).flatMap((config) => ['--config', config]),
+    '--env', j,
+    '--port', String(port),
+    '--inspector-port', String(await freePort()),
+    '--persist-to', `${dataDir}/wrangler-${j}`,
+    '--show-interactive-dev-session=false',
+  ];
+  // Wrangler reads each Worker's declared secrets and var overrides from the process environment.
+  const child = spawn('wrangler', args, { cwd: root, env: { ...process.env, ...OFFLINE_WRANGLER, ...platform.settings[j] }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (line: string) => `[${j}] ${line}`;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (text: string) => {
+      for (const line of text.split('\n')) if (line.trim()) console.log(prefix(line));
+    });
+  }
+  child.on('exit', (code) => {
+    if (!stopping) {
+      console.error(prefix(`wrangler dev exited with code ${code}; stopping everything`));
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+}
+
+await Promise.all(deployments.map((d) => waitForApi(d.url)));
+printTable();
+
+async function waitForApi(baseUrl: string) {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const answered = await fetch(`${baseUrl}/api/health`).then(() => true, () => false);
+    if (answered) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${baseUrl} did not answer within 150 s`);
+}
+
+function printTable() {
+  const rows = [
+    ...deployments.map((d) => ({ service: `SPA + API (${d.jurisdiction}): api, analytics, media Workers`, url: d.url })),
+    ...platform.services,
+  ];
+  const width = Math.max(...rows.map((row) => row.service.length));
+  console.log(`\nKnowledgeCity Edge is up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  for (const row of rows) console.log(`  ${row.service.padEnd(width)}  ${row.url}`);
+  console.log(`\n  state: ${dataDir}   health: ${deployments[0]?.url}/api/health   stop: Ctrl-C\n`);
+}

@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { migrateClickHouse } from '../db/clickhouse/migrate.ts';
+import { startClickHouse } from './services/clickhouse.ts';
+import { startPostgres } from './services/postgres.ts';
+import { startRedis, type LocalRedis } from './services/redis.ts';
+import { startS3 } from './services/s3.ts';
+import { startTranscoder } from './services/transcoder.ts';
+
+export interface PlatformOptions {
+  jurisdictions: readonly string[];
+  /** Public base URL of each jurisdiction's API, for `wrong_jurisdiction` answers. */
+  baseUrls: Record<string, string>;
+  /** Persist state here (dev); in memory or temporary when absent (tests). */
+  dataDir?: string;
+  /** A real PostgreSQL server to create the databases on; embedded PGlite when absent. */
+  databaseUrl?: string;
+  /** A real ClickHouse server; embedded chdb when absent. */
+  clickhouseUrl?: string;
+  /** Prefix of database names, so test runs never meet dev data on a shared server. */
+  namePrefix: string;
+  /** Drop the server databases on stop (tests). */
+  temporary?: boolean;
+}
+
+export interface LocalPlatform {
+  /** Per jurisdiction: the settings its Workers read (secrets and local overrides of vars). */
+  settings: Record<string, Record<string, string>>;
+  /** What runs where, for the start-up table. */
+  services: Array<{ service: string; url: string }>;
+  redis: Record<string, LocalRedis>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every backing service on free loopback ports: one database, Redis and bucket per
+ * jurisdiction, one ClickHouse database per jurisdiction, and the transcoder; then migrates.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<LocalPlatform> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopOne of stops.reverse()) await stopOne().catch((error) => console.error(error));
+  };
+  const dir = (name: string) => (options.dataDir ? join(options.dataDir, name) : undefined);
+  try {
+    const databaseNames = options.jurisdictions.map((j) => `${options.namePrefix}${j}`);
+    const [postgres, s3, clickhouse, transcoder] = await Promise.all([
+      startPostgres({ databaseUrl: options.databaseUrl, dataDir: dir('postgres'), databases: databaseNames, temporary: options.temporary }),
+      startS3({ dataDir: dir('s3'), buckets: options.jurisdictions.map((j) => `kce-${j}`) }),
+      startClickHouse({ url: options.clickhouseUrl, dataDir: dir('clickhouse') }),
+      startTranscoder(),
+    ]);
+    stops.push(postgres.stop, s3.stop, clickhouse.stop, transcoder.stop);
+    const redis: Record<string, LocalRedis> = {};
+    const settings: Record<string, Record<string, string>> = {};
+    for (const j of options.jurisdictions) {
+      const cache = await startRedis({ dataDir: dir(`redis-${j}`) });
+      stops.push(cache.stop);
+      redis[j] = cache;
+      const database = `${options.namePrefix}${j}`;
+      await migrateClickHouse({ ...clickhouse, database });
+      settings[j] = {
+        JURISDICTION: j,
+        JURISDICTION_URLS: JSON.stringify(options.baseUrls),
+        DATABASE_URL: required(postgres.urls[database], `database ${database}`),
+        NEON_WS_PROXY: postgres.wsProxy,
+        REDIS_REST_URL: cache.restUrl,
+        REDIS_REST_TOKEN: cache.restToken,
+        S3_ENDPOINT: s3.endpoint,
+        S3_REGION: s3.region,
+        S3_BUCKET: `kce-${j}`,
+        S3_ACCESS_KEY_ID: s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        CLICKHOUSE_URL: clickhouse.url,
+        CLICKHOUSE_USER: clickhouse.username,
+        CLICKHOUSE_PASSWORD: clickhouse.password,
+        CLICKHOUSE_DATABASE: database,
+        TRANSCODER_URL: transcoder.url,
+      };
+    }
+    const services = [
+      { service: `PostgreSQL (${options.databaseUrl ? 'server' : 'PGlite'}) via Neon WebSocket proxy`, url: `ws://${postgres.wsProxy}` },
+      ...Object.entries(redis).map(([j, cache]) => ({ service: `Redis (${j}) 127.0.0.1:${cache.redisPort} via Upstash REST`, url: cache.restUrl })),
+      { service: 'S3 (s3rver)', url: s3.endpoint },
+      { service: `ClickHouse (${options.clickhouseUrl ? 'server' : 'chdb'})`, url: clickhouse.url },
+      { service: 'Transcoder (Node + ffmpeg)', url: transcoder.url },
+    ];
+    return { settings, services, redis, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} was not started`);
+  return value;
+}

@@ -1,0 +1,74 @@
+import { createConnection } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+
+export interface NeonProxy {
+  /** Host and port for `neonConfig.wsProxy`, e.g. "127.0.0.1:54021". */
+  wsProxy: string;
+  stop(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Reads `host:port` from a `/v1?address=` request, or nothing when the target is not on this machine:
+ * the proxy is a dev tool and must not become an open relay into whatever network it runs in.
+ */
+function loopbackTarget(requestUrl: string | undefined): { host: string; port: number } | undefined {
+  const url = new URL(requestUrl ?? '', 'ws://proxy');
+  const address = url.searchParams.get('address');
+  if (url.pathname !== '/v1' || !address) return undefined;
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(colon + 1));
+  if (!LOOPBACK_HOSTS.has(host) || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { host, port };
+}
+
+/**
+ * The WebSocket-to-TCP relay Neon runs in front of its databases, for local Postgres servers: the
+ * `@neondatabase/serverless` driver tunnels the Postgres wire protocol through it in binary frames.
+ */
+export async function startNeonProxy(): Promise<NeonProxy> {
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    // Browsers always send Origin and the driver (in workerd or Node) never does: refusing pages keeps
+    // a website open in the developer's browser from reaching local databases through this proxy.
+    verifyClient: ({ origin, req }, decide) => {
+      if (origin) decide(false, 403, 'browser pages may not use this proxy');
+      else if (loopbackTarget(req.url)) decide(true);
+      else decide(false, 403, 'only /v1?address=<loopback host>:<port> is relayed');
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+
+  server.on('connection', (ws, req) => {
+    const target = loopbackTarget(req.url);
+    if (!target) return ws.close(1008, 'address not allowed');
+    const tcp = createConnection(target);
+    tcp.on('data', (chunk) => ws.send(chunk));
+    tcp.on('close', () => ws.close());
+    tcp.on('error', () => ws.terminate());
+    // ws hands over a Buffer per message while binaryType stays at its default, 'nodebuffer'.
+    ws.on('message', (data) => tcp.write(data as Buffer));
+    ws.on('close', () => tcp.destroy());
+    ws.on('error', () => tcp.destroy());
+  });
+
+  const { port } = server.address() as AddressInfo;
+  let stopped: Promise<void> | undefined;
+  return {
+    wsProxy: `127.0.0.1:${port}`,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        for (const ws of server.clients) ws.terminate();
+        server.close(() => resolve());
+      });
+      return stopped;
+    },
+  };
+}

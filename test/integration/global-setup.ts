@@ -1,0 +1,63 @@
+import { createServer } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { bundleWorker } from '../../scripts/bundle-workers.ts';
+import { startPlatform } from '../../scripts/platform.ts';
+import { freePort } from '../../scripts/services/ports.ts';
+
+export const JURISDICTIONS = ['us', 'sa'] as const;
+export const TEST_BASE_URLS = { us: 'https://us.api.test', sa: 'https://sa.api.test' };
+
+/**
+ * Starts the real backing services on free ports (PostgreSQL from DATABASE_URL or PGlite, Redis,
+ * s3rver, ClickHouse from CLICKHOUSE_URL or chdb, the transcoder), bundles the Workers that run beside
+ * the one under test, and offers a loopback control endpoint for outage tests.
+ */
+export default async function setup(project: TestProject) {
+  const bundleDir = await mkdtemp(join(tmpdir(), 'kce-test-bundles-'));
+  const [platform, ...bundles] = await Promise.all([
+    startPlatform({
+      jurisdictions: JURISDICTIONS,
+      baseUrls: TEST_BASE_URLS,
+      databaseUrl: process.env.DATABASE_URL,
+      clickhouseUrl: process.env.CLICKHOUSE_URL,
+      namePrefix: `kce_test_${process.pid}_`,
+      temporary: true,
+    }),
+    bundleWorker('api', 'sa', join(bundleDir, 'api')),
+    bundleWorker('analytics', 'us', join(bundleDir, 'analytics')),
+    bundleWorker('media', 'us', join(bundleDir, 'media')),
+  ]);
+  const [api, analytics, media] = bundles as [string, string, string];
+
+  // Outage drills: tests in workerd cannot kill processes, so they ask the harness over loopback.
+  const control = createServer(async (request, response) => {
+    const match = /^\/redis\/(\w+)\/(kill|restart)$/.exec(request.url ?? '');
+    const redis = match ? platform.redis[match[1]!] : undefined;
+    if (request.method !== 'POST' || !match || !redis) return void response.writeHead(404).end();
+    await (match[2] === 'kill' ? redis.killRedis() : redis.restartRedis());
+    response.writeHead(204).end();
+  });
+  const controlPort = await freePort();
+  await new Promise<void>((resolve) => control.listen(controlPort, '127.0.0.1', resolve));
+
+  project.provide('settings', platform.settings);
+  project.provide('bundles', { api, analytics, media });
+  project.provide('controlUrl', `http://127.0.0.1:${controlPort}`);
+
+  return async () => {
+    control.close();
+    await platform.stop();
+    await rm(bundleDir, { recursive: true, force: true });
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    settings: Record<string, Record<string, string>>;
+    bundles: { api: string; analytics: string; media: string };
+    controlUrl: string;
+  }
+}

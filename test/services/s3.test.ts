@@ -1,0 +1,171 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3 } from '../../scripts/services/s3.ts';
+import type { LocalS3 } from '../../scripts/services/s3.ts';
+
+const MiB = 1024 * 1024;
+const bucket = 'uploads';
+const appOrigin = 'http://localhost:8787';
+
+function clientFor(s3: LocalS3): S3Client {
+  return new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+describe('local S3 (s3rver)', () => {
+  let s3: LocalS3;
+  let client: S3Client;
+
+  beforeAll(async () => {
+    s3 = await startS3({ buckets: [bucket, 'renditions'] });
+    client = clientFor(s3);
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await s3?.stop();
+  });
+
+  it('puts, reads, lists and deletes an object', async () => {
+    const Key = 'videos/42/source.txt';
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'lesson one', ContentType: 'text/plain' }));
+
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+    expect(await got.Body!.transformToString()).toBe('lesson one');
+    expect(got.ContentType).toBe('text/plain');
+
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+    expect(head.ContentLength).toBe('lesson one'.length);
+
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'videos/42/' }));
+    expect(listed.Contents?.map((object) => object.Key)).toEqual([Key]);
+
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+    const after = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'videos/42/' }));
+    expect(after.Contents ?? []).toEqual([]);
+  });
+
+  it('answers NoSuchKey for a missing object', async () => {
+    await expect(client.send(new GetObjectCommand({ Bucket: bucket, Key: 'nothing/here' }))).rejects.toBeInstanceOf(NoSuchKey);
+    await expect(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'nothing/here' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+  });
+
+  it('assembles a multipart upload', async () => {
+    const Key = 'videos/43/source.mp4';
+    const first = Buffer.alloc(5 * MiB, 1);
+    const last = Buffer.alloc(MiB + 7, 2);
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key, ContentType: 'video/mp4' }));
+    const parts = [];
+    for (const [index, Body] of [first, last].entries()) {
+      const PartNumber = index + 1;
+      const { ETag } = await client.send(new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber, Body }));
+      expect(ETag).toBeTruthy();
+      parts.push({ ETag, PartNumber });
+    }
+    await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
+    expect(head.ContentLength).toBe(first.length + last.length);
+    const bytes = await (await client.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body!.transformToByteArray();
+    expect(Buffer.from(bytes).equals(Buffer.concat([first, last]))).toBe(true);
+  });
+
+  // Pinned so that a server that gains these calls, or an app that starts relying on them, is noticed.
+  it('does not implement ListParts or AbortMultipartUpload (s3rver 3.7.1)', async () => {
+    const Key = 'videos/44/source.mp4';
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
+    await expect(client.send(new ListPartsCommand({ Bucket: bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'MethodNotAllowed' });
+    await expect(client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }))).rejects.toMatchObject({
+      name: 'MethodNotAllowed',
+    });
+  });
+
+  it('accepts a presigned PUT from plain fetch', async () => {
+    const Key = 'videos/45/source.mp4';
+    const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key, ContentType: 'video/mp4' }), { expiresIn: 600 });
+    const response = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'video/mp4' }, body: 'not really a video' });
+    expect(response.status).toBe(200);
+
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+    expect(got.ContentType).toBe('video/mp4');
+    expect(await got.Body!.transformToString()).toBe('not really a video');
+  });
+
+  it('lets the app origin upload from a browser and read the ETag', async () => {
+    const url = `${s3.endpoint}/${bucket}/videos/46/source.mp4`;
+    const preflight = await fetch(url, {
+      method: 'OPTIONS',
+      headers: { Origin: appOrigin, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(200);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('PUT');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type');
+
+    const upload = await fetch(url, { method: 'PUT', headers: { Origin: appOrigin, 'Content-Type': 'video/mp4' }, body: 'bytes' });
+    expect(upload.status).toBe(200);
+    expect(upload.headers.get('access-control-allow-origin')).toBe('*');
+    expect(upload.headers.get('access-control-expose-headers')).toBe('ETag');
+    expect(upload.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
+  });
+
+  it('stops twice without complaint', async () => {
+    const extra = await startS3({ buckets: [] });
+    await extra.stop();
+    await expect(extra.stop()).resolves.toBeUndefined();
+  });
+});
+
+describe('local S3 with a data directory', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'kc-s3-data-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps objects across restarts, creating the folders it needs', async () => {
+    const objects = join(dataDir, 'not', 'yet', 'there');
+    const first = await startS3({ dataDir: objects, buckets: [bucket] });
+    const writer = clientFor(first);
+    await writer.send(new PutObjectCommand({ Bucket: bucket, Key: 'kept.txt', Body: 'still here' }));
+    writer.destroy();
+    await first.stop();
+
+    const second = await startS3({ dataDir: objects, buckets: [bucket] });
+    const reader = clientFor(second);
+    try {
+      const got = await reader.send(new GetObjectCommand({ Bucket: bucket, Key: 'kept.txt' }));
+      expect(await got.Body!.transformToString()).toBe('still here');
+    } finally {
+      reader.destroy();
+      await second.stop();
+    }
+  });
+});

@@ -1,0 +1,65 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { dirname } from 'node:path';
+import { defineConfig } from 'vitest/config';
+import { WORKERS, type WorkerName } from './scripts/bundle-workers.ts';
+
+/**
+ * Node-side tests (pure logic, local service adapters) and integration tests inside workerd: the
+ * `api` Worker of `us` under test, with every other Worker of both jurisdictions running beside it
+ * from its deploy bundle, all against real local services started by the global setup.
+ */
+export default defineConfig({
+  test: {
+    // At the root, so it runs in plain Node rather than under the Workers project's module resolution.
+    globalSetup: ['test/integration/global-setup.ts'],
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/unit/**/*.test.ts', 'test/services/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => {
+            const settings = inject('settings');
+            const bundles = inject('bundles');
+            const beside = (worker: WorkerName, jurisdiction: string) => {
+              const { workerOptions } = unstable_getMiniflareWorkerOptions(WORKERS[worker], jurisdiction, {
+                overrides: { enableContainers: false },
+              });
+              // The bundle is already built: module rules and the source root do not apply to it.
+              const { modulesRules: _rules, rootPath: _root, ...options } = workerOptions;
+              return {
+                ...options,
+                name: `kce-${worker}-${jurisdiction}`,
+                modules: true,
+                scriptPath: bundles[worker],
+                modulesRoot: dirname(bundles[worker]),
+                bindings: Object.assign({}, workerOptions.bindings, settings[jurisdiction]),
+              };
+            };
+            return {
+              wrangler: { configPath: './wrangler.toml', environment: 'us' },
+              miniflare: {
+                bindings: { ...settings.us, CONTROL_URL: inject('controlUrl') },
+                serviceBindings: { API_SA: 'kce-api-sa' },
+                workers: [beside('analytics', 'us'), beside('media', 'us'), beside('api', 'sa'), beside('analytics', 'sa'), beside('media', 'sa')],
+              },
+            };
+          }),
+        ],
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});

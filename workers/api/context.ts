@@ -1,0 +1,27 @@
+import type { Redis } from '@upstash/redis/cloudflare';
+import { z } from 'zod';
+import { CacheSettings, DatabaseSettings, JurisdictionSettings, StorageSettings } from '../lib/config.ts';
+import type { Database } from '../lib/db.ts';
+import type { Storage } from '../lib/storage.ts';
+import type { Trace } from '../lib/trace.ts';
+
+export const ApiConfig = z.object({
+  ...JurisdictionSettings.shape,
+  ...DatabaseSettings.shape,
+  ...CacheSettings.shape,
+  ...StorageSettings.shape,
+});
+export type ApiConfig = z.output<typeof ApiConfig>;
+
+/** Built once per request by the `services` middleware; each client is opened on first use. */
+export interface ApiServices {
+  config: ApiConfig;
+  database(): Database;
+  cache(): Redis;
+  storage(): Storage;
+}
+
+export interface ApiEnv {
+  Bindings: Env;
+  Variables: { trace: Trace; services: ApiServices };
+}

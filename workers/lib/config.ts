@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { AppError } from './errors.ts';
+
+/**
+ * Settings per jurisdiction, validated once per isolate. Each Worker composes the parts it uses; a
+ * missing or malformed setting turns every request into one clear 500 naming it, instead of a crash
+ * deep inside a handler.
+ */
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const secret = z.string({ error: 'is missing' }).min(1, 'is empty');
+const url = z.url({ error: 'must be a URL' });
+const hostPort = z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port');
+
+export const JurisdictionIdSetting = z.object({
+  JURISDICTION: z.string({ error: 'is missing' }).regex(/^[a-z]{2}$/, 'must be a two-letter jurisdiction code such as "us"'),
+});
+
+export const JurisdictionSettings = z.object({
+  ...JurisdictionIdSetting.shape,
+  JURISDICTION_URLS: z
+    .string({ error: 'is missing' })
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of jurisdiction to API base URL' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^[a-z]{2}$/), url)),
+});
+
+export const DatabaseSettings = z.object({
+  DATABASE_URL: z.string({ error: 'is missing' }).regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
+  /** Local only: the Neon-compatible WebSocket proxy in front of a plain PostgreSQL. */
+  NEON_WS_PROXY: z.preprocess(emptyAsUndefined, hostPort.optional()),
+});
+
+export const CacheSettings = z.object({
+  REDIS_REST_URL: url,
+  REDIS_REST_TOKEN: secret,
+});
+
+export const StorageSettings = z.object({
+  S3_ENDPOINT: url,
+  S3_REGION: secret,
+  S3_BUCKET: secret,
+  S3_ACCESS_KEY_ID: secret,
+  S3_SECRET_ACCESS_KEY: secret,
+});
+
+export const ClickHouseSettings = z.object({
+  CLICKHOUSE_URL: url,
+  CLICKHOUSE_USER: secret,
+  CLICKHOUSE_PASSWORD: z.string({ error: 'is missing' }),
+  CLICKHOUSE_DATABASE: z.string({ error: 'is missing' }).regex(/^\w+$/, 'must be a database name'),
+});
+
+export const TranscoderSettings = z.object({
+  /** Local only: the transcoder as a Node process instead of the container. */
+  TRANSCODER_URL: z.preprocess(emptyAsUndefined, url.optional()),
+});
+
+const validated = new WeakMap<object, unknown>();
+
+export function readConfig<T extends z.ZodType>(schema: T, env: object): z.output<T> {
+  if (validated.has(env)) return validated.get(env) as z.output<T>;
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const settings = [...new Set(result.error.issues.map((issue) => String(issue.path[0] ?? '?')))];
+    const reasons = result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')} ${issue.message}`);
+    throw new AppError(
+      'invalid_configuration',
+      500,
+      `This deployment is misconfigured: ${reasons.join('; ')}. Set ${settings.join(', ')} in the Worker's configuration.`,
+      { settings },
+    );
+  }
+  validated.set(env, result.data);
+  return result.data;
+}

@@ -1,0 +1,21 @@
+export interface DependencyHealth {
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+/** Runs one real check with a deadline, so a hung dependency never hangs the health route. */
+export async function checkDependency(check: () => Promise<unknown>, timeoutMs: number): Promise<DependencyHealth> {
+  const started = performance.now();
+  const deadline = Promise.withResolvers<never>();
+  const timer = setTimeout(() => deadline.reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    await Promise.race([check(), deadline.promise]);
+    return { ok: true, ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, ms: Math.round(performance.now() - started), error: message };
+  } finally {
+    clearTimeout(timer);
+  }
+}

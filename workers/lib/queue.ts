@@ -1,0 +1,50 @@
+import { log } from './log.ts';
+
+/** The logical queues; deployed names carry the jurisdiction: `kce-us-video-jobs`, `kce-us-video-jobs-dlq`. */
+export const QUEUE_KINDS = ['video-jobs', 'analytics-events', 'notifications', 'content-sync'] as const;
+export type QueueKind = (typeof QUEUE_KINDS)[number] | `${(typeof QUEUE_KINDS)[number]}-dlq`;
+
+export function queueKind(queueName: string): QueueKind | undefined {
+  const kind = /^kce-[a-z]+-(.+)$/.exec(queueName)?.[1];
+  const base = kind?.replace(/-dlq$/, '');
+  return QUEUE_KINDS.some((k) => k === base) ? (kind as QueueKind) : undefined;
+}
+
+/** Exponential delay before a redelivery: 5 s, 10 s, 20 s ... capped at one hour. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(5 * 2 ** Math.max(0, attempts - 1), 3_600);
+}
+
+export type BatchHandler<E> = (batch: MessageBatch<unknown>, env: E) => Promise<void>;
+
+/**
+ * Routes a batch to the handler of its queue. A queue this Worker has no handler for, or a handler
+ * that throws, gets its messages retried with exponential delay: after the queue's `max_retries` they
+ * land in its dead-letter queue. Nothing is acknowledged that was not handled.
+ */
+export async function dispatchQueue<E>(
+  batch: MessageBatch<unknown>,
+  env: E,
+  handlers: Partial<Record<QueueKind, BatchHandler<E>>>,
+): Promise<void> {
+  const kind = queueKind(batch.queue);
+  const handler = kind ? handlers[kind] : undefined;
+  if (!handler) {
+    log('error', 'no consumer for this queue in this Worker; retrying towards the dead-letter queue', {
+      queue: batch.queue,
+      messages: batch.messages.length,
+    });
+    retryAll(batch);
+    return;
+  }
+  try {
+    await handler(batch, env);
+  } catch (error) {
+    log('error', 'queue batch failed; retrying', { queue: batch.queue, error: String(error) });
+    retryAll(batch);
+  }
+}
+
+function retryAll(batch: MessageBatch<unknown>): void {
+  for (const message of batch.messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+}

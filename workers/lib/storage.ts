@@ -1,0 +1,26 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { z } from 'zod';
+import type { StorageSettings } from './config.ts';
+
+export interface Storage {
+  s3: S3Client;
+  bucket: string;
+}
+
+/**
+ * The jurisdiction's bucket through the S3 API: R2 where it has the jurisdiction, an in-country
+ * S3-compatible store where it has not. Path-style and checksums only when required keep every
+ * S3-compatible server happy.
+ */
+export function openStorage(settings: z.output<typeof StorageSettings>): Storage {
+  const s3 = new S3Client({
+    endpoint: settings.S3_ENDPOINT,
+    region: settings.S3_REGION,
+    credentials: { accessKeyId: settings.S3_ACCESS_KEY_ID, secretAccessKey: settings.S3_SECRET_ACCESS_KEY },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 3,
+  });
+  return { s3, bucket: settings.S3_BUCKET };
+}
