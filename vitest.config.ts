@@ -46,7 +46,8 @@ export default defineConfig({
             return {
               wrangler: { configPath: './wrangler.toml', environment: 'us' },
               miniflare: {
-                bindings: { ...settings.us, CONTROL_URL: inject('controlUrl') },
+                // Short windows, so a test can watch a limit lift.
+                bindings: { ...settings.us, CONTROL_URL: inject('controlUrl'), RATE_LIMIT_LOGIN: '10/3s', RATE_LIMIT_LOGIN_FAILURES: '3/3s' },
                 serviceBindings: { API_SA: 'kce-api-sa' },
                 workers: [beside('analytics', 'us'), beside('media', 'us'), beside('api', 'sa'), beside('analytics', 'sa'), beside('media', 'sa')],
               },

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { demoDirectoryEntries, DEMO_PASSWORD, demoUsers, seedDemo } from '../db/seed.ts';
 import { fileURLToPath } from 'node:url';
 import { OFFLINE_WRANGLER, WORKERS } from './bundle-workers.ts';
 import { startPlatform } from './platform.ts';
@@ -33,6 +34,21 @@ const platform = await startPlatform({
   namePrefix: 'kce_',
 });
 
+// One local state folder for both jurisdictions' Workers: the directory KV namespace is global.
+const persistTo = `${dataDir}/wrangler`;
+console.log('seeding the demo…');
+for (const j of jurisdictions) {
+  const settings = platform.settings[j] ?? {};
+  await seedDemo(settings.DATABASE_URL ?? '', settings.NEON_WS_PROXY ?? '', j);
+}
+const directorySeed = `${dataDir}/directory-seed.json`;
+await writeFile(directorySeed, JSON.stringify(await demoDirectoryEntries(jurisdictions, platform.settings.us?.DIRECTORY_KEY ?? '')));
+execFileSync('wrangler', ['kv', 'bulk', 'put', directorySeed, '--binding', 'DIRECTORY', '--local', '--persist-to', persistTo, '--env', 'us'], {
+  cwd: root,
+  env: { ...process.env, ...OFFLINE_WRANGLER },
+  stdio: 'ignore',
+});
+
 const children: ChildProcess[] = [];
 let stopping = false;
 async function shutdown(code: number) {
@@ -60,7 +76,7 @@ for (const { jurisdiction: j, port } of deployments) {
     '--env', j,
     '--port', String(port),
     '--inspector-port', String(await freePort()),
-    '--persist-to', `${dataDir}/wrangler-${j}`,
+    '--persist-to', persistTo,
     '--show-interactive-dev-session=false',
   ];
   // Wrangler reads each Worker's declared secrets and var overrides from the process environment.
@@ -101,5 +117,7 @@ function printTable() {
   const width = Math.max(...rows.map((row) => row.service.length));
   console.log(`\nKnowledgeCity Edge is up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   for (const row of rows) console.log(`  ${row.service.padEnd(width)}  ${row.url}`);
+  console.log(`\n  demo accounts (local only), password "${DEMO_PASSWORD}":`);
+  for (const j of jurisdictions) console.log(`    ${demoUsers(j).map((demo) => demo.email).join('  ')}`);
   console.log(`\n  state: ${dataDir}   health: ${deployments[0]?.url}/api/health   stop: Ctrl-C\n`);
 }

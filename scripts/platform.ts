@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrateClickHouse } from '../db/clickhouse/migrate.ts';
+import { migratePostgres } from '../db/migrate.ts';
 import { startClickHouse } from './services/clickhouse.ts';
 import { startPostgres } from './services/postgres.ts';
 import { startRedis, type LocalRedis } from './services/redis.ts';
@@ -50,6 +53,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       startTranscoder(),
     ]);
     stops.push(postgres.stop, s3.stop, clickhouse.stop, transcoder.stop);
+    const secrets = localSecrets(options.jurisdictions, options.dataDir);
     const redis: Record<string, LocalRedis> = {};
     const settings: Record<string, Record<string, string>> = {};
     for (const j of options.jurisdictions) {
@@ -57,11 +61,12 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       stops.push(cache.stop);
       redis[j] = cache;
       const database = `${options.namePrefix}${j}`;
-      await migrateClickHouse({ ...clickhouse, database });
+      const databaseUrl = required(postgres.urls[database], `database ${database}`);
+      await Promise.all([migratePostgres(databaseUrl, postgres.wsProxy), migrateClickHouse({ ...clickhouse, database })]);
       settings[j] = {
         JURISDICTION: j,
         JURISDICTION_URLS: JSON.stringify(options.baseUrls),
-        DATABASE_URL: required(postgres.urls[database], `database ${database}`),
+        DATABASE_URL: databaseUrl,
         NEON_WS_PROXY: postgres.wsProxy,
         REDIS_REST_URL: cache.restUrl,
         REDIS_REST_TOKEN: cache.restToken,
@@ -75,6 +80,8 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
         CLICKHOUSE_PASSWORD: clickhouse.password,
         CLICKHOUSE_DATABASE: database,
         TRANSCODER_URL: transcoder.url,
+        JWT_SECRET: required(secrets.jwt[j], `the ${j} JWT secret`),
+        DIRECTORY_KEY: secrets.directoryKey,
       };
     }
     const services = [
@@ -94,4 +101,25 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`${what} was not started`);
   return value;
+}
+
+interface LocalSecrets {
+  jwt: Record<string, string>;
+  directoryKey: string;
+}
+
+/**
+ * Generated, local-only keys: a JWT key per jurisdiction and the shared directory key. Kept under the
+ * data folder in dev so sessions survive a restart; fresh for every test run.
+ */
+function localSecrets(jurisdictions: readonly string[], dataDir: string | undefined): LocalSecrets {
+  const file = dataDir ? join(dataDir, 'secrets.json') : undefined;
+  const saved: Partial<LocalSecrets> = file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const key = () => randomBytes(32).toString('base64url');
+  const secrets: LocalSecrets = {
+    jwt: Object.fromEntries(jurisdictions.map((j) => [j, saved.jwt?.[j] ?? key()])),
+    directoryKey: saved.directoryKey ?? key(),
+  };
+  if (file) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
 }

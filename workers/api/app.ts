@@ -1,15 +1,21 @@
 import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { AppError, asAppError, errorEnvelope } from '../lib/errors.ts';
 import { log } from '../lib/log.ts';
 import { continueTrace } from '../lib/trace.ts';
 import type { ApiEnv } from './context.ts';
 import { services, traced } from './middleware/request.ts';
+import { auth } from './routes/auth.ts';
 import { health } from './routes/health.ts';
+import { me } from './routes/me.ts';
+import { usersRoutes } from './routes/users.ts';
 
 /** The one place an error becomes a response: `{ error: { code, message, traceId } }`. */
 function renderError(c: Context<ApiEnv>, error: unknown) {
   const trace = c.get('trace') ?? continueTrace(null);
-  const appError = asAppError(error);
+  // Hono's own refusals (a body that is not JSON, say) are bad requests in our envelope.
+  const appError = error instanceof HTTPException && error.status < 500 ? new AppError('invalid_request', error.status, error.message) : asAppError(error);
+  if (appError.status === 429 && typeof appError.details?.retryAfter === 'number') c.header('Retry-After', String(appError.details.retryAfter));
   if (appError.status >= 500) {
     const cause = error instanceof Error ? error : new Error(String(error));
     log('error', cause.message, { traceId: trace.traceId, code: appError.code, stack: cause.stack });
@@ -22,5 +28,8 @@ export const app = new Hono<ApiEnv>()
   .use(traced)
   .use(services)
   .route('/health', health)
+  .route('/auth', auth)
+  .route('/me', me)
+  .route('/users', usersRoutes)
   .notFound((c) => renderError(c, new AppError('not_found', 404, `There is no ${c.req.method} ${c.req.path}.`)))
   .onError((error, c) => renderError(c, error));

@@ -1,15 +1,19 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 import { z } from 'zod';
-import { CacheSettings, DatabaseSettings, JurisdictionSettings, StorageSettings } from '../lib/config.ts';
+import { CacheSettings, DatabaseSettings, IdentitySettings, JurisdictionSettings, StorageSettings } from '../lib/config.ts';
 import type { Database } from '../lib/db.ts';
 import type { Storage } from '../lib/storage.ts';
 import type { Trace } from '../lib/trace.ts';
+import type { Directory } from './identity/directory.ts';
+import type { AuthLimits } from './identity/rate-limits.ts';
+import type { AccessClaims } from './identity/tokens.ts';
 
 export const ApiConfig = z.object({
   ...JurisdictionSettings.shape,
   ...DatabaseSettings.shape,
   ...CacheSettings.shape,
   ...StorageSettings.shape,
+  ...IdentitySettings.shape,
 });
 export type ApiConfig = z.output<typeof ApiConfig>;
 
@@ -19,9 +23,11 @@ export interface ApiServices {
   database(): Database;
   cache(): Redis;
   storage(): Storage;
+  directory(): Directory;
+  authLimits(): AuthLimits;
 }
 
 export interface ApiEnv {
   Bindings: Env;
-  Variables: { trace: Trace; services: ApiServices };
+  Variables: { trace: Trace; services: ApiServices; user: AccessClaims };
 }

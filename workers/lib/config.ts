@@ -56,6 +56,26 @@ export const ClickHouseSettings = z.object({
   CLICKHOUSE_DATABASE: z.string({ error: 'is missing' }).regex(/^\w+$/, 'must be a database name'),
 });
 
+/** "5/900s": five per sliding window of 900 seconds. */
+const rateLimit = z
+  .string({ error: 'is missing' })
+  .regex(/^\d+\/\d+s$/, 'must look like "5/900s" (count per window in seconds)')
+  .transform((text) => {
+    const [limit, window] = text.split('/');
+    return { limit: Number(limit), windowSeconds: Number.parseInt(window ?? '', 10) };
+  });
+export type RateLimitSetting = z.output<typeof rateLimit>;
+
+export const IdentitySettings = z.object({
+  /** Signs access tokens: a different key per jurisdiction. */
+  JWT_SECRET: z.string({ error: 'is missing' }).min(32, 'must be at least 32 characters'),
+  /** Keys the global directory's email hashes: the same key in every jurisdiction. */
+  DIRECTORY_KEY: z.string({ error: 'is missing' }).min(32, 'must be at least 32 characters'),
+  RATE_LIMIT_LOGIN: rateLimit,
+  RATE_LIMIT_LOGIN_FAILURES: rateLimit,
+  RATE_LIMIT_REGISTER: rateLimit,
+});
+
 export const TranscoderSettings = z.object({
   /** Local only: the transcoder as a Node process instead of the container. */
   TRANSCODER_URL: z.preprocess(emptyAsUndefined, url.optional()),

@@ -6,6 +6,8 @@ import { log } from '../../lib/log.ts';
 import { openStorage } from '../../lib/storage.ts';
 import { continueTrace } from '../../lib/trace.ts';
 import { ApiConfig, type ApiEnv, type ApiServices } from '../context.ts';
+import { openDirectory } from '../identity/directory.ts';
+import { authLimits } from '../identity/rate-limits.ts';
 
 /** Trace id in, `x-trace-id` out, and one JSON log line per request. */
 export const traced = createMiddleware<ApiEnv>(async (c, next) => {
@@ -32,11 +34,16 @@ export const services = createMiddleware<ApiEnv>(async (c, next) => {
     let value: T | undefined;
     return () => (value ??= open());
   };
+  const cache = once(() => openCache(config));
   const api: ApiServices = {
     config,
     database: () => (database ??= openDatabase(config)),
-    cache: once(() => openCache(config)),
+    cache,
     storage: once(() => openStorage(config)),
+    directory: once(() => openDirectory(c.env.DIRECTORY, config.DIRECTORY_KEY)),
+    authLimits: once(() =>
+      authLimits(cache(), { login: config.RATE_LIMIT_LOGIN, loginFailures: config.RATE_LIMIT_LOGIN_FAILURES, register: config.RATE_LIMIT_REGISTER }),
+    ),
   };
   c.set('services', api);
   try {

@@ -6,7 +6,10 @@ import type { ApiEnv } from '../context.ts';
 const CHECK_TIMEOUT_MS = 2_000;
 
 /** Each dependency checked for real: a query, a command, a request. */
-export const health = new Hono<ApiEnv>().get('/', async (c) => {
+export const health = new Hono<ApiEnv>()
+  /** Liveness: the Worker answers, nothing else is touched (also the benchmarks' baseline route). */
+  .get('/live', (c) => c.json({ status: 'live', jurisdiction: c.var.services.config.JURISDICTION }))
+  .get('/', async (c) => {
   const { services, trace } = c.var;
   const rpc = { v: 1 as const, traceparent: trace.traceparent };
   const viaService = (answer: () => Promise<DependencyHealth>) => async () => {

@@ -1,0 +1,65 @@
+import { env, exports } from 'cloudflare:workers';
+
+export interface Answer<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  headers: Headers;
+  /** The refresh cookie the answer set, if any. */
+  refreshCookie: string | undefined;
+}
+
+export interface Call {
+  method?: string;
+  json?: unknown;
+  body?: string;
+  token?: string;
+  refresh?: string;
+  /** The client address the edge reports; random by default so tests do not share rate limits. */
+  ip?: string;
+  headers?: Record<string, string>;
+  jurisdiction?: 'us' | 'sa';
+}
+
+export async function call<T = Record<string, unknown>>(path: string, options: Call = {}): Promise<Answer<T>> {
+  const headers = new Headers(options.headers);
+  headers.set('cf-connecting-ip', options.ip ?? `10.${rand()}.${rand()}.${rand()}`);
+  if (options.json !== undefined) headers.set('content-type', 'application/json');
+  if (options.token) headers.set('authorization', `Bearer ${options.token}`);
+  if (options.refresh) headers.set('cookie', `kce_refresh=${options.refresh}`);
+  const init = {
+    method: options.method ?? (options.json !== undefined || options.body !== undefined ? 'POST' : 'GET'),
+    headers,
+    body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
+  };
+  const jurisdiction = options.jurisdiction ?? 'us';
+  const url = `https://${jurisdiction}.api.test${path}`;
+  const response = await (jurisdiction === 'us' ? exports.default.fetch(url, init) : env.API_SA.fetch(url, init));
+  const text = await response.text();
+  const refreshCookie = /kce_refresh=([^;]*)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers, refreshCookie };
+}
+
+function rand(): number {
+  return Math.floor(Math.random() * 250) + 1;
+}
+
+export interface SignedIn {
+  user: { id: string; email: string; role: string; jurisdiction: string; displayName: string; preferredLanguage: string };
+  accessToken: string;
+  expiresIn: number;
+}
+
+export const PASSWORD = 'correct horse battery';
+
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}@Example.test`;
+}
+
+export async function register(overrides: Record<string, unknown> = {}, jurisdiction: 'us' | 'sa' = 'us') {
+  const answer = await call<SignedIn>('/api/auth/register', {
+    jurisdiction,
+    json: { email: uniqueEmail(), password: PASSWORD, displayName: 'Test Learner', preferredLanguage: 'en', jurisdiction, ...overrides },
+  });
+  if (answer.status !== 201) throw new Error(`registration failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer;
+}

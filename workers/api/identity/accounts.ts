@@ -1,0 +1,222 @@
+import type { Redis } from '@upstash/redis/cloudflare';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
+import { refreshTokens, sessions, users } from '../../../db/schema.ts';
+import { AppError } from '../../lib/errors.ts';
+import { log } from '../../lib/log.ts';
+import { DECOY_HASH, hashPassword, verifyPassword } from '../../lib/password.ts';
+import { normalizeEmail } from './directory.ts';
+import { hashRefreshToken, newRefreshToken, REFRESH_TOKEN_SECONDS, type Role } from './tokens.ts';
+
+export type User = typeof users.$inferSelect;
+
+export interface Profile {
+  id: string;
+  email: string;
+  displayName: string;
+  preferredLanguage: 'en' | 'ar';
+  role: Role;
+  jurisdiction: string;
+  createdAt: string;
+}
+
+export function profileOf(user: User): Profile {
+  return {
+    id: user.id,
+    email: user.email,
+    displayName: user.displayName,
+    preferredLanguage: user.preferredLanguage,
+    role: user.role,
+    jurisdiction: user.jurisdiction,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export interface NewAccount {
+  email: string;
+  password: string;
+  displayName: string;
+  preferredLanguage: 'en' | 'ar';
+  jurisdiction: string;
+  role?: Role;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+export async function createAccount(db: NeonDatabase, account: NewAccount): Promise<User> {
+  const password = await hashPassword(account.password);
+  try {
+    const [user] = await db
+      .insert(users)
+      .values({
+        email: account.email.trim(),
+        emailNormalized: normalizeEmail(account.email),
+        displayName: account.displayName,
+        preferredLanguage: account.preferredLanguage,
+        role: account.role ?? 'learner',
+        jurisdiction: account.jurisdiction,
+        passwordAlgorithm: password.algorithm,
+        passwordIterations: password.iterations,
+        passwordSalt: password.salt,
+        passwordHash: password.hash,
+      })
+      .returning();
+    if (!user) throw new Error('insert returned no row');
+    return user;
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code === UNIQUE_VIOLATION || (error as { code?: string }).code === UNIQUE_VIOLATION) {
+      throw new AppError('email_taken', 409, 'An account with this email already exists. Sign in instead.');
+    }
+    throw error;
+  }
+}
+
+function storedHash(user: User) {
+  return { algorithm: user.passwordAlgorithm, iterations: user.passwordIterations, salt: user.passwordSalt, hash: user.passwordHash };
+}
+
+/** The same answer, and about the same time, whether the email is unknown or the password wrong. */
+export async function authenticate(db: NeonDatabase, email: string, password: string): Promise<User | undefined> {
+  const [user] = await db.select().from(users).where(eq(users.emailNormalized, normalizeEmail(email))).limit(1);
+  const matches = await verifyPassword(password, user ? storedHash(user) : DECOY_HASH);
+  return user && matches ? user : undefined;
+}
+
+export async function findUser(db: NeonDatabase, id: string): Promise<User | undefined> {
+  const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return user;
+}
+
+export interface IssuedSession {
+  sessionId: string;
+  refreshToken: string;
+}
+
+async function issueRefreshToken(db: Pick<NeonDatabase, 'insert'>, sessionId: string): Promise<string> {
+  const refreshToken = newRefreshToken();
+  await db.insert(refreshTokens).values({
+    tokenHash: await hashRefreshToken(refreshToken),
+    sessionId,
+    expiresAt: new Date(Date.now() + REFRESH_TOKEN_SECONDS * 1000),
+  });
+  return refreshToken;
+}
+
+export async function startSession(db: NeonDatabase, userId: string, userAgent: string | undefined): Promise<IssuedSession> {
+  return db.transaction(async (tx) => {
+    const [session] = await tx.insert(sessions).values({ userId, userAgent: userAgent?.slice(0, 512) }).returning({ id: sessions.id });
+    if (!session) throw new Error('insert returned no row');
+    return { sessionId: session.id, refreshToken: await issueRefreshToken(tx, session.id) };
+  });
+}
+
+const invalidRefresh = () => new AppError('invalid_refresh_token', 401, 'The session has ended or is not valid: sign in again.');
+
+/**
+ * Rotates a refresh token: the presented one is spent and a new one issued in the same session.
+ * A token that was already spent means it was stolen or replayed: the whole session is revoked.
+ */
+export async function rotateSession(db: NeonDatabase, refreshToken: string): Promise<IssuedSession & { user: User }> {
+  const tokenHash = await hashRefreshToken(refreshToken);
+  const [found] = await db
+    .select({ token: refreshTokens, session: sessions, user: users })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(refreshTokens.tokenHash, tokenHash))
+    .limit(1);
+  if (!found || found.session.revokedAt || found.token.expiresAt.getTime() < Date.now()) throw invalidRefresh();
+  const sessionId = found.session.id;
+  const rotated = await db.transaction(async (tx) => {
+    const [spent] = await tx
+      .update(refreshTokens)
+      .set({ rotatedAt: new Date() })
+      .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.rotatedAt)))
+      .returning({ tokenHash: refreshTokens.tokenHash });
+    return spent ? issueRefreshToken(tx, sessionId) : undefined;
+  });
+  if (!rotated) {
+    await revokeSession(db, sessionId, 'refresh_token_reused');
+    log('warn', 'refresh token reused: session revoked', { sessionId, userId: found.user.id });
+    throw new AppError('refresh_token_reused', 401, 'This sign-in was used from somewhere else, so it has been ended everywhere. Sign in again.');
+  }
+  return { sessionId, refreshToken: rotated, user: found.user };
+}
+
+export async function revokeSession(db: NeonDatabase, sessionId: string, reason: string): Promise<void> {
+  await db.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+}
+
+export async function revokeSessionByToken(db: NeonDatabase, refreshToken: string): Promise<void> {
+  const [token] = await db
+    .select({ sessionId: refreshTokens.sessionId })
+    .from(refreshTokens)
+    .where(eq(refreshTokens.tokenHash, await hashRefreshToken(refreshToken)))
+    .limit(1);
+  if (token) await revokeSession(db, token.sessionId, 'logout');
+}
+
+export async function revokeAllSessions(db: Pick<NeonDatabase, 'update'>, userId: string, reason: string): Promise<void> {
+  await db.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+}
+
+export async function changePassword(db: NeonDatabase, user: User, currentPassword: string, newPassword: string): Promise<void> {
+  if (!(await verifyPassword(currentPassword, storedHash(user)))) {
+    throw new AppError('invalid_credentials', 401, 'The current password is incorrect.');
+  }
+  const password = await hashPassword(newPassword);
+  await db.transaction(async (tx) => {
+    await tx
+      .update(users)
+      .set({ passwordAlgorithm: password.algorithm, passwordIterations: password.iterations, passwordSalt: password.salt, passwordHash: password.hash, updatedAt: new Date() })
+      .where(eq(users.id, user.id));
+    await revokeAllSessions(tx, user.id, 'password_changed');
+  });
+}
+
+export async function updateProfile(db: NeonDatabase, userId: string, changes: { displayName?: string; preferredLanguage?: 'en' | 'ar' }): Promise<User> {
+  const [user] = await db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
+  if (!user) throw new AppError('not_found', 404, 'This account no longer exists.');
+  return user;
+}
+
+/** A role change revokes the user's sessions, so no token keeps the old role past its 15 minutes. */
+export async function setRole(db: NeonDatabase, userId: string, role: Role): Promise<User> {
+  return db.transaction(async (tx) => {
+    const [user] = await tx.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
+    if (!user) throw new AppError('not_found', 404, 'There is no such user in this jurisdiction.');
+    await revokeAllSessions(tx, userId, 'role_changed');
+    return user;
+  });
+}
+
+/** The profile is cached in Redis for 10 minutes and dropped on every change to the user. */
+const PROFILE_TTL_SECONDS = 600;
+export const profileKey = (userId: string) => `profile:v1:${userId}`;
+
+export async function cachedProfile(db: NeonDatabase, cache: Redis, userId: string): Promise<Profile> {
+  const hit = await cache.get<Profile>(profileKey(userId)).catch((error: unknown) => {
+    log('warn', 'profile cache unavailable; reading the database', { error: String(error) });
+    return null;
+  });
+  if (hit) return hit;
+  const user = await findUser(db, userId);
+  if (!user) throw new AppError('not_found', 404, 'This account no longer exists.');
+  const profile = profileOf(user);
+  await cache.set(profileKey(userId), profile, { ex: PROFILE_TTL_SECONDS }).catch(() => undefined);
+  return profile;
+}
+
+/**
+ * Runs a change to a user with the cached profile dropped before and after it: if the cache cannot
+ * be reached the change is refused (nothing written) rather than leaving a stale profile for 10
+ * minutes; the second drop covers a read that re-cached the old profile while the write ran.
+ */
+export async function changingProfile<T>(cache: Redis, userId: string, write: () => Promise<T>): Promise<T> {
+  await cache.del(profileKey(userId)).catch((error: unknown) => {
+    throw new AppError('cache_unavailable', 503, 'Your profile cannot be changed right now; nothing was changed. Try again shortly.', { cause: String(error) });
+  });
+  const result = await write();
+  await cache.del(profileKey(userId)).catch((error: unknown) => log('error', 'profile cache not cleared after a change', { userId, error: String(error) }));
+  return result;
+}

@@ -1,0 +1,47 @@
+import { Ratelimit } from '@upstash/ratelimit';
+import type { Redis } from '@upstash/redis/cloudflare';
+import { AppError } from '../../lib/errors.ts';
+import { log } from '../../lib/log.ts';
+import type { RateLimitSetting } from '../../lib/config.ts';
+
+/** Sliding windows in this jurisdiction's Redis: attempts per IP, failures per account. */
+export interface AuthLimits {
+  loginPerIp: Ratelimit;
+  loginFailuresPerAccount: Ratelimit;
+  registerPerIp: Ratelimit;
+}
+
+export function authLimits(redis: Redis, settings: { login: RateLimitSetting; loginFailures: RateLimitSetting; register: RateLimitSetting }): AuthLimits {
+  const limiter = (prefix: string, { limit, windowSeconds }: RateLimitSetting) =>
+    new Ratelimit({ redis, prefix: `rl:${prefix}`, limiter: Ratelimit.slidingWindow(limit, `${windowSeconds} s`), ephemeralCache: false, timeout: 1_000 });
+  return {
+    loginPerIp: limiter('login:ip', settings.login),
+    loginFailuresPerAccount: limiter('login:account', settings.loginFailures),
+    registerPerIp: limiter('register:ip', settings.register),
+  };
+}
+
+function refuse(reset: number, what: string): never {
+  const retryAfter = Math.max(1, Math.ceil((reset - Date.now()) / 1000));
+  throw new AppError('rate_limited', 429, `Too many ${what}. Try again in ${retryAfter} s.`, { retryAfter });
+}
+
+/**
+ * Counts one attempt. If Redis cannot answer within the limiter's timeout the attempt is let
+ * through (and logged): an outage of the cache must not lock everybody out.
+ */
+export async function countAttempt(limiter: Ratelimit, identifier: string, what: string, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  const result = await limiter.limit(identifier);
+  waitUntil(result.pending);
+  if (result.reason === 'timeout') log('warn', 'rate limit unavailable; letting the attempt through', { what });
+  if (!result.success) refuse(result.reset, what);
+}
+
+/** Refuses when the budget is already spent, without spending any of it. */
+export async function checkBudget(limiter: Ratelimit, identifier: string, what: string): Promise<void> {
+  const { remaining, reset } = await limiter.getRemaining(identifier).catch((error: unknown) => {
+    log('warn', 'rate limit unavailable; letting the attempt through', { what, error: String(error) });
+    return { remaining: 1, reset: 0 };
+  });
+  if (remaining <= 0) refuse(reset, what);
+}

@@ -1,0 +1,85 @@
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie } from 'hono/cookie';
+import { AppError } from '../../lib/errors.ts';
+import type { ApiEnv } from '../context.ts';
+import { authenticate, createAccount, revokeSessionByToken, rotateSession, startSession } from '../identity/accounts.ts';
+import { normalizeEmail } from '../identity/directory.ts';
+import { checkBudget, countAttempt } from '../identity/rate-limits.ts';
+import { Credentials, Locate, Registration } from '../identity/schemas.ts';
+import { REFRESH_COOKIE, signedIn } from '../identity/signed-in.ts';
+import { wrongJurisdiction } from '../middleware/auth.ts';
+import { limitBody, valid } from '../validation.ts';
+
+function clientIp(c: Context<ApiEnv>): string {
+  return c.req.header('cf-connecting-ip') ?? 'unknown';
+}
+
+function refreshCookie(c: Context<ApiEnv>): string {
+  const token = getCookie(c, REFRESH_COOKIE);
+  if (!token) throw new AppError('invalid_refresh_token', 401, 'There is no session to refresh: sign in.');
+  return token;
+}
+
+export const auth = new Hono<ApiEnv>()
+  .use(limitBody(8 * 1024))
+  .post('/register', valid('json', Registration), async (c) => {
+    const input = c.req.valid('json');
+    const { config, database, directory, authLimits } = c.var.services;
+    if (input.jurisdiction !== config.JURISDICTION) throw wrongJurisdiction(input.jurisdiction, config.JURISDICTION_URLS);
+    await countAttempt(authLimits().registerPerIp, clientIp(c), 'sign-ups from this address', (p) => c.executionCtx.waitUntil(p));
+    const home = await directory().homeOf(input.email);
+    if (home && home !== config.JURISDICTION) {
+      throw new AppError('email_taken', 409, `This email already has an account in the "${home}" jurisdiction. Sign in there.`, {
+        jurisdiction: home,
+        apiBaseUrl: config.JURISDICTION_URLS[home] ?? null,
+      });
+    }
+    const { db } = database();
+    const user = await createAccount(db, { ...input, jurisdiction: config.JURISDICTION });
+    await directory().record(input.email, config.JURISDICTION);
+    const session = await startSession(db, user.id, c.req.header('user-agent'));
+    return c.json(await signedIn(c, user, session), 201);
+  })
+  .post('/login', valid('json', Credentials), async (c) => {
+    const { email, password } = c.req.valid('json');
+    const { config, database, directory, authLimits } = c.var.services;
+    const limits = authLimits();
+    const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+    await countAttempt(limits.loginPerIp, clientIp(c), 'sign-in attempts from this address', waitUntil);
+    const account = normalizeEmail(email);
+    await checkBudget(limits.loginFailuresPerAccount, account, 'failed sign-ins for this account');
+    const { db } = database();
+    const user = await authenticate(db, email, password);
+    if (!user) {
+      await countAttempt(limits.loginFailuresPerAccount, account, 'failed sign-ins for this account', waitUntil).catch((error: unknown) => {
+        if (!(error instanceof AppError && error.status === 429)) throw error;
+      });
+      throw new AppError('invalid_credentials', 401, 'The email or password is incorrect.');
+    }
+    // Heal the directory if an earlier write was lost.
+    if ((await directory().homeOf(email)) !== config.JURISDICTION) await directory().record(email, config.JURISDICTION);
+    return c.json(await signedIn(c, user, await startSession(db, user.id, c.req.header('user-agent'))));
+  })
+  .post('/refresh', async (c) => {
+    const token = refreshCookie(c);
+    try {
+      const rotated = await rotateSession(c.var.services.database().db, token);
+      return c.json(await signedIn(c, rotated.user, rotated));
+    } catch (error) {
+      if (error instanceof AppError && error.status === 401) deleteCookie(c, REFRESH_COOKIE, { path: '/api/auth', secure: true });
+      throw error;
+    }
+  })
+  .post('/logout', async (c) => {
+    const token = getCookie(c, REFRESH_COOKIE);
+    if (token) await revokeSessionByToken(c.var.services.database().db, token);
+    deleteCookie(c, REFRESH_COOKIE, { path: '/api/auth', secure: true });
+    return c.body(null, 204);
+  })
+  .post('/locate', valid('json', Locate), async (c) => {
+    const { config, directory, authLimits } = c.var.services;
+    await countAttempt(authLimits().loginPerIp, clientIp(c), 'look-ups from this address', (p) => c.executionCtx.waitUntil(p));
+    // Unknown emails get this deployment: the answer never says whether an account exists.
+    const jurisdiction = (await directory().homeOf(c.req.valid('json').email)) ?? config.JURISDICTION;
+    return c.json({ jurisdiction, apiBaseUrl: config.JURISDICTION_URLS[jurisdiction] ?? null });
+  });

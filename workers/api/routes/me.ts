@@ -1,0 +1,31 @@
+import { Hono } from 'hono';
+import { AppError } from '../../lib/errors.ts';
+import type { ApiEnv } from '../context.ts';
+import { cachedProfile, changePassword, changingProfile, findUser, profileOf, startSession, updateProfile } from '../identity/accounts.ts';
+import { PasswordChange, ProfileChanges } from '../identity/schemas.ts';
+import { signedIn } from '../identity/signed-in.ts';
+import { requireUser } from '../middleware/auth.ts';
+import { limitBody, valid } from '../validation.ts';
+
+export const me = new Hono<ApiEnv>()
+  .use(requireUser, limitBody(8 * 1024))
+  .get('/', async (c) => {
+    const { database, cache } = c.var.services;
+    return c.json(await cachedProfile(database().db, cache(), c.var.user.sub));
+  })
+  .patch('/', valid('json', ProfileChanges), async (c) => {
+    const { database, cache } = c.var.services;
+    const userId = c.var.user.sub;
+    const user = await changingProfile(cache(), userId, () => updateProfile(database().db, userId, c.req.valid('json')));
+    return c.json(profileOf(user));
+  })
+  /** Ends every session of the account, then signs this device in again with the new password. */
+  .post('/password', valid('json', PasswordChange), async (c) => {
+    const { database, cache } = c.var.services;
+    const { db } = database();
+    const user = await findUser(db, c.var.user.sub);
+    if (!user) throw new AppError('not_found', 404, 'This account no longer exists.');
+    const { currentPassword, newPassword } = c.req.valid('json');
+    await changingProfile(cache(), user.id, () => changePassword(db, user, currentPassword, newPassword));
+    return c.json(await signedIn(c, user, await startSession(db, user.id, c.req.header('user-agent'))));
+  });

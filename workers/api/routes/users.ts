@@ -1,0 +1,16 @@
+import { Hono } from 'hono';
+import type { ApiEnv } from '../context.ts';
+import { changingProfile, profileOf, setRole } from '../identity/accounts.ts';
+import { RoleGrant, UserId } from '../identity/schemas.ts';
+import { requireRole, requireUser } from '../middleware/auth.ts';
+import { limitBody, valid } from '../validation.ts';
+
+/** Administration of this jurisdiction's accounts: only admins grant roles. */
+export const usersRoutes = new Hono<ApiEnv>()
+  .use(requireUser, requireRole('admin'), limitBody(4 * 1024))
+  .put('/:id/role', valid('param', UserId), valid('json', RoleGrant), async (c) => {
+    const { id } = c.req.valid('param');
+    const { database, cache } = c.var.services;
+    const user = await changingProfile(cache(), id, () => setRole(database().db, id, c.req.valid('json').role));
+    return c.json(profileOf(user));
+  });

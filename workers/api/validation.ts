@@ -1,0 +1,29 @@
+import { zValidator } from '@hono/zod-validator';
+import type { ValidationTargets } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
+import { AppError } from '../lib/errors.ts';
+
+/** Zod validation whose failure is our 400 `invalid_request`, naming each offending field. */
+export function valid<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
+  return zValidator(target, schema, (result) => {
+    if (result.success) return;
+    const fields = result.error.issues.map((issue) => ({ field: issue.path.join('.') || target, message: issue.message }));
+    throw new AppError(
+      'invalid_request',
+      400,
+      `The request is not valid: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}.`,
+      { fields },
+    );
+  });
+}
+
+/** Bodies past the limit are refused before they are read into memory. */
+export function limitBody(maxBytes: number) {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new AppError('payload_too_large', 413, `The request body is larger than ${maxBytes} bytes.`);
+    },
+  });
+}
