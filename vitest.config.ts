@@ -57,6 +57,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // One file at a time: they share each jurisdiction's services, and outage drills stop them.
+          fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import './provided.ts';
 import { bundleWorker } from '../../scripts/bundle-workers.ts';
 import { startPlatform } from '../../scripts/platform.ts';
 import { freePort } from '../../scripts/services/ports.ts';
@@ -52,12 +53,4 @@ export default async function setup(project: TestProject) {
     await platform.stop();
     await rm(bundleDir, { recursive: true, force: true });
   };
-}
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    settings: Record<string, Record<string, string>>;
-    bundles: { api: string; analytics: string; media: string };
-    controlUrl: string;
-  }
 }
