@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.wrangler/', 'dist/', 'web/dist/', 'test-results/', '**/*.d.ts'] },
+  { ignores: ['**/node_modules/', '.data/', '**/.wrangler/', '**/dist/', 'test-results/', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { WORKERS, type WorkerName } from './scripts/bundle-workers.ts';
 
@@ -17,7 +18,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/unit/**/*.test.ts', 'test/services/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/services/**/*.test.ts', 'test/transcoder/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 60_000,
@@ -54,6 +55,8 @@ export default defineConfig({
             };
           }),
         ],
+        // As in each wrangler.toml: the AWS SDK's browser build parses XML with DOMParser, which workerd lacks.
+        resolve: { alias: { '@aws-sdk/xml-builder': fileURLToPath(new URL('./node_modules/@aws-sdk/xml-builder/dist-cjs/index.js', import.meta.url)) } },
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

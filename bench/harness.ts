@@ -26,8 +26,8 @@ export interface Deployment {
 
 /**
  * One jurisdiction's deployment as `npm run dev` runs it: fresh backing services (PGlite unless
- * DATABASE_URL, chdb unless CLICKHOUSE_URL) and one `wrangler dev` with all three Workers. Nothing
- * outlives the benchmark, Ctrl-C included.
+ * DATABASE_URL, chdb unless CLICKHOUSE_URL) and one `wrangler dev` with all three Workers; its
+ * output shows with BENCH_VERBOSE=1. Nothing outlives the benchmark, Ctrl-C included.
  */
 export async function startDeployment({ jurisdiction = 'us', vars = {} }: DeploymentOptions = {}): Promise<Deployment> {
   const cleanups: Array<() => Promise<void>> = [];
@@ -38,6 +38,7 @@ export async function startDeployment({ jurisdiction = 'us', vars = {} }: Deploy
       process.off('SIGTERM', interrupt);
       for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(error));
     })());
+  // 130 is what a shell reports for Ctrl-C; a second Ctrl-C kills at once (the handler is gone).
   const interrupt = () => void stop().finally(() => process.exit(130));
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
@@ -92,30 +93,32 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exit;
 }
 
-/** The last lines the child printed, to explain a failed start. */
+/** The last lines the child printed, to explain a failed start; all of it with BENCH_VERBOSE=1. */
 function recentOutput(child: ChildProcess): () => string {
   const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
     stream?.on('data', (text: string) => {
+      if (process.env.BENCH_VERBOSE) process.stderr.write(text);
       lines.push(...text.split('\n').filter((line) => line.trim()));
-      lines.splice(0, lines.length - 40);
+      lines.splice(0, lines.length - 20);
     });
   }
   return () => lines.join('\n');
 }
 
+/** Waits while the server is not up or answers 503 (a dependency still starting); any other answer is final. */
 async function waitForHealth(url: string, wrangler: ChildProcess, output: () => string): Promise<void> {
   const deadline = performance.now() + HEALTH_TIMEOUT_MS;
   let last = 'no answer';
   while (performance.now() < deadline) {
     if (exited(wrangler)) throw new Error(`wrangler dev exited (${wrangler.exitCode ?? wrangler.signalCode}) while starting:\n${output()}`);
-    const answer = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(5_000) }).then(
-      async (response) => ({ ok: response.status === 200, text: `${response.status} ${await response.text()}` }),
-      (error: unknown) => ({ ok: false, text: String(error) }),
-    );
-    if (answer.ok) return;
-    last = answer.text;
+    const response = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(5_000) }).catch((error: unknown) => String(error));
+    if (typeof response !== 'string') {
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+      if (response.status !== 503) throw new Error(`${url}/api/health answered ${last}\n${output()}`);
+    } else last = response;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`${url}/api/health did not answer 200 within ${HEALTH_TIMEOUT_MS / 1000} s (last: ${last}):\n${output()}`);

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 export const role = pgEnum('role', ['learner', 'instructor', 'admin']);
 export const language = pgEnum('language', ['en', 'ar']);
@@ -57,4 +59,170 @@ export const refreshTokens = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('refresh_tokens_session_id_idx').on(t.sessionId)],
+);
+
+export const courseLevel = pgEnum('course_level', ['beginner', 'intermediate', 'advanced']);
+export const courseStatus = pgEnum('course_status', ['draft', 'published']);
+
+/**
+ * Courses are global content: a course keeps its id in every jurisdiction it is replicated to, and
+ * `version` grows with every change so replicated upserts apply in order and replays change nothing.
+ */
+export const courses = pgTable(
+  'courses',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    originJurisdiction: text('origin_jurisdiction').notNull(),
+    version: integer('version').notNull().default(1),
+    /** Set where the instructor's account lives; replicas carry only the name. */
+    instructorId: uuid('instructor_id').references(() => users.id, { onDelete: 'set null' }),
+    instructorName: text('instructor_name').notNull(),
+    slug: text('slug').notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    description: text('description').notNull().default(''),
+    language: language('language').notNull().default('en'),
+    level: courseLevel('level').notNull().default('beginner'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    coverImageUrl: text('cover_image_url'),
+    status: courseStatus('status').notNull().default('draft'),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Title, summary and tags, stemmed in the course's language (English or Arabic), weighted A/B/C. */
+    search: tsvector('search')
+      .notNull()
+      .generatedAlwaysAs(
+        sql`setweight(to_tsvector(case when language = 'ar' then 'arabic'::regconfig else 'english'::regconfig end, title), 'A') || setweight(to_tsvector(case when language = 'ar' then 'arabic'::regconfig else 'english'::regconfig end, summary), 'B') || setweight(to_tsvector('simple', kce_tags_text(tags)), 'C')`,
+      ),
+  },
+  (t) => [
+    uniqueIndex('courses_slug_key').on(t.slug),
+    index('courses_search_idx').using('gin', t.search),
+    index('courses_published_idx').on(t.publishedAt.desc(), t.id).where(sql`${t.status} = 'published'`),
+    index('courses_title_idx').on(t.title, t.id).where(sql`${t.status} = 'published'`),
+    index('courses_tags_idx').using('gin', t.tags),
+    index('courses_instructor_idx').on(t.instructorId),
+  ],
+);
+
+export const lessons = pgTable(
+  'lessons',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    /** Anyone may watch a preview lesson of a published course. */
+    isPreview: boolean('is_preview').notNull().default(false),
+    videoId: uuid('video_id'),
+    durationSeconds: real('duration_seconds'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('lessons_course_position_idx').on(t.courseId, t.position)],
+);
+
+export const enrollments = pgTable(
+  'enrollments',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.courseId] }), index('enrollments_user_activity_idx').on(t.userId, t.lastActivityAt.desc())],
+);
+
+/** Where a learner is in a lesson; complete at 95% watched. */
+export const lessonProgress = pgTable(
+  'lesson_progress',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    lessonId: uuid('lesson_id')
+      .notNull()
+      .references(() => lessons.id, { onDelete: 'cascade' }),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    positionSeconds: real('position_seconds').notNull(),
+    durationSeconds: real('duration_seconds').notNull(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.lessonId] }), index('lesson_progress_user_course_idx').on(t.userId, t.courseId)],
+);
+
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull().default(''),
+    data: jsonb('data').notNull().default(sql`'{}'::jsonb`),
+    readAt: timestamp('read_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('notifications_user_idx').on(t.userId, t.readAt, t.createdAt.desc())],
+);
+
+export const videoStatus = pgEnum('video_status', ['awaiting_upload', 'uploaded', 'queued', 'processing', 'ready', 'failed']);
+
+/**
+ * An uploaded source and its transcode. `output_prefix` and the keys under it are set only when a
+ * job is `ready`, so a half-published job is never played. `job_id` names the current attempt.
+ */
+export const videos = pgTable(
+  'videos',
+  {
+    id: uuid('id').primaryKey(),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    lessonId: uuid('lesson_id').references(() => lessons.id, { onDelete: 'set null' }),
+    uploaderId: uuid('uploader_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: videoStatus('status').notNull().default('awaiting_upload'),
+    filename: text('filename').notNull(),
+    contentType: text('content_type').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    sourceKey: text('source_key').notNull(),
+    /** The S3 multipart upload, for large files. */
+    uploadId: text('upload_id'),
+    jobId: uuid('job_id'),
+    attempts: integer('attempts').notNull().default(0),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    progressPercent: real('progress_percent').notNull().default(0),
+    outputPrefix: text('output_prefix'),
+    masterKey: text('master_key'),
+    posterKey: text('poster_key'),
+    storyboardImageKey: text('storyboard_image_key'),
+    storyboardVttKey: text('storyboard_vtt_key'),
+    durationSeconds: real('duration_seconds'),
+    width: integer('width'),
+    height: integer('height'),
+    renditions: jsonb('renditions'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('videos_course_idx').on(t.courseId),
+    index('videos_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} in ('queued', 'processing')`),
+  ],
 );

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrateClickHouse } from '../db/clickhouse/migrate.ts';
 import { migratePostgres } from '../db/migrate.ts';
-import { startClickHouse } from './services/clickhouse.ts';
+import { startClickHouse, type LocalClickHouse } from './services/clickhouse.ts';
 import { startPostgres } from './services/postgres.ts';
 import { startRedis, type LocalRedis } from './services/redis.ts';
 import { startS3 } from './services/s3.ts';
@@ -31,6 +31,8 @@ export interface LocalPlatform {
   /** What runs where, for the start-up table. */
   services: Array<{ service: string; url: string }>;
   redis: Record<string, LocalRedis>;
+  /** One ClickHouse for every jurisdiction (a database each). */
+  clickhouse: LocalClickHouse;
   stop(): Promise<void>;
 }
 
@@ -46,14 +48,14 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
   const dir = (name: string) => (options.dataDir ? join(options.dataDir, name) : undefined);
   try {
     const databaseNames = options.jurisdictions.map((j) => `${options.namePrefix}${j}`);
+    const secrets = localSecrets(options.jurisdictions, options.dataDir);
     const [postgres, s3, clickhouse, transcoder] = await Promise.all([
       startPostgres({ databaseUrl: options.databaseUrl, dataDir: dir('postgres'), databases: databaseNames, temporary: options.temporary }),
       startS3({ dataDir: dir('s3'), buckets: options.jurisdictions.map((j) => `kce-${j}`) }),
       startClickHouse({ url: options.clickhouseUrl, dataDir: dir('clickhouse') }),
-      startTranscoder(),
+      startTranscoder({ callbackSecret: secrets.transcoderCallback }),
     ]);
     stops.push(postgres.stop, s3.stop, clickhouse.stop, transcoder.stop);
-    const secrets = localSecrets(options.jurisdictions, options.dataDir);
     const redis: Record<string, LocalRedis> = {};
     const settings: Record<string, Record<string, string>> = {};
     for (const j of options.jurisdictions) {
@@ -80,7 +82,17 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
         CLICKHOUSE_PASSWORD: clickhouse.password,
         CLICKHOUSE_DATABASE: database,
         TRANSCODER_URL: transcoder.url,
+        TRANSCODER_CALLBACK_SECRET: secrets.transcoderCallback,
+        PUBLIC_API_URL: required(options.baseUrls[j], `the ${j} base URL`),
         JWT_SECRET: required(secrets.jwt[j], `the ${j} JWT secret`),
+        REPLICATION_SOURCES: JSON.stringify(
+          Object.fromEntries(
+            options.jurisdictions.map((source) => [
+              source,
+              { endpoint: s3.endpoint, region: s3.region, bucket: `kce-${source}`, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+            ]),
+          ),
+        ),
         DIRECTORY_KEY: secrets.directoryKey,
       };
     }
@@ -91,7 +103,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       { service: `ClickHouse (${options.clickhouseUrl ? 'server' : 'chdb'})`, url: clickhouse.url },
       { service: 'Transcoder (Node + ffmpeg)', url: transcoder.url },
     ];
-    return { settings, services, redis, stop };
+    return { settings, services, redis, clickhouse, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -106,10 +118,13 @@ function required<T>(value: T | undefined, what: string): T {
 interface LocalSecrets {
   jwt: Record<string, string>;
   directoryKey: string;
+  /** Signs the transcoder's callbacks to the api. */
+  transcoderCallback: string;
 }
 
 /**
- * Generated, local-only keys: a JWT key per jurisdiction and the shared directory key. Kept under the
+ * Generated, local-only keys: a JWT key per jurisdiction, the shared directory key and the
+ * transcoder's callback key. Kept under the
  * data folder in dev so sessions survive a restart; fresh for every test run.
  */
 function localSecrets(jurisdictions: readonly string[], dataDir: string | undefined): LocalSecrets {
@@ -119,6 +134,7 @@ function localSecrets(jurisdictions: readonly string[], dataDir: string | undefi
   const secrets: LocalSecrets = {
     jwt: Object.fromEntries(jurisdictions.map((j) => [j, saved.jwt?.[j] ?? key()])),
     directoryKey: saved.directoryKey ?? key(),
+    transcoderCallback: saved.transcoderCallback ?? key(),
   };
   if (file) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;

@@ -3,8 +3,8 @@
  * uses it. A program, not a module: clickhouse.ts runs it in a child process because libchdb binds
  * one data directory per process and its engine must never share the orchestrator's event loop.
  *
- * argv[2] is a JSON `{ dataDir?, username, password }`; the child answers `{ port }` over IPC once it
- * listens, and exits when the parent disconnects (its `stop()` or its death).
+ * argv[2] is a JSON `{ dataDir?, username, password, port? }` (no port: a free one); the child answers
+ * `{ port }` over IPC once it listens, and exits when the parent disconnects (its `stop()` or its death).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -31,10 +31,11 @@ const chdbNative = (
   }
 ).loadNative();
 
-const { dataDir, username, password } = JSON.parse(process.argv[2] ?? '{}') as {
+const { dataDir, username, password, port } = JSON.parse(process.argv[2] ?? '{}') as {
   dataDir?: string;
   username: string;
   password: string;
+  port?: number;
 };
 
 // Holds the data directory for the life of the process; every request opens its own connection
@@ -201,7 +202,7 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
 const server = createServer((request, response) => {
   handle(request, response).catch((error: Error) => response.destroy(error));
 });
-server.listen(0, '127.0.0.1', () => {
+server.listen(port ?? 0, '127.0.0.1', () => {
   const address = server.address();
   process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
 });

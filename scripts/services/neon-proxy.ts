@@ -9,6 +9,8 @@ export interface NeonProxy {
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+/** The frontend's Terminate message: 'X' and a length of 4. */
+const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]);
 
 /**
  * Reads `host:port` from a `/v1?address=` request, or nothing when the target is not on this machine:
@@ -54,7 +56,16 @@ export async function startNeonProxy(): Promise<NeonProxy> {
     tcp.on('close', () => ws.close());
     tcp.on('error', () => ws.terminate());
     // ws hands over a Buffer per message while binaryType stays at its default, 'nodebuffer'.
-    ws.on('message', (data) => tcp.write(data as Buffer));
+    ws.on('message', (data) => {
+      const frame = data as Buffer;
+      tcp.write(frame);
+      // A Terminate message ends the session: release the database connection now, as a Postgres
+      // server would, rather than when the client's WebSocket close completes (up to 30 s in workerd).
+      if (frame.length >= TERMINATE.length && frame.subarray(-TERMINATE.length).equals(TERMINATE)) {
+        tcp.end();
+        ws.close(1000, 'session terminated');
+      }
+    });
     ws.on('close', () => tcp.destroy());
     ws.on('error', () => tcp.destroy());
   });

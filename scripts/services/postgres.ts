@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Client } from '@neondatabase/serverless';
 import type { NeonConfig } from '@neondatabase/serverless';
 import WebSocket from 'ws';
 import { startNeonProxy } from './neon-proxy.ts';
+import { servePGlite } from './pglite-server.ts';
 
 export interface LocalPostgres {
   /** Host and port of the local Neon WebSocket proxy, for `neonConfig.wsProxy`. */
@@ -39,9 +39,6 @@ export function neonSettingsFor(wsProxy: string): Partial<NeonConfig> {
     pipelineConnect: false,
   };
 }
-
-/** How many driver connections an embedded database takes at once; PGlite runs their queries one at a time. */
-const EMBEDDED_MAX_CONNECTIONS = 100;
 
 export async function startPostgres(options: PostgresOptions): Promise<LocalPostgres> {
   const proxy = await startNeonProxy();
@@ -104,9 +101,9 @@ function withDatabase(serverUrl: string, database: string): string {
 }
 
 /**
- * One PGlite per database, each on its own port: a PGlite instance is a single database, and its
- * socket server accepts any user and database name in the startup message, so the URLs say what
- * the client actually gets (user postgres, database postgres).
+ * One PGlite per database, each on its own port: a PGlite instance is a single database, and it
+ * accepts any user and database name in the startup message, so the URLs say what the client
+ * actually gets (user postgres, database postgres).
  */
 async function serveEmbedded(databases: string[], dataDir: string | undefined, stops: Array<() => Promise<void>>): Promise<Record<string, string>> {
   const urls: Record<string, string> = {};
@@ -114,13 +111,15 @@ async function serveEmbedded(databases: string[], dataDir: string | undefined, s
     const directory = dataDir ? join(dataDir, name) : undefined;
     if (directory) await mkdir(directory, { recursive: true });
     const db = await PGlite.create(directory);
-    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_MAX_CONNECTIONS });
+    const server = await servePGlite(db, { host: '127.0.0.1', port: 0 }).catch(async (error: unknown) => {
+      await db.close();
+      throw error;
+    });
     stops.push(async () => {
       await server.stop();
       await db.close();
     });
-    await server.start();
-    urls[name] = `postgres://postgres@${server.getServerConn()}/postgres`;
+    urls[name] = `postgres://postgres@${server.address}/postgres`;
   }
   return urls;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,11 +19,22 @@ export interface S3Options {
   buckets: string[];
 }
 
-/** The part of s3rver's API used here; the package ships no types. */
+/** The part of s3rver's API used here (a Koa app with a file store); the package ships no types. */
 interface S3rver {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  middleware: KoaMiddleware[];
+  store: { getResourcePath(bucket: string, key: undefined, resource: string): string };
 }
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  status: number;
+  type: string;
+  body: unknown;
+}
+type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 type S3rverOptions = {
   address: string;
   port: number;
@@ -64,6 +75,8 @@ export async function startS3(options: S3Options): Promise<LocalS3> {
     vhostBuckets: false,
     configureBuckets: options.buckets.map((name) => ({ name, configs: [ANY_ORIGIN_CORS] })),
   });
+  // Ahead of s3rver's own routes, which answer these two with 405.
+  server.middleware.unshift(multipartExtras(server));
   const removeTemporary = async () => {
     if (!options.dataDir) await rm(directory, { recursive: true, force: true });
   };
@@ -82,5 +95,58 @@ export async function startS3(options: S3Options): Promise<LocalS3> {
       stopped ??= server.close().then(removeTemporary);
       return stopped;
     },
+  };
+}
+
+const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * ListParts and AbortMultipartUpload, which s3rver 3.7.1 lacks and R2/S3 have: read from and
+ * remove s3rver's own folder of an upload in progress (`<bucket>/<uploads>/<uploadId>/`, holding
+ * the key, and each part as `<n>` with its MD5 beside it as `<n>.md5`).
+ */
+function multipartExtras(server: S3rver): KoaMiddleware {
+  return async (ctx, next) => {
+    const uploadId = ctx.query.uploadId;
+    const [, bucket = '', ...keyParts] = ctx.path.split('/');
+    const key = keyParts.map(decodeURIComponent).join('/');
+    if (typeof uploadId !== 'string' || !/^[\w-]+$/.test(uploadId) || !bucket || !key || (ctx.method !== 'GET' && ctx.method !== 'DELETE')) return next();
+    const uploadDir = join(server.store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    const uploadKey = await readFile(join(uploadDir, 'key'), 'utf8').catch(() => undefined);
+    if (uploadKey !== key) {
+      ctx.status = 404;
+      ctx.type = 'application/xml';
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><UploadId>${xmlEscape(uploadId)}</UploadId></Error>`;
+      return;
+    }
+    if (ctx.method === 'DELETE') {
+      await rm(uploadDir, { recursive: true, force: true });
+      ctx.status = 204;
+      return;
+    }
+    const marker = Number(ctx.query['part-number-marker'] ?? 0);
+    const maxParts = Math.min(Number(ctx.query['max-parts'] ?? 1000), 1000);
+    const numbers = (await readdir(uploadDir))
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .filter((n) => n > marker)
+      .sort((a, b) => a - b);
+    const page = numbers.slice(0, maxParts);
+    const parts = await Promise.all(
+      page.map(async (n) => {
+        const [info, md5] = await Promise.all([stat(join(uploadDir, String(n))), readFile(join(uploadDir, `${n}.md5`), 'utf8')]);
+        return `<Part><PartNumber>${n}</PartNumber><LastModified>${info.mtime.toISOString()}</LastModified><ETag>"${md5.trim()}"</ETag><Size>${info.size}</Size></Part>`;
+      }),
+    );
+    ctx.status = 200;
+    ctx.type = 'application/xml';
+    ctx.body = [
+      '<?xml version="1.0" encoding="UTF-8"?><ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+      `<Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${xmlEscape(uploadId)}</UploadId>`,
+      `<PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${page.at(-1) ?? marker}</NextPartNumberMarker>`,
+      `<MaxParts>${maxParts}</MaxParts><IsTruncated>${numbers.length > page.length}</IsTruncated>`,
+      ...parts,
+      '</ListPartsResult>',
+    ].join('');
   };
 }

@@ -1,24 +1,37 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.ts';
 import { ensureBinary } from './system.ts';
 
 export interface LocalTranscoder {
   url: string;
+  /** Signs the transcoder's callbacks: the media Worker needs the same value to verify them. */
+  callbackSecret: string;
   stop(): Promise<void>;
+}
+
+export interface TranscoderOptions {
+  /** A random one when absent. */
+  callbackSecret?: string;
+  /** Where jobs keep their temporary files; the system's temporary folder when absent. */
+  workDir?: string;
+  /** At most one progress callback per this many milliseconds; the server's 2 s when absent. */
+  progressIntervalMs?: number;
 }
 
 const server = fileURLToPath(new URL('../../transcoder/src/server.ts', import.meta.url));
 
 /** The transcoder as a plain Node process with the system's ffmpeg: locally there is no Docker. */
-export async function startTranscoder(): Promise<LocalTranscoder> {
+export async function startTranscoder(options: TranscoderOptions = {}): Promise<LocalTranscoder> {
   ensureBinary('ffmpeg', 'ffmpeg');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [server], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const callbackSecret = options.callbackSecret ?? randomBytes(32).toString('hex');
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', TRANSCODER_CALLBACK_SECRET: callbackSecret };
+  if (options.workDir) env.TRANSCODER_WORK_DIR = options.workDir;
+  if (options.progressIntervalMs) env.TRANSCODER_PROGRESS_INTERVAL_MS = String(options.progressIntervalMs);
+  const child = spawn(process.execPath, [server], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const killChild = () => child.kill('SIGTERM');
   process.once('exit', killChild);
   for (let attempt = 0; ; attempt++) {
@@ -30,10 +43,12 @@ export async function startTranscoder(): Promise<LocalTranscoder> {
   }
   return {
     url,
+    callbackSecret,
     stop: async () => {
       process.off('exit', killChild);
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
+      // The server stops its jobs (ffmpeg, temporary folders) on SIGTERM before it exits.
       child.kill('SIGTERM');
       await exited;
     },

@@ -32,6 +32,6 @@ export function findUserByEmail(jurisdiction: 'us' | 'sa', email: string) {
   return withDatabase(jurisdiction, async (db) => (await db.select().from(users).where(eq(users.emailNormalized, email.toLowerCase())))[0]);
 }
 
-export function makeRole(userId: string, role: 'learner' | 'instructor' | 'admin') {
-  return withDatabase('us', (db) => db.update(users).set({ role }).where(eq(users.id, userId)));
+export function makeRole(userId: string, role: 'learner' | 'instructor' | 'admin', jurisdiction: 'us' | 'sa' = 'us') {
+  return withDatabase(jurisdiction, (db) => db.update(users).set({ role }).where(eq(users.id, userId)));
 }

@@ -63,3 +63,24 @@ export async function register(overrides: Record<string, unknown> = {}, jurisdic
   if (answer.status !== 201) throw new Error(`registration failed: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer;
 }
+
+/** A fresh account of the given role in a jurisdiction, signed in. */
+export async function signedInAs(role: 'learner' | 'instructor' | 'admin', jurisdiction: 'us' | 'sa' = 'us'): Promise<SignedIn> {
+  const { body } = await register({}, jurisdiction);
+  if (role === 'learner') return body;
+  const { makeRole } = await import('./backing.ts');
+  await makeRole(body.user.id, role, jurisdiction);
+  const login = await call<SignedIn>('/api/auth/login', { jurisdiction, json: { email: body.user.email, password: PASSWORD } });
+  return login.body;
+}
+
+/** Polls until `check` returns something, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'the condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await check();
+    if (result) return result;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import './provided.ts';
 import { bundleWorker } from '../../scripts/bundle-workers.ts';
@@ -35,12 +37,24 @@ export default async function setup(project: TestProject) {
 
   // Outage drills: tests in workerd cannot kill processes, so they ask the harness over loopback.
   const control = createServer(async (request, response) => {
+    if (request.method === 'GET' && request.url === '/clips/sample.mp4') {
+      response.writeHead(200, { 'content-type': 'video/mp4' }).end(await (sampleClip ??= makeSampleClip(bundleDir)));
+      return;
+    }
+    const drill = /^\/clickhouse\/(kill|restart)$/.exec(request.url ?? '')?.[1];
+    if (request.method === 'POST' && drill) {
+      // A server named by CLICKHOUSE_URL is not ours to stop: the drill is skipped.
+      if (process.env.CLICKHOUSE_URL) return void response.writeHead(501).end();
+      await (drill === 'kill' ? platform.clickhouse.kill() : platform.clickhouse.restart());
+      return void response.writeHead(204).end();
+    }
     const match = /^\/redis\/(\w+)\/(kill|restart)$/.exec(request.url ?? '');
     const redis = match ? platform.redis[match[1]!] : undefined;
     if (request.method !== 'POST' || !match || !redis) return void response.writeHead(404).end();
     await (match[2] === 'kill' ? redis.killRedis() : redis.restartRedis());
     response.writeHead(204).end();
   });
+  let sampleClip: Promise<Buffer> | undefined;
   const controlPort = await freePort();
   await new Promise<void>((resolve) => control.listen(controlPort, '127.0.0.1', resolve));
 
@@ -53,4 +67,16 @@ export default async function setup(project: TestProject) {
     await platform.stop();
     await rm(bundleDir, { recursive: true, force: true });
   };
+}
+
+/** Video tests cannot run ffmpeg inside workerd: a 3 s 640x360 clip with a tone, made once on first request. */
+async function makeSampleClip(dir: string): Promise<Buffer> {
+  const file = join(dir, 'sample.mp4');
+  await promisify(execFile)('ffmpeg', [
+    '-v', 'error', '-y',
+    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=3',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file,
+  ]);
+  return readFile(file);
 }

@@ -95,14 +95,30 @@ describe('local S3 (s3rver)', () => {
     expect(Buffer.from(bytes).equals(Buffer.concat([first, last]))).toBe(true);
   });
 
-  // Pinned so that a server that gains these calls, or an app that starts relying on them, is noticed.
-  it('does not implement ListParts or AbortMultipartUpload (s3rver 3.7.1)', async () => {
+  // s3rver 3.7.1 answers both with 405: the launcher serves them from s3rver's own upload folder.
+  it('lists the parts of an upload in progress, so it can resume, and aborts it', async () => {
     const Key = 'videos/44/source.mp4';
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
-    await expect(client.send(new ListPartsCommand({ Bucket: bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'MethodNotAllowed' });
-    await expect(client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }))).rejects.toMatchObject({
-      name: 'MethodNotAllowed',
-    });
+    const empty = await client.send(new ListPartsCommand({ Bucket: bucket, Key, UploadId }));
+    expect(empty.Parts ?? []).toEqual([]);
+    const uploaded = [];
+    for (const PartNumber of [2, 1, 3]) {
+      const { ETag } = await client.send(new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber, Body: Buffer.alloc(MiB + PartNumber, PartNumber) }));
+      uploaded.push({ PartNumber, ETag, Size: MiB + PartNumber });
+    }
+    const listed = await client.send(new ListPartsCommand({ Bucket: bucket, Key, UploadId }));
+    expect(listed.Parts?.map(({ PartNumber, ETag, Size }) => ({ PartNumber, ETag, Size }))).toEqual(uploaded.sort((a, b) => a.PartNumber - b.PartNumber));
+    expect(listed.IsTruncated).toBe(false);
+    const firstPage = await client.send(new ListPartsCommand({ Bucket: bucket, Key, UploadId, MaxParts: 2 }));
+    expect(firstPage.Parts?.map((p) => p.PartNumber)).toEqual([1, 2]);
+    expect(firstPage.IsTruncated).toBe(true);
+    const nextPage = await client.send(new ListPartsCommand({ Bucket: bucket, Key, UploadId, PartNumberMarker: firstPage.NextPartNumberMarker }));
+    expect(nextPage.Parts?.map((p) => p.PartNumber)).toEqual([3]);
+    await expect(client.send(new ListPartsCommand({ Bucket: bucket, Key: 'videos/other.mp4', UploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
+    await expect(client.send(new ListPartsCommand({ Bucket: bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    await expect(client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
   });
 
   it('accepts a presigned PUT from plain fetch', async () => {

@@ -1,8 +1,27 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
+import { z } from 'zod';
+import { TranscodeJob, type JobAccepted, type JobStatus, type TranscoderError } from './contract.ts';
+import { JobFailure } from './failure.ts';
+import { Jobs, type JobsSettings } from './jobs.ts';
+import { log } from './log.ts';
 
 const run = promisify(execFile);
+
+/** The environment, checked once at start-up: a missing secret stops the server with one clear error. */
+const Settings = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Signs every callback; the media Worker verifies with the same secret. */
+  TRANSCODER_CALLBACK_SECRET: z.string().min(16, 'TRANSCODER_CALLBACK_SECRET must be at least 16 characters'),
+  TRANSCODER_WORK_DIR: z.string().min(1).default(tmpdir()),
+  TRANSCODER_PROGRESS_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
+});
+
+const MAX_BODY_BYTES = 64 * 1024;
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** The ffmpeg version line, read once; a transcoder without ffmpeg reports itself unhealthy. */
 async function ffmpegVersion(): Promise<string> {
@@ -10,31 +29,102 @@ async function ffmpegVersion(): Promise<string> {
   return stdout.split('\n')[0] ?? 'ffmpeg (unknown version)';
 }
 
-export function startTranscoderServer(port: number, host = '0.0.0.0') {
+class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'body_too_large', `A job description is at most ${MAX_BODY_BYTES} bytes.`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_job', 'The body is not JSON.');
+  }
+}
+
+export function startTranscoderServer(settings: JobsSettings & { port: number; host: string }): Promise<{ server: Server; jobs: Jobs }> {
   const version = ffmpegVersion();
   version.catch(() => undefined);
+  const jobs = new Jobs(settings);
+
   const server = createServer(async (request, response) => {
-    const traceparent = request.headers['traceparent'];
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
+    const header = request.headers['traceparent'];
+    const traceparent = typeof header === 'string' && TRACEPARENT.test(header) ? header : undefined;
+    const { pathname } = new URL(request.url ?? '/', 'http://transcoder');
+    const jobId = /^\/jobs\/([^/]+)$/.exec(pathname)?.[1];
+    const reply = (status: number, body?: JobAccepted | JobStatus | TranscoderError | { ok: boolean; ffmpeg?: string; error?: string }) => {
+      response.writeHead(status, body ? { 'content-type': 'application/json' } : {});
+      response.end(body ? JSON.stringify(body) : undefined);
     };
-    if (request.method === 'GET' && request.url === '/health') {
-      try {
-        reply(200, { ok: true, ffmpeg: await version });
-      } catch (error) {
-        reply(503, { ok: false, error: `ffmpeg is not available: ${String(error)}` });
+    try {
+      if (request.method === 'GET' && pathname === '/health') {
+        try {
+          reply(200, { ok: true, ffmpeg: await version });
+        } catch (error) {
+          reply(503, { ok: false, error: `ffmpeg is not available: ${String(error)}` });
+        }
+      } else if (request.method === 'POST' && pathname === '/jobs') {
+        const parsed = TranscodeJob.safeParse(await readJson(request));
+        if (!parsed.success) throw new HttpError(400, 'invalid_job', z.prettifyError(parsed.error));
+        if (jobs.start(parsed.data, traceparent) === 'conflict') {
+          throw new HttpError(409, 'job_conflict', `Job ${parsed.data.jobId} is already running for another video.`);
+        }
+        reply(202, { jobId: parsed.data.jobId, state: 'accepted' });
+      } else if (request.method === 'GET' && jobId) {
+        const status = jobs.status(jobId);
+        if (!status) throw new HttpError(404, 'job_not_found', `This transcoder has no job ${jobId}.`);
+        reply(200, status);
+      } else if (request.method === 'DELETE' && jobId) {
+        if (!(await jobs.cancel(jobId))) throw new HttpError(404, 'job_not_found', `This transcoder has no job ${jobId}.`);
+        reply(204);
+      } else {
+        throw new HttpError(404, 'not_found', `There is no ${request.method} ${pathname}.`);
       }
-    } else {
-      reply(404, { error: { code: 'not_found', message: `There is no ${request.method} ${request.url}.` } });
+    } catch (error) {
+      if (error instanceof HttpError) {
+        reply(error.status, { error: { code: error.code, message: error.message } });
+      } else if (error instanceof JobFailure) {
+        // Cancelling could not delete the outputs (storage unreachable): the caller asks again later.
+        reply(503, { error: { code: error.code, message: error.message } });
+      } else {
+        log('error', 'request failed', { traceparent, method: request.method, path: pathname, error: String(error) });
+        reply(500, { error: { code: 'internal_error', message: 'The transcoder failed to answer this request.' } });
+      }
     }
-    console.log(JSON.stringify({ level: 'info', message: 'request', traceparent, method: request.method, path: request.url, status: response.statusCode }));
+    log('info', 'request', { traceparent, method: request.method, path: pathname, status: response.statusCode });
   });
-  return new Promise<typeof server>((resolve) => server.listen(port, host, () => resolve(server)));
+  return new Promise((resolve) => server.listen(settings.port, settings.host, () => resolve({ server, jobs })));
 }
 
 if (import.meta.main) {
-  const port = Number(process.env.PORT ?? 8080);
-  await startTranscoderServer(port, process.env.HOST);
-  console.log(JSON.stringify({ level: 'info', message: `transcoder listening on ${port}` }));
+  const parsed = Settings.safeParse(process.env);
+  if (!parsed.success) {
+    console.error(`The transcoder's environment is invalid:\n${z.prettifyError(parsed.error)}`);
+    process.exit(1);
+  }
+  const env = parsed.data;
+  const { jobs } = await startTranscoderServer({
+    port: env.PORT,
+    host: env.HOST,
+    callbackSecret: env.TRANSCODER_CALLBACK_SECRET,
+    workDir: env.TRANSCODER_WORK_DIR,
+    progressIntervalMs: env.TRANSCODER_PROGRESS_INTERVAL_MS,
+  });
+  log('info', `transcoder listening on ${env.PORT}`);
+  process.once('SIGTERM', () => {
+    void jobs.shutdown().then(() => process.exit(0));
+  });
 }

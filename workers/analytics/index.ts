@@ -1,17 +1,13 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
-import { z } from 'zod';
 import { openClickHouse } from '../lib/clickhouse.ts';
-import { ClickHouseSettings, JurisdictionIdSetting, readConfig, StorageSettings } from '../lib/config.ts';
-import { HealthCheck } from '../lib/contracts.ts';
+import { readConfig } from '../lib/config.ts';
+import { DashboardQuery, DropOffQuery, HealthCheck } from '../lib/contracts.ts';
 import { checkDependency, type DependencyHealth } from '../lib/health.ts';
 import { dispatchQueue } from '../lib/queue.ts';
 import { refuseHttp } from '../lib/rpc-only.ts';
-
-export const AnalyticsConfig = z.object({
-  ...JurisdictionIdSetting.shape,
-  ...ClickHouseSettings.shape,
-  ...StorageSettings.shape,
-});
+import { AnalyticsConfig } from './config.ts';
+import { storeDeadLetters, storeEvents } from './consumer.ts';
+import { dashboards } from './dashboards.ts';
 
 /** Reports, reached by `api` over a service binding (RPC); never exposed to the internet. */
 export class AnalyticsService extends WorkerEntrypoint<AnalyticsEnv> {
@@ -27,9 +23,44 @@ export class AnalyticsService extends WorkerEntrypoint<AnalyticsEnv> {
       await clickhouse.close();
     }
   }
+
+  /** Everything the dashboard page shows, in one call. */
+  dashboard(input: DashboardQuery) {
+    return this.report(DashboardQuery.parse(input), (reports) => reports.dashboard());
+  }
+
+  summary(input: DashboardQuery) {
+    return this.report(DashboardQuery.parse(input), (reports) => reports.summary());
+  }
+
+  top(input: DashboardQuery) {
+    return this.report(DashboardQuery.parse(input), (reports) => reports.top());
+  }
+
+  funnel(input: DashboardQuery) {
+    return this.report(DashboardQuery.parse(input), (reports) => reports.funnel());
+  }
+
+  breakdown(input: DashboardQuery) {
+    return this.report(DashboardQuery.parse(input), (reports) => reports.breakdown());
+  }
+
+  dropOff(input: DropOffQuery) {
+    const query = DropOffQuery.parse(input);
+    return this.report(query, (reports) => reports.dropOff(query.videoId));
+  }
+
+  private async report<T>(query: DashboardQuery, read: (reports: ReturnType<typeof dashboards>) => Promise<T>): Promise<T> {
+    const clickhouse = openClickHouse(readConfig(AnalyticsConfig, this.env), query.traceparent);
+    try {
+      return await read(dashboards(clickhouse, query));
+    } finally {
+      await clickhouse.close();
+    }
+  }
 }
 
 export default {
   fetch: refuseHttp,
-  queue: (batch, env) => dispatchQueue(batch, env, {}),
+  queue: (batch, env) => dispatchQueue(batch, env, { 'analytics-events': storeEvents, 'analytics-events-dlq': storeDeadLetters }),
 } satisfies ExportedHandler<AnalyticsEnv>;

@@ -5,10 +5,15 @@ import { log } from '../lib/log.ts';
 import { continueTrace } from '../lib/trace.ts';
 import type { ApiEnv } from './context.ts';
 import { services, traced } from './middleware/request.ts';
+import { analytics } from './routes/analytics.ts';
 import { auth } from './routes/auth.ts';
+import { coursesRoutes } from './routes/courses.ts';
 import { health } from './routes/health.ts';
+import { lessonsRoutes, notificationsRoutes } from './routes/learning.ts';
 import { me } from './routes/me.ts';
+import { mediaRoutes } from './routes/media.ts';
 import { usersRoutes } from './routes/users.ts';
+import { courseVideoRoutes, videosRoutes } from './routes/videos.ts';
 
 /** The one place an error becomes a response: `{ error: { code, message, traceId } }`. */
 function renderError(c: Context<ApiEnv>, error: unknown) {
@@ -18,18 +23,26 @@ function renderError(c: Context<ApiEnv>, error: unknown) {
   if (appError.status === 429 && typeof appError.details?.retryAfter === 'number') c.header('Retry-After', String(appError.details.retryAfter));
   if (appError.status >= 500) {
     const cause = error instanceof Error ? error : new Error(String(error));
-    log('error', cause.message, { traceId: trace.traceId, code: appError.code, stack: cause.stack });
+    log('error', cause.message, { traceId: trace.traceId, code: appError.code, cause: String(cause.cause ?? ''), stack: cause.stack });
   }
   return c.json(errorEnvelope(appError, trace.traceId), appError.status);
 }
 
 export const app = new Hono<ApiEnv>()
-  .basePath('/api')
   .use(traced)
   .use(services)
+  // Signed media, outside /api: the CDN caches it by path (the token is part of it).
+  .route('/media', mediaRoutes)
+  .basePath('/api')
   .route('/health', health)
   .route('/auth', auth)
+  .route('/analytics', analytics)
   .route('/me', me)
   .route('/users', usersRoutes)
+  .route('/courses', courseVideoRoutes)
+  .route('/courses', coursesRoutes)
+  .route('/videos', videosRoutes)
+  .route('/lessons', lessonsRoutes)
+  .route('/notifications', notificationsRoutes)
   .notFound((c) => renderError(c, new AppError('not_found', 404, `There is no ${c.req.method} ${c.req.path}.`)))
   .onError((error, c) => renderError(c, error));

@@ -1,6 +1,6 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 import { z } from 'zod';
-import { CacheSettings, DatabaseSettings, IdentitySettings, JurisdictionSettings, StorageSettings } from '../lib/config.ts';
+import { AnalyticsIngestSettings, CacheSettings, DatabaseSettings, IdentitySettings, JurisdictionSettings, ReplicationSettings, StorageSettings, VideoSettings } from '../lib/config.ts';
 import type { Database } from '../lib/db.ts';
 import type { Storage } from '../lib/storage.ts';
 import type { Trace } from '../lib/trace.ts';
@@ -14,6 +14,9 @@ export const ApiConfig = z.object({
   ...CacheSettings.shape,
   ...StorageSettings.shape,
   ...IdentitySettings.shape,
+  ...AnalyticsIngestSettings.shape,
+  ...ReplicationSettings.shape,
+  ...VideoSettings.shape,
 });
 export type ApiConfig = z.output<typeof ApiConfig>;
 
@@ -29,5 +32,6 @@ export interface ApiServices {
 
 export interface ApiEnv {
   Bindings: Env;
-  Variables: { trace: Trace; services: ApiServices; user: AccessClaims };
+  /** `user` behind `requireUser`; `viewer` behind `optionalUser` (absent when anonymous). */
+  Variables: { trace: Trace; services: ApiServices; user: AccessClaims; viewer: AccessClaims | undefined };
 }

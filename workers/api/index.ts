@@ -1,7 +1,36 @@
-import { dispatchQueue } from '../lib/queue.ts';
+import { openCache } from '../lib/cache.ts';
+import { readConfig } from '../lib/config.ts';
+import { ContentSync, NotificationMessage } from '../lib/contracts.ts';
+import { openDatabase } from '../lib/db.ts';
+import { dispatchQueue, eachMessage } from '../lib/queue.ts';
+import { openStorage } from '../lib/storage.ts';
 import { app } from './app.ts';
+import { changingCatalog } from './catalog/cache.ts';
+import { applyContentSync } from './catalog/replication.ts';
+import { ApiConfig } from './context.ts';
+import { storeNotification } from './notifications.ts';
+
+/** Opens the database for one message and closes it after, as a request would. */
+async function withDatabase<T>(env: Env, use: (db: ReturnType<typeof openDatabase>['db'], config: ApiConfig) => Promise<T>): Promise<T> {
+  const config = readConfig(ApiConfig, env);
+  const database = openDatabase(config);
+  try {
+    return await use(database.db, config);
+  } finally {
+    await database.close();
+  }
+}
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => dispatchQueue(batch, env, {}),
+  queue: (batch, env) =>
+    dispatchQueue(batch, env, {
+      // Applied between catalog generation bumps, so this jurisdiction's cached pages show it at once.
+      'content-sync': eachMessage(ContentSync, (message, env: Env) =>
+        withDatabase(env, async (db, config) => {
+          await changingCatalog(openCache(config), () => applyContentSync(db, openStorage(config), config.REPLICATION_SOURCES, message));
+        }),
+      ),
+      notifications: eachMessage(NotificationMessage, (message, env: Env) => withDatabase(env, (db) => storeNotification(db, message))),
+    }),
 } satisfies ExportedHandler<Env>;

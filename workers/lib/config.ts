@@ -76,9 +76,43 @@ export const IdentitySettings = z.object({
   RATE_LIMIT_REGISTER: rateLimit,
 });
 
+const StorageLocation = z.object({
+  endpoint: url,
+  region: z.string().min(1),
+  bucket: z.string().min(1),
+  accessKeyId: z.string().min(1),
+  secretAccessKey: z.string().min(1),
+});
+export type StorageLocation = z.output<typeof StorageLocation>;
+
+export const ReplicationSettings = z.object({
+  /** Jurisdictions this one sends published courses to, e.g. "sa"; empty for none. */
+  REPLICATE_TO: z
+    .string({ error: 'is missing' })
+    .regex(/^([a-z]{2}(,[a-z]{2})*)?$/, 'must be a comma-separated list of jurisdiction codes such as "sa"')
+    .transform((text) => (text ? text.split(',') : [])),
+  /** Read access to the other jurisdictions' buckets, to copy replicated renditions. */
+  REPLICATION_SOURCES: z
+    .string({ error: 'is missing' })
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of jurisdiction to storage location' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^[a-z]{2}$/), StorageLocation)),
+});
+
 export const TranscoderSettings = z.object({
   /** Local only: the transcoder as a Node process instead of the container. */
   TRANSCODER_URL: z.preprocess(emptyAsUndefined, url.optional()),
+});
+
+/** Anonymous `POST /api/analytics/*` requests per client address, e.g. "120/60s". */
+export const AnalyticsIngestSettings = z.object({
+  RATE_LIMIT_ANALYTICS: rateLimit,
 });
 
 const validated = new WeakMap<object, unknown>();
@@ -99,3 +133,15 @@ export function readConfig<T extends z.ZodType>(schema: T, env: object): z.outpu
   validated.set(env, result.data);
   return result.data;
 }
+
+export const VideoSettings = z.object({
+  /** The largest source an instructor may upload, in bytes (default 5 GiB). */
+  VIDEO_MAX_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(5 * 1024 ** 3)),
+  /** Signs the transcoder's callbacks: the same value in the api and the transcoder. */
+  TRANSCODER_CALLBACK_SECRET: z.string({ error: 'is missing' }).min(32, 'must be at least 32 characters'),
+});
+
+export const PublicApiSettings = z.object({
+  /** This jurisdiction's API as the transcoder reaches it, for its callbacks. */
+  PUBLIC_API_URL: url,
+});

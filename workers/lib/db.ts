@@ -2,6 +2,7 @@ import { Pool, neonConfig } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import type { z } from 'zod';
 import type { DatabaseSettings } from './config.ts';
+import { log } from './log.ts';
 
 export interface Database {
   db: NeonDatabase;
@@ -20,6 +21,8 @@ export function openDatabase(settings: z.output<typeof DatabaseSettings>): Datab
     neonConfig.pipelineConnect = false;
   }
   const pool = new Pool({ connectionString: settings.DATABASE_URL, connectionTimeoutMillis: 5_000 });
+  // An idle connection that drops (the server closing it after the pool is done) is not a failure.
+  pool.on('error', (error: Error) => log('warn', 'idle database connection dropped', { error: error.message }));
   return {
     db: drizzle({ client: pool }),
     ping: async () => {

@@ -48,3 +48,23 @@ export async function dispatchQueue<E>(
 function retryAll(batch: MessageBatch<unknown>): void {
   for (const message of batch.messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
 }
+
+/**
+ * A handler that takes each message on its own: a valid body is handled and acknowledged; an
+ * invalid body or a failure is retried with exponential delay (and so reaches the dead-letter queue).
+ */
+export function eachMessage<E, T>(contract: { safeParse(body: unknown): { success: true; data: T } | { success: false; error: unknown } }, handle: (body: T, env: E) => Promise<void>): BatchHandler<E> {
+  return async (batch, env) => {
+    for (const message of batch.messages) {
+      const parsed = contract.safeParse(message.body);
+      try {
+        if (!parsed.success) throw new Error(`the message does not match its contract: ${String(parsed.error)}`);
+        await handle(parsed.data, env);
+        message.ack();
+      } catch (error) {
+        log('error', 'queue message failed; retrying', { queue: batch.queue, id: message.id, attempts: message.attempts, error: String(error) });
+        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      }
+    }
+  };
+}

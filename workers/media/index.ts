@@ -1,10 +1,13 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { z } from 'zod';
-import { DatabaseSettings, JurisdictionIdSetting, readConfig, StorageSettings, TranscoderSettings } from '../lib/config.ts';
-import { HealthCheck } from '../lib/contracts.ts';
+import { DatabaseSettings, JurisdictionIdSetting, PublicApiSettings, readConfig, StorageSettings, TranscoderSettings } from '../lib/config.ts';
+import { HealthCheck, StorageObjectEvent, TranscodeEventDelivery, VideoJob } from '../lib/contracts.ts';
+import { openDatabase } from '../lib/db.ts';
 import { checkDependency, type DependencyHealth } from '../lib/health.ts';
-import { dispatchQueue } from '../lib/queue.ts';
+import { dispatchQueue, eachMessage } from '../lib/queue.ts';
 import { refuseHttp } from '../lib/rpc-only.ts';
+import { continueTrace } from '../lib/trace.ts';
+import { recordEvent, startTranscode, sweep, videoIdOfSourceKey, type Pipeline } from './pipeline.ts';
 import { transcoderFetch } from './transcoder.ts';
 
 export { Transcoder } from './transcoder.ts';
@@ -14,7 +17,43 @@ export const MediaConfig = z.object({
   ...DatabaseSettings.shape,
   ...StorageSettings.shape,
   ...TranscoderSettings.shape,
+  ...PublicApiSettings.shape,
 });
+
+/** Opens the pipeline's database for one unit of work and closes it after, as a request would. */
+async function withPipeline<T>(env: MediaEnv, use: (pipeline: Pipeline) => Promise<T>): Promise<T> {
+  const config = readConfig(MediaConfig, env);
+  const database = openDatabase(config);
+  try {
+    return await use({
+      db: database.db,
+      transcoder: transcoderFetch(env, config.TRANSCODER_URL),
+      storage: {
+        endpoint: config.S3_ENDPOINT,
+        region: config.S3_REGION,
+        bucket: config.S3_BUCKET,
+        accessKeyId: config.S3_ACCESS_KEY_ID,
+        secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+      },
+      callbackUrl: new URL('/api/videos/transcoder-events', config.PUBLIC_API_URL).href,
+      videoJobs: env.VIDEO_JOBS,
+      notifications: env.NOTIFICATIONS,
+    });
+  } finally {
+    await database.close();
+  }
+}
+
+/** `video-jobs` carries the api's `VideoJob` and R2's own notifications of new objects under `raw/`. */
+const VideoJobMessage = z.union([VideoJob, StorageObjectEvent]);
+
+async function handleVideoJob(message: z.infer<typeof VideoJobMessage>, env: MediaEnv): Promise<void> {
+  if ('videoId' in message) return withPipeline(env, (pipeline) => startTranscode(pipeline, message.videoId, message.traceparent));
+  const videoId = videoIdOfSourceKey(message.object.key);
+  const created = /^(PutObject|CompleteMultipartUpload|CopyObject)/.test(message.action);
+  if (!videoId || !created) return;
+  return withPipeline(env, (pipeline) => startTranscode(pipeline, videoId, continueTrace(null).traceparent, true));
+}
 
 /** Video status and the transcoder, reached by `api` over a service binding (RPC). */
 export class MediaService extends WorkerEntrypoint<MediaEnv> {
@@ -26,9 +65,23 @@ export class MediaService extends WorkerEntrypoint<MediaEnv> {
       if (!response.ok) throw new Error(`transcoder answered ${response.status}: ${await response.text()}`);
     }, 1_500);
   }
+
+  /** A transcoder callback whose signature the api has checked. */
+  async recordTranscodeEvent(input: TranscodeEventDelivery): Promise<void> {
+    const { event, traceparent } = TranscodeEventDelivery.parse(input);
+    await withPipeline(this.env, (pipeline) => recordEvent(pipeline, event, traceparent));
+  }
+
+  /** What the cron does, on demand: check every unfinished job now. */
+  async sweepJobs(): Promise<number> {
+    return withPipeline(this.env, sweep);
+  }
 }
 
 export default {
   fetch: refuseHttp,
-  queue: (batch, env) => dispatchQueue(batch, env, {}),
+  queue: (batch, env) => dispatchQueue(batch, env, { 'video-jobs': eachMessage(VideoJobMessage, handleVideoJob) }),
+  scheduled: async (_controller, env) => {
+    await withPipeline(env, sweep);
+  },
 } satisfies ExportedHandler<MediaEnv>;

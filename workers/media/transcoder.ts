@@ -4,6 +4,12 @@ import { Container } from '@cloudflare/containers';
 export class Transcoder extends Container<MediaEnv> {
   override defaultPort = 8080;
   override sleepAfter = '10m';
+
+  constructor(ctx: ConstructorParameters<typeof Container<MediaEnv>>[0], env: MediaEnv) {
+    super(ctx, env);
+    // The container signs its callbacks to the api with the jurisdiction's shared key.
+    this.envVars = { TRANSCODER_CALLBACK_SECRET: env.TRANSCODER_CALLBACK_SECRET };
+  }
 }
 
 /**

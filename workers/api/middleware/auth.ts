@@ -16,14 +16,28 @@ export function wrongJurisdiction(jurisdiction: string, urls: Record<string, str
   );
 }
 
-/** A valid access token of this jurisdiction, or 401 / 421. */
-export const requireUser = createMiddleware<ApiEnv>(async (c, next) => {
-  const { config } = c.var.services;
-  const token = /^Bearer (\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-  if (!token) throw new AppError('unauthenticated', 401, 'Sign in first: this needs an access token (Authorization: Bearer …).');
+function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer (\S+)$/i.exec(header ?? '')?.[1];
+}
+
+async function verifiedUser(token: string, config: { JURISDICTION: string; JURISDICTION_URLS: Record<string, string>; JWT_SECRET: string }) {
   const claimed = claimedJurisdiction(token);
   if (claimed && claimed !== config.JURISDICTION) throw wrongJurisdiction(claimed, config.JURISDICTION_URLS);
-  c.set('user', await verifyAccessToken(token, config.JWT_SECRET));
+  return verifyAccessToken(token, config.JWT_SECRET);
+}
+
+/** A valid access token of this jurisdiction, or 401 / 421. */
+export const requireUser = createMiddleware<ApiEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header('authorization'));
+  if (!token) throw new AppError('unauthenticated', 401, 'Sign in first: this needs an access token (Authorization: Bearer …).');
+  c.set('user', await verifiedUser(token, c.var.services.config));
+  await next();
+});
+
+/** Routes open to everyone that say more to a signed-in user; a token that is sent must be valid. */
+export const optionalUser = createMiddleware<ApiEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header('authorization'));
+  c.set('viewer', token ? await verifiedUser(token, c.var.services.config) : undefined);
   await next();
 });
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { AppError } from '../../lib/errors.ts';
 import type { ApiEnv } from '../context.ts';
+import { continueLearning } from '../catalog/learning.ts';
 import { cachedProfile, changePassword, changingProfile, findUser, profileOf, startSession, updateProfile } from '../identity/accounts.ts';
 import { PasswordChange, ProfileChanges } from '../identity/schemas.ts';
 import { signedIn } from '../identity/signed-in.ts';
@@ -13,6 +14,8 @@ export const me = new Hono<ApiEnv>()
     const { database, cache } = c.var.services;
     return c.json(await cachedProfile(database().db, cache(), c.var.user.sub));
   })
+  /** "Continue learning": enrolled courses, most recent first, each with its next lesson. */
+  .get('/learning', async (c) => c.json({ items: await continueLearning(c.var.services.database().db, c.var.user.sub) }))
   .patch('/', valid('json', ProfileChanges), async (c) => {
     const { database, cache } = c.var.services;
     const userId = c.var.user.sub;

@@ -1,0 +1,123 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { env } from 'cloudflare:workers';
+import { inject, describe, expect, it } from 'vitest';
+import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
+import { applyContentSync, contentSyncFor, mediaPrefix } from '../../workers/api/catalog/replication.ts';
+import { ReplicationSettings, readConfig, StorageSettings } from '../../workers/lib/config.ts';
+import { openStorage } from '../../workers/lib/storage.ts';
+import { findUserByEmail, withDatabase } from './backing.ts';
+import { publishedCourse } from './catalog-fixtures.ts';
+import { call, eventually, signedInAs } from './client.ts';
+
+const usStorage = () => openStorage(readConfig(StorageSettings, { ...env }));
+const saStorage = () => openStorage(readConfig(StorageSettings, { ...inject('settings').sa }));
+
+async function saCourse(id: string, version?: number) {
+  const answer = await call<CourseDetail>(`/api/courses/${id}`, { jurisdiction: 'sa' });
+  return answer.status === 200 && (version === undefined || answer.body.version >= version) ? answer.body : undefined;
+}
+
+describe('global content: a published course is replicated to every other jurisdiction', () => {
+  it('copies the course, its lessons and its rendition objects to sa; updates and unpublishing follow', async () => {
+    const instructor = await signedInAs('instructor');
+    const videoId = crypto.randomUUID();
+    const us = usStorage();
+    const playlist = '#EXTM3U\n#EXT-X-VERSION:7\n';
+    await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${mediaPrefix(videoId)}master.m3u8`, Body: playlist, ContentType: 'application/vnd.apple.mpegurl' }));
+    await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${mediaPrefix(videoId)}720p/init.mp4`, Body: new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112]) }));
+
+    const created = await call<CourseDetail>('/api/courses', { token: instructor.accessToken, json: { title: `Replicated ${crypto.randomUUID().slice(0, 6)}`, language: 'ar' } });
+    const id = created.body.id;
+    await call(`/api/courses/${id}/lessons`, { token: instructor.accessToken, json: { title: 'With a video', videoId } });
+    expect(await saCourse(id)).toBeUndefined();
+    await call(`/api/courses/${id}/publish`, { method: 'POST', token: instructor.accessToken });
+
+    const replica = await eventually(() => saCourse(id), 20_000, 'the course reaching sa');
+    expect(replica).toMatchObject({ title: created.body.title, status: 'published', originJurisdiction: 'us', instructorId: null, lessons: [{ title: 'With a video', videoId }] });
+    const sa = saStorage();
+    const copied = await sa.s3.send(new GetObjectCommand({ Bucket: sa.bucket, Key: `${mediaPrefix(videoId)}master.m3u8` }));
+    expect(await copied.Body?.transformToString()).toBe(playlist);
+    expect(copied.ContentType).toBe('application/vnd.apple.mpegurl');
+    await sa.s3.send(new GetObjectCommand({ Bucket: sa.bucket, Key: `${mediaPrefix(videoId)}720p/init.mp4` }));
+
+    const edited = await call<CourseDetail>(`/api/courses/${id}`, { method: 'PATCH', token: instructor.accessToken, json: { summary: 'Now with a summary' } });
+    expect((await eventually(() => saCourse(id, edited.body.version), 20_000, 'the edit reaching sa')).summary).toBe('Now with a summary');
+
+    const editInSa = await call(`/api/courses/${id}`, { method: 'PATCH', jurisdiction: 'sa', token: (await signedInAs('admin', 'sa')).accessToken, json: { title: 'Changed in sa' } });
+    expect(editInSa.status).toBe(409);
+    expect(editInSa.body).toMatchObject({ error: { code: 'replica_read_only' } });
+
+    await call(`/api/courses/${id}/unpublish`, { method: 'POST', token: instructor.accessToken });
+    await eventually(async () => (await call(`/api/courses/${id}`, { jurisdiction: 'sa' })).status === 404, 20_000, 'the withdrawal reaching sa');
+  });
+
+  it('ignores a replayed or stale message', async () => {
+    const instructor = await signedInAs('instructor');
+    const { course } = await publishedCourse(instructor);
+    const message = await withDatabase('us', (db) => contentSyncFor(db, course.id, 'us', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'));
+    const replica = await eventually(() => saCourse(course.id, message.course.version), 20_000, 'the course reaching sa');
+    const settings = inject('settings').sa;
+    const sources = readConfig(ReplicationSettings.pick({ REPLICATION_SOURCES: true }), { ...settings }).REPLICATION_SOURCES;
+    const applied = await withDatabase('sa', (db) => applyContentSync(db, saStorage(), sources, message));
+    expect(applied).toBe(false);
+    const stale = { ...message, course: { ...message.course, version: message.course.version - 1, title: 'An older title' } };
+    expect(await withDatabase('sa', (db) => applyContentSync(db, saStorage(), sources, stale))).toBe(false);
+    expect(await saCourse(course.id)).toMatchObject({ title: replica.title, version: replica.version });
+  });
+
+  it('sends content only: no enrollment, progress or user row reaches sa', async () => {
+    const instructor = await signedInAs('instructor');
+    const { course, lessons } = await publishedCourse(instructor);
+    const learner = await signedInAs('learner');
+    await call(`/api/courses/${course.id}/enrollment`, { method: 'POST', token: learner.accessToken });
+    await call(`/api/lessons/${lessons[0]!.id}/progress`, { method: 'PUT', token: learner.accessToken, json: { positionSeconds: 30, durationSeconds: 60 } });
+    await eventually(() => saCourse(course.id), 20_000, 'the course reaching sa');
+    expect(await findUserByEmail('sa', instructor.user.email)).toBeUndefined();
+    expect(await findUserByEmail('sa', learner.user.email)).toBeUndefined();
+    const counts = await withDatabase('sa', async (db) => {
+      const { rows } = await db.execute<{ enrollments: number; progress: number }>(
+        `select (select count(*)::int from enrollments where course_id = '${course.id}') as enrollments, (select count(*)::int from lesson_progress where course_id = '${course.id}') as progress`,
+      );
+      return rows[0];
+    });
+    expect(counts).toEqual({ enrollments: 0, progress: 0 });
+  });
+});
+
+describe('notifications', () => {
+  it('stores messages from the notifications queue and lists them unread first', async () => {
+    const learner = await signedInAs('learner');
+    const send = (title: string) =>
+      env.NOTIFICATIONS.send({
+        v: 1,
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        id: crypto.randomUUID(),
+        userId: learner.user.id,
+        type: 'video_ready',
+        title,
+        body: 'Your video is ready to watch.',
+        data: { videoId: crypto.randomUUID() },
+      });
+    await send('First');
+    await send('Second');
+    interface List {
+      items: Array<{ id: string; title: string; read: boolean }>;
+      unread: number;
+    }
+    const listed = await eventually(async () => {
+      const answer = await call<List>('/api/notifications', { token: learner.accessToken });
+      return answer.body.items.length === 2 ? answer.body : undefined;
+    }, 20_000, 'two notifications');
+    expect(listed.unread).toBe(2);
+    const first = listed.items.find((item) => item.title === 'First')!;
+    expect((await call(`/api/notifications/${first.id}/read`, { method: 'POST', token: learner.accessToken })).body).toEqual({ marked: 1 });
+    const after = await call<List>('/api/notifications', { token: learner.accessToken });
+    expect(after.body.unread).toBe(1);
+    expect(after.body.items.map((item) => [item.title, item.read])).toEqual([
+      ['Second', false],
+      ['First', true],
+    ]);
+    const other = await signedInAs('learner');
+    expect((await call<List>('/api/notifications', { token: other.accessToken })).body.items).toEqual([]);
+  });
+});

@@ -1,0 +1,87 @@
+import { env, exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import type { VideoJob } from '../../workers/lib/contracts.ts';
+import { publishedCourse } from './catalog-fixtures.ts';
+import { call, signedInAs } from './client.ts';
+import { finished, sampleClip, uploadVideo, type VideoStatus } from './video-fixtures.ts';
+
+interface Playback {
+  master: string;
+  poster: string;
+  storyboard: { image: string; vtt: string };
+}
+
+const media = (url: string, headers?: Record<string, string>) => exports.default.fetch(url, { headers });
+
+/** The URIs a playlist names (tags' URI="..." attributes and plain lines), resolved against it. */
+function uris(playlist: string, base: string): string[] {
+  const found = playlist.split('\n').flatMap((line) => {
+    if (line.startsWith('#')) return [...line.matchAll(/URI="([^"]+)"/g)].map((m) => m[1] ?? '');
+    return line.trim() ? [line.trim()] : [];
+  });
+  return found.map((uri) => new URL(uri, base).href);
+}
+
+describe('video pipeline, end to end', () => {
+  it('uploads straight to storage, transcodes once, and plays through signed media URLs', { timeout: 150_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { course, lessons } = await publishedCourse(instructor);
+    const videoId = await uploadVideo(instructor, course.id, await sampleClip());
+
+    const ready = await finished(instructor, videoId);
+    expect(ready.status, JSON.stringify(ready.error)).toBe('ready');
+    expect(ready.percent).toBe(100);
+    expect(ready.attempts).toBe(1);
+    // A 640x360 source is never upscaled.
+    expect(ready.renditions?.map((r) => r.name)).toEqual(['360p']);
+
+    // The same message delivered again changes nothing: still one transcode.
+    await env.VIDEO_JOBS.send({ v: 1, traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, kind: 'video', videoId } satisfies VideoJob);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const again = await call<VideoStatus>(`/api/videos/${videoId}`, { token: instructor.accessToken });
+    expect(again.body).toMatchObject({ status: 'ready', attempts: 1 });
+
+    const linked = await call(`/api/courses/${course.id}/lessons/${lessons[1]?.id}`, { method: 'PATCH', token: instructor.accessToken, json: { videoId } });
+    expect(linked.status, JSON.stringify(linked.body)).toBe(200);
+    const learner = await signedInAs('learner');
+    expect((await call(`/api/courses/${course.id}/enrollment`, { method: 'POST', token: learner.accessToken })).status).toBeLessThan(300);
+    const playback = await call<Playback>(`/api/courses/${course.id}/video`, { token: learner.accessToken });
+    expect(playback.status, JSON.stringify(playback.body)).toBe(200);
+    expect(new URL(playback.body.master).pathname).toMatch(new RegExp(`^/media/\\d+-[0-9a-f]{64}/${videoId}/[0-9a-f-]{36}/`));
+
+    const master = await media(playback.body.master);
+    expect(master.status).toBe(200);
+    expect(master.headers.get('cache-control')).toContain('immutable');
+    const masterText = await master.text();
+    expect(masterText).toContain('#EXT-X-STREAM-INF');
+    const renditionPlaylists = uris(masterText, playback.body.master);
+    expect(renditionPlaylists.length).toBeGreaterThanOrEqual(1);
+    for (const playlistUrl of renditionPlaylists) {
+      const playlist = await media(playlistUrl);
+      expect(playlist.status, playlistUrl).toBe(200);
+      const [first, second] = uris(await playlist.text(), playlistUrl);
+      for (const fileUrl of [first, second]) {
+        expect(fileUrl).toBeDefined();
+        const file = await media(fileUrl ?? '');
+        expect(file.status, fileUrl).toBe(200);
+        expect((await file.arrayBuffer()).byteLength).toBeGreaterThan(0);
+      }
+    }
+
+    const poster = await media(playback.body.poster);
+    expect(poster.headers.get('content-type')).toBe('image/jpeg');
+    const posterBytes = new Uint8Array(await poster.arrayBuffer());
+    expect([posterBytes[0], posterBytes[1]]).toEqual([0xff, 0xd8]);
+    const sprite = await media(playback.body.storyboard.image);
+    expect(sprite.status).toBe(200);
+    await sprite.arrayBuffer();
+    const vtt = await media(playback.body.storyboard.vtt);
+    expect(await vtt.text()).toMatch(/^WEBVTT/);
+
+    // Range requests pass through to storage.
+    const partial = await media(playback.body.poster, { range: 'bytes=0-9' });
+    expect(partial.status).toBe(206);
+    expect((await partial.arrayBuffer()).byteLength).toBe(10);
+    expect(partial.headers.get('content-range')).toMatch(/^bytes 0-9\/\d+$/);
+  });
+});

@@ -1,0 +1,113 @@
+import { env } from 'cloudflare:workers';
+import { eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { videos } from '../../db/schema.ts';
+import type { StorageObjectEvent } from '../../workers/lib/contracts.ts';
+import { SIGNATURE_HEADER, signEvent, TIMESTAMP_HEADER } from '../../transcoder/src/contract.ts';
+import { MAX_ATTEMPTS } from '../../workers/media/pipeline.ts';
+import { withDatabase } from './backing.ts';
+import { publishedCourse } from './catalog-fixtures.ts';
+import { call, eventually, signedInAs, type SignedIn } from './client.ts';
+import { finished, sampleClip, uploadVideo, type VideoStatus } from './video-fixtures.ts';
+
+/** What a crashed container leaves: the video `processing` a job the transcoder never heard of, its lease run out. */
+function loseJob(videoId: string, attempts: number) {
+  return withDatabase('us', (db) =>
+    db
+      .update(videos)
+      .set({ status: 'processing', jobId: crypto.randomUUID(), attempts, leaseExpiresAt: sql`now() - interval '1 second'`, outputPrefix: null, masterKey: null })
+      .where(eq(videos.id, videoId)),
+  );
+}
+
+async function readyVideo(instructor: SignedIn) {
+  const { course } = await publishedCourse(instructor, {}, 1);
+  const videoId = await uploadVideo(instructor, course.id, await sampleClip());
+  expect((await finished(instructor, videoId)).status).toBe('ready');
+  return { course, videoId };
+}
+
+describe('video pipeline reliability', () => {
+  it('runs a job again when its lease expires and the transcoder no longer knows it', { timeout: 150_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { videoId } = await readyVideo(instructor);
+    await loseJob(videoId, 1);
+    const rerun = await finished(instructor, videoId);
+    expect(rerun).toMatchObject({ status: 'ready', attempts: 2 });
+  });
+
+  it('fails a job for good once its attempts are spent', { timeout: 150_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { videoId } = await readyVideo(instructor);
+    await loseJob(videoId, MAX_ATTEMPTS);
+    await env.MEDIA.sweepJobs();
+    const { body } = await call<VideoStatus>(`/api/videos/${videoId}`, { token: instructor.accessToken });
+    expect(body).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS, error: { code: 'transcode_failed' } });
+  });
+
+  it('starts the same job from an R2 event notification when the client never called complete', { timeout: 150_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { course } = await publishedCourse(instructor, {}, 1);
+    const clip = await sampleClip();
+    const presigned = await call<{ videoId: string; upload: { url: string; headers: Record<string, string> } }>('/api/videos/upload', {
+      token: instructor.accessToken,
+      json: { courseId: course.id, filename: 'clip.mp4', sizeBytes: clip.byteLength, contentType: 'video/mp4' },
+    });
+    const put = await fetch(presigned.body.upload.url, { method: 'PUT', headers: presigned.body.upload.headers, body: clip });
+    expect(put.status).toBe(200);
+    const key = new URL(presigned.body.upload.url).pathname.split('/').slice(2).join('/');
+    const notification: StorageObjectEvent = {
+      account: 'local',
+      action: 'PutObject',
+      bucket: env.S3_BUCKET,
+      object: { key, size: clip.byteLength, eTag: put.headers.get('etag') ?? '' },
+      eventTime: new Date().toISOString(),
+    };
+    await put.arrayBuffer();
+    // Delivered twice, as queues may: still one transcode.
+    await env.VIDEO_JOBS.send(notification);
+    await env.VIDEO_JOBS.send(notification);
+    const ready = await finished(instructor, presigned.body.videoId);
+    expect(ready).toMatchObject({ status: 'ready', attempts: 1 });
+    await eventually(async () => {
+      const notifications = await call<{ items: Array<{ type: string; data: { videoId?: string } }> }>('/api/notifications', { token: instructor.accessToken });
+      return notifications.body.items.some((n) => n.type === 'video_ready' && n.data.videoId === presigned.body.videoId);
+    }, 15_000, 'the uploader being notified');
+  });
+
+});
+
+/** Makes the video `processing` a job of the test's own, and delivers that job's events as the transcoder would. */
+async function fakeJob(videoId: string) {
+  const jobId = crypto.randomUUID();
+  await withDatabase('us', (db) =>
+    db.update(videos).set({ status: 'processing', jobId, attempts: 1, leaseExpiresAt: sql`now() + interval '1 minute'` }).where(eq(videos.id, videoId)),
+  );
+  return async (event: Record<string, unknown>) => {
+    const body = JSON.stringify({ v: 1, jobId, videoId, attempt: 1, ...event });
+    const now = Math.floor(Date.now() / 1000);
+    const headers = { 'content-type': 'application/json', [TIMESTAMP_HEADER]: String(now), [SIGNATURE_HEADER]: await signEvent(env.TRANSCODER_CALLBACK_SECRET, now, body) };
+    expect((await call('/api/videos/transcoder-events', { body, headers })).status).toBe(204);
+  };
+}
+
+describe('transcoder callbacks', () => {
+  it('records progress, then a final failure of the source without retrying it', { timeout: 150_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { videoId } = await readyVideo(instructor);
+    const deliver = await fakeJob(videoId);
+    await deliver({ type: 'progress', percent: 42 });
+    expect((await call<VideoStatus>(`/api/videos/${videoId}`, { token: instructor.accessToken })).body).toMatchObject({ status: 'processing', percent: 42 });
+    await deliver({ type: 'failed', error: { code: 'corrupt', message: 'The file ends in the middle of a frame.', retryable: false } });
+    const { body } = await call<VideoStatus>(`/api/videos/${videoId}`, { token: instructor.accessToken });
+    expect(body).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'corrupt', message: 'The file ends in the middle of a frame.' } });
+  });
+
+  it('runs the job again after a transient failure (storage unreachable)', { timeout: 150_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { videoId } = await readyVideo(instructor);
+    const deliver = await fakeJob(videoId);
+    await deliver({ type: 'failed', error: { code: 'storage_unavailable', message: 'Storage did not answer.', retryable: true } });
+    expect(await finished(instructor, videoId)).toMatchObject({ status: 'ready', attempts: 2, error: null });
+  });
+});

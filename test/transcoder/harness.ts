@@ -1,0 +1,195 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { vi } from 'vitest';
+import { startS3, type LocalS3 } from '../../scripts/services/s3.ts';
+import { startTranscoder, type LocalTranscoder } from '../../scripts/services/transcoder.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TranscodeEvent, verifyEvent, type TranscodeJob } from '../../transcoder/src/contract.ts';
+
+const run = promisify(execFile);
+export const BUCKET = 'media';
+export const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+/** One callback request as the receiver saw it. */
+export interface Delivery {
+  event: TranscodeEvent;
+  traceparent: string | undefined;
+  status: number;
+}
+
+/**
+ * A transcoder process, s3rver and a callback receiver that verifies every signature (a forged or
+ * stale callback is answered 401 and fails `expectAllSigned`).
+ */
+export interface Harness {
+  transcoder: LocalTranscoder;
+  s3: LocalS3;
+  storage: S3Client;
+  /** The transcoder's TRANSCODER_WORK_DIR. */
+  workDir: string;
+  deliveries: Delivery[];
+  /** Answers the next `count` deliveries of this event type with `status` instead of 204. */
+  refuseNext(type: TranscodeEvent['type'], count: number, status: number): void;
+  jobFor(sourceKey: string, overrides?: Partial<TranscodeJob>): TranscodeJob;
+  post(job: unknown, traceparent?: string): Promise<Response>;
+  waitForFinal(jobId: string, timeoutMs?: number): Promise<TranscodeEvent>;
+  eventsOf(jobId: string): TranscodeEvent[];
+  keysUnder(prefix: string): Promise<string[]>;
+  read(key: string): Promise<{ body: Buffer; contentType: string | undefined }>;
+  put(key: string, body: Buffer | string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(options: { progressIntervalMs?: number } = {}): Promise<Harness> {
+  const workDir = await mkdtemp(join(tmpdir(), 'kce-transcoder-test-'));
+  const s3 = await startS3({ buckets: [BUCKET] });
+  const transcoder = await startTranscoder({ workDir, progressIntervalMs: options.progressIntervalMs });
+  const storage = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+
+  const deliveries: Delivery[] = [];
+  const refusals: Array<{ type: string; status: number }> = [];
+  const receiver = await listen(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const header = (name: string) => request.headers[name] as string | undefined;
+    const signed = await verifyEvent(transcoder.callbackSecret, header(TIMESTAMP_HEADER), body, header(SIGNATURE_HEADER), Math.floor(Date.now() / 1000));
+    const event = TranscodeEvent.parse(JSON.parse(body));
+    const refusal = refusals.findIndex((r) => r.type === event.type);
+    const status = !signed ? 401 : refusal >= 0 ? refusals.splice(refusal, 1)[0]!.status : 204;
+    deliveries.push({ event, traceparent: header('traceparent'), status });
+    response.writeHead(status).end();
+  });
+  const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/transcoder-events`;
+
+  const eventsOf = (jobId: string) => deliveries.filter((d) => d.event.jobId === jobId && d.status === 204).map((d) => d.event);
+  return {
+    transcoder,
+    s3,
+    storage,
+    workDir,
+    deliveries,
+    refuseNext: (type, count, status) => refusals.push(...Array.from({ length: count }, () => ({ type, status }))),
+    jobFor: (sourceKey, overrides = {}) => {
+      const jobId = randomUUID();
+      const videoId = randomUUID();
+      return {
+        v: 1,
+        jobId,
+        videoId,
+        attempt: 1,
+        source: { bucket: BUCKET, key: sourceKey },
+        output: { bucket: BUCKET, prefix: `media/${videoId}/${jobId}/` },
+        storage: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+        limits: { maxDurationSeconds: 3600, maxWidth: 3840, maxHeight: 2160 },
+        callbackUrl,
+        ...overrides,
+      };
+    },
+    post: (job, traceparent = TRACEPARENT) =>
+      fetch(`${transcoder.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent }, body: JSON.stringify(job) }),
+    waitForFinal: (jobId, timeoutMs = 60_000) =>
+      vi.waitFor(
+        () => {
+          const final = eventsOf(jobId).find((event) => event.type !== 'progress');
+          if (!final) throw new Error(`no final event for job ${jobId} yet`);
+          return final;
+        },
+        { timeout: timeoutMs, interval: 50 },
+      ),
+    eventsOf,
+    keysUnder: async (prefix) => {
+      const listed = await storage.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+      return (listed.Contents ?? []).map((object) => object.Key!).sort();
+    },
+    read: async (key) => {
+      const object = await storage.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+      return { body: Buffer.from(await object.Body!.transformToByteArray()), contentType: object.ContentType };
+    },
+    put: async (key, body) => {
+      await storage.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    },
+    stop: async () => {
+      await transcoder.stop();
+      await new Promise((resolve) => receiver.close(resolve));
+      storage.destroy();
+      await s3.stop();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function listen(handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  const server = createServer(handler);
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/**
+ * A short test clip from ffmpeg's generators (ultrafast, so making it costs little): `testsrc2`
+ * picture and, unless `audio` is false, a `sine` tone encoded with the given codec.
+ */
+export async function makeClip(options: { width: number; height: number; seconds: number; audio?: { codec: 'aac' | 'libmp3lame'; channels: number } | false; picture?: boolean }): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'kce-clip-'));
+  try {
+    const file = join(dir, options.picture === false ? 'clip.m4a' : 'clip.mp4');
+    const audio = options.audio ?? { codec: 'aac', channels: 2 };
+    const args = ['-hide_banner', '-loglevel', 'error'];
+    if (options.picture !== false) args.push('-f', 'lavfi', '-i', `testsrc2=size=${options.width}x${options.height}:rate=30`);
+    if (audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
+    args.push('-t', String(options.seconds));
+    if (options.picture !== false) args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
+    if (audio) args.push('-c:a', audio.codec, '-ac', String(audio.channels));
+    await run('ffmpeg', [...args, file]);
+    return await readFile(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The ffmpeg processes working in `workDir`, found through /proc (the transcoder's children). */
+export async function ffmpegProcessesIn(workDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const [executable, commandLine] = await Promise.all([
+      readlink(`/proc/${entry}/exe`).catch(() => ''),
+      readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => ''),
+    ]);
+    if (executable.endsWith('/ffmpeg') && commandLine.includes(workDir)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** What a running job leaves on the machine, sampled until stopped: temporary folders and ffmpeg processes. */
+export function watchWork(workDir: string): { stop(): Promise<{ folders: Set<string>; ffmpegs: Set<number> }> } {
+  const folders = new Set<string>();
+  const ffmpegs = new Set<number>();
+  let watching = true;
+  const sampling = (async () => {
+    while (watching) {
+      for (const folder of await readdir(workDir)) folders.add(folder);
+      for (const pid of await ffmpegProcessesIn(workDir)) ffmpegs.add(pid);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return {
+    stop: async () => {
+      watching = false;
+      await sampling;
+      return { folders, ffmpegs };
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobAccepted, JobStatus, type TranscodeResult } from '../../transcoder/src/contract.ts';
+import { makeClip, startHarness, TRACEPARENT, type Harness } from './harness.ts';
+
+const run = promisify(execFile);
+
+/** Attributes of every `#EXT-X-STREAM-INF` line, with the URI on the line after it. */
+function variantsOf(master: string) {
+  const lines = master.split('\n');
+  return lines.flatMap((line, i) => {
+    if (!line.startsWith('#EXT-X-STREAM-INF:')) return [];
+    const attributes = Object.fromEntries([...line.matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g)].map(([, key, value]) => [key!, value!.replace(/"/g, '')]));
+    return [{ ...attributes, uri: lines[i + 1]! }];
+  });
+}
+
+/** What ffprobe sees in a downloaded file. */
+async function probe(bytes: Buffer) {
+  const dir = await mkdtemp(join(tmpdir(), 'kce-probe-'));
+  try {
+    await writeFile(join(dir, 'file'), bytes);
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', join(dir, 'file')]);
+    return JSON.parse(stdout) as { streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; channels?: number; sample_rate?: string }> };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('transcoder: a video becomes an HLS ladder with poster and storyboard', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness({ progressIntervalMs: 200 });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('transcodes a 720p clip into 720p, 480p and 360p, reports progress and publishes everything', async () => {
+    await harness.put('raw/lesson-720p.mp4', await makeClip({ width: 1280, height: 720, seconds: 6 }));
+    const job = harness.jobFor('raw/lesson-720p.mp4');
+
+    const response = await harness.post(job);
+    expect(response.status).toBe(202);
+    expect(JobAccepted.parse(await response.json())).toEqual({ jobId: job.jobId, state: 'accepted' });
+
+    const final = await harness.waitForFinal(job.jobId);
+    expect(final.type).toBe('ready');
+    const result = (final as { result: TranscodeResult }).result;
+    expect(result).toMatchObject({ prefix: job.output.prefix, master: 'master.m3u8', width: 1280, height: 720, poster: 'poster.jpg' });
+    expect(result.durationSeconds).toBeCloseTo(6, 0);
+    expect(result.renditions.map(({ name, width, height }) => [name, width, height])).toEqual([
+      ['720p', 1280, 720],
+      ['480p', 854, 480],
+      ['360p', 640, 360],
+    ]);
+
+    // Every callback was signed (the receiver refuses others) and carried the caller's trace.
+    expect(harness.deliveries.filter((d) => d.event.jobId === job.jobId).every((d) => d.status === 204 && d.traceparent === TRACEPARENT)).toBe(true);
+    const events = harness.eventsOf(job.jobId);
+    expect(events.at(-1)).toBe(final);
+    const percents = events.flatMap((event) => (event.type === 'progress' ? [event.percent] : []));
+    expect(percents.length).toBeGreaterThanOrEqual(2);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    expect(new Set(percents).size).toBe(percents.length);
+
+    // The master playlist names every rendition with BANDWIDTH, RESOLUTION and CODECS.
+    const master = await harness.read(`${job.output.prefix}master.m3u8`);
+    expect(master.contentType).toBe('application/vnd.apple.mpegurl');
+    const variants = variantsOf(master.body.toString('utf8'));
+    expect(variants).toEqual(
+      result.renditions.map((rendition) =>
+        expect.objectContaining({
+          BANDWIDTH: String(rendition.bandwidth),
+          RESOLUTION: `${rendition.width}x${rendition.height}`,
+          CODECS: rendition.codecs,
+          uri: rendition.playlist,
+        }),
+      ),
+    );
+    for (const rendition of result.renditions) {
+      expect(rendition.codecs).toMatch(/^avc1\.64[0-9a-f]{4},mp4a\.40\.2$/);
+      expect(rendition.bandwidth).toBeGreaterThan(50_000);
+    }
+
+    // Each rendition: a VOD playlist of ~4 s fMP4 segments, cut at the same instants in every rendition.
+    const segmentDurations: string[][] = [];
+    for (const rendition of result.renditions) {
+      const playlist = await harness.read(`${job.output.prefix}${rendition.playlist}`);
+      expect(playlist.contentType).toBe('application/vnd.apple.mpegurl');
+      const text = playlist.body.toString('utf8');
+      expect(text).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
+      expect(text).toContain('#EXT-X-ENDLIST');
+      segmentDurations.push([...text.matchAll(/#EXTINF:([\d.]+)/g)].map((match) => match[1]!));
+      const folder = `${job.output.prefix}${rendition.name}/`;
+      const init = await harness.read(folder + /#EXT-X-MAP:URI="([^"]+)"/.exec(text)![1]!);
+      expect(init.contentType).toBe('video/mp4');
+      const firstSegment = await harness.read(folder + text.split('\n').find((line) => line.endsWith('.m4s'))!);
+      expect(firstSegment.contentType).toBe('video/iso.segment');
+      expect(firstSegment.body.length).toBeGreaterThan(1000);
+      const streams = (await probe(Buffer.concat([init.body, firstSegment.body]))).streams;
+      expect(streams).toEqual([
+        expect.objectContaining({ codec_type: 'video', codec_name: 'h264', width: rendition.width, height: rendition.height }),
+        expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', channels: 2 }),
+      ]);
+    }
+    expect(segmentDurations[0]![0]).toBe('4.000000');
+    expect(new Set(segmentDurations.map((durations) => durations.join()))).toHaveProperty('size', 1);
+
+    const poster = await harness.read(`${job.output.prefix}${result.poster}`);
+    expect(poster.contentType).toBe('image/jpeg');
+    expect((await probe(poster.body)).streams[0]).toMatchObject({ codec_name: 'mjpeg', width: 1280, height: 720 });
+    const sprite = await harness.read(`${job.output.prefix}${result.storyboard.image}`);
+    expect(sprite.contentType).toBe('image/jpeg');
+    // 6 s at one thumbnail every 2 s: three 160x90 tiles side by side.
+    expect((await probe(sprite.body)).streams[0]).toMatchObject({ codec_name: 'mjpeg', width: 480, height: 90 });
+    const vtt = await harness.read(`${job.output.prefix}${result.storyboard.vtt}`);
+    expect(vtt.contentType).toBe('text/vtt');
+    expect(vtt.body.toString('utf8')).toBe(
+      'WEBVTT\n\n' +
+        '00:00:00.000 --> 00:00:02.000\nstoryboard.jpg#xywh=0,0,160,90\n\n' +
+        '00:00:02.000 --> 00:00:04.000\nstoryboard.jpg#xywh=160,0,160,90\n\n' +
+        '00:00:04.000 --> 00:00:06.000\nstoryboard.jpg#xywh=320,0,160,90\n',
+    );
+
+    const status = JobStatus.parse(await (await fetch(`${harness.transcoder.url}/jobs/${job.jobId}`)).json());
+    expect(status).toEqual({ jobId: job.jobId, state: 'done', percent: 100, result });
+    expect(await readdir(harness.workDir)).toEqual([]);
+  });
+
+  it('keeps a small portrait video at its own size and re-encodes its mono MP3 sound to stereo AAC', async () => {
+    await harness.put('raw/phone.mov', await makeClip({ width: 240, height: 426, seconds: 3, audio: { codec: 'libmp3lame', channels: 1 } }));
+    const job = harness.jobFor('raw/phone.mov');
+    expect((await harness.post(job)).status).toBe(202);
+
+    const final = await harness.waitForFinal(job.jobId);
+    expect(final.type).toBe('ready');
+    const result = (final as { result: TranscodeResult }).result;
+    expect(result).toMatchObject({ width: 240, height: 426 });
+    expect(result.renditions).toEqual([expect.objectContaining({ name: '240p', width: 240, height: 426, playlist: '240p/index.m3u8' })]);
+
+    const playlist = (await harness.read(`${job.output.prefix}240p/index.m3u8`)).body.toString('utf8');
+    const init = await harness.read(`${job.output.prefix}240p/${/#EXT-X-MAP:URI="([^"]+)"/.exec(playlist)![1]!}`);
+    expect((await probe(init.body)).streams).toEqual([
+      expect.objectContaining({ codec_type: 'video', width: 240, height: 426 }),
+      expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', channels: 2, sample_rate: '48000' }),
+    ]);
+    // A portrait storyboard: 90x160 tiles.
+    expect((await probe((await harness.read(`${job.output.prefix}storyboard.jpg`)).body)).streams[0]).toMatchObject({ width: 180, height: 160 });
+  });
+
+  it('transcodes a silent video: the variants name no audio codec', async () => {
+    await harness.put('raw/silent.mp4', await makeClip({ width: 640, height: 360, seconds: 2, audio: false }));
+    const job = harness.jobFor('raw/silent.mp4');
+    expect((await harness.post(job)).status).toBe(202);
+
+    const final = await harness.waitForFinal(job.jobId);
+    expect(final.type).toBe('ready');
+    const { renditions } = (final as { result: TranscodeResult }).result;
+    expect(renditions).toEqual([expect.objectContaining({ name: '360p', width: 640, height: 360, codecs: expect.stringMatching(/^avc1\.[0-9a-f]{6}$/) })]);
+    const master = (await harness.read(`${job.output.prefix}master.m3u8`)).body.toString('utf8');
+    expect(variantsOf(master)).toEqual([expect.objectContaining({ CODECS: renditions[0]!.codecs, RESOLUTION: '640x360' })]);
+  });
+});

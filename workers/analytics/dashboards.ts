@@ -1,0 +1,280 @@
+import type { ClickHouseClient } from '@clickhouse/client-web';
+import { VIDEO_PROGRESS_INTERVAL_SECONDS, type DashboardQuery } from '../lib/contracts.ts';
+
+/**
+ * The dashboards, read from the daily aggregates the materialized views keep (migration 0001), so
+ * their cost follows the number of days, courses and viewings, not of events. Every value reaches
+ * ClickHouse as a query parameter; the SQL text depends only on the report and on whether the caller
+ * sees every course.
+ */
+const TOP = 10;
+/** The timeline in steps of 5 %: the drop-off curve's points and the funnel's thresholds. */
+const STEPS = 20;
+
+export interface DailyLearners {
+  day: string;
+  learners: number;
+}
+
+export interface Summary {
+  /** Signed-in users with any event in the range, each counted once. */
+  activeLearners: number;
+  dailyActiveLearners: DailyLearners[];
+  enrollments: number;
+  plays: number;
+  watchTimeSeconds: number;
+  /** Per play; null without plays. */
+  averageWatchTimeSeconds: number | null;
+  /** Share of the viewings (a learner and a video) started in the range that reached the end. */
+  completionRate: number | null;
+}
+
+export interface TopContent {
+  courses: Array<{ courseId: string; plays: number; watchTimeSeconds: number; enrollments: number }>;
+  videos: Array<{ videoId: string; courseId: string; plays: number; watchTimeSeconds: number; completions: number }>;
+}
+
+/** Viewings (a learner and a video) that started in the range, and how many reached each stage. */
+export type Funnel = Array<{ stage: 'play' | '25%' | '50%' | '75%' | 'complete'; viewings: number; share: number | null }>;
+
+export interface Audience {
+  learners: number;
+  events: number;
+  plays: number;
+  watchTimeSeconds: number;
+}
+
+export interface Breakdown {
+  countries: Array<{ country: string } & Audience>;
+  devices: Array<{ device: string } & Audience>;
+}
+
+/** For each 5 % of the video's timeline, the share of its viewers who got at least that far. */
+export interface DropOff {
+  videoId: string;
+  viewers: number;
+  curve: Array<{ percent: number; stillWatching: number; share: number | null }>;
+}
+
+interface Counts {
+  plays: number;
+  enrollments: number;
+  heartbeats: number;
+}
+
+interface ActiveLearners {
+  total: number;
+  byDay: DailyLearners[];
+}
+
+export interface Dashboard {
+  summary: Summary;
+  top: TopContent;
+  funnel: Funnel;
+  breakdown: Breakdown;
+}
+
+/** How far viewings got, in 5 % steps (20 = the end), and how many of each step were completed. */
+export interface ViewingSteps {
+  step: number;
+  viewings: number;
+  completed: number;
+}
+
+/**
+ * The statements behind the reports, given the extra conditions on courses (and video) for their
+ * WHERE; `{from:Date}` and `{to:Date}` bound the days. `FROM_AGGREGATES` reads the materialized
+ * views; the benchmark holds the same statements over raw events, to compare.
+ */
+export interface ReportStatements {
+  /** One row: plays, enrollments, heartbeats. */
+  activity(filter: string): string;
+  /** day, learners: the signed-in users active each day. */
+  learnersByDay(filter: string): string;
+  /** One row: learners, each counted once over the range. */
+  learners(filter: string): string;
+  /** One row per viewing (a video and a learner): played, furthest (a fraction), completed. */
+  viewings(filter: string): string;
+  /** courseId, plays, heartbeats, enrollments: the first TOP by plays. */
+  topCourses(filter: string): string;
+  /** videoId, courseId, plays, heartbeats, completions: the first TOP by plays. */
+  topVideos(filter: string): string;
+  /** key (the country or device), learners (a `uniq` estimate), events, plays, heartbeats. */
+  audience(filter: string, dimension: 'country' | 'device'): string;
+}
+
+const RANGE = 'day BETWEEN {from:Date} AND {to:Date}';
+
+export const FROM_AGGREGATES: ReportStatements = {
+  activity: (filter) => `SELECT sum(plays) AS plays, sum(enrollments) AS enrollments, sum(heartbeats) AS heartbeats
+    FROM daily_course_activity WHERE ${RANGE} ${filter}`,
+  learnersByDay: (filter) => `SELECT day, uniqExactMerge(learners) AS learners
+    FROM daily_learners WHERE ${RANGE} ${filter} GROUP BY day ORDER BY day`,
+  learners: (filter) => `SELECT uniqExactMerge(learners) AS learners FROM daily_learners WHERE ${RANGE} ${filter}`,
+  viewings: (filter) => `SELECT max(played) AS played, max(furthest) AS furthest, max(completed) AS completed
+    FROM daily_viewings WHERE ${RANGE} ${filter} GROUP BY video_id, user_id`,
+  topCourses: (filter) => `SELECT course_id AS courseId, sum(plays) AS plays, sum(heartbeats) AS heartbeats, sum(enrollments) AS enrollments
+    FROM daily_course_activity WHERE ${RANGE} AND notEmpty(course_id) ${filter}
+    GROUP BY course_id ORDER BY plays DESC, heartbeats DESC, enrollments DESC, course_id LIMIT ${TOP}`,
+  topVideos: (filter) => `SELECT video_id AS videoId, any(course_id) AS courseId, sum(plays) AS plays, sum(heartbeats) AS heartbeats, sum(completions) AS completions
+    FROM daily_course_activity WHERE ${RANGE} AND notEmpty(video_id) ${filter}
+    GROUP BY video_id ORDER BY plays DESC, heartbeats DESC, video_id LIMIT ${TOP}`,
+  audience: (filter, dimension) => `SELECT ${dimension} AS key, uniqMerge(learners) AS learners, sum(events) AS events, sum(plays) AS plays, sum(heartbeats) AS heartbeats
+    FROM daily_audience WHERE ${RANGE} ${filter}
+    GROUP BY ${dimension} ORDER BY learners DESC, events DESC, ${dimension}`,
+};
+
+export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, sql: ReportStatements = FROM_AGGREGATES) {
+  const read = reader(clickhouse, query);
+
+  const activity = async (): Promise<Counts> => {
+    const [row] = await read<Counts>('activity', sql.activity);
+    return row ?? { plays: 0, enrollments: 0, heartbeats: 0 };
+  };
+
+  const learners = async (): Promise<ActiveLearners> => {
+    const [days, [total]] = await Promise.all([read<DailyLearners>('learners-by-day', sql.learnersByDay), read<{ learners: number }>('learners', sql.learners)]);
+    return { total: total?.learners ?? 0, byDay: everyDay(query.from, query.to, days) };
+  };
+
+  /** How far the viewings got, in steps; `furthest` is nudged so 0.35 × 20 is step 7, not 6.999…. */
+  const viewings = (videoId?: string) =>
+    read<ViewingSteps>(
+      videoId ? 'viewings-of-video' : 'viewings',
+      (filter) => `SELECT toUInt8(least(floor(furthest * ${STEPS} + 1e-9), ${STEPS})) AS step, count() AS viewings, countIf(completed) AS completed
+        FROM (${sql.viewings(videoId ? `${filter} AND video_id = {video:UUID}` : filter)})
+        WHERE played GROUP BY step ORDER BY step`,
+      videoId ? { video: videoId } : {},
+    );
+
+  const top = async (): Promise<TopContent> => {
+    const [courses, videos] = await Promise.all([
+      read<{ courseId: string; plays: number; heartbeats: number; enrollments: number }>('top-courses', sql.topCourses),
+      read<{ videoId: string; courseId: string; plays: number; heartbeats: number; completions: number }>('top-videos', sql.topVideos),
+    ]);
+    return {
+      courses: courses.map(({ heartbeats, ...course }) => ({ ...course, watchTimeSeconds: watchTime(heartbeats) })),
+      videos: videos.map(({ heartbeats, ...video }) => ({ ...video, watchTimeSeconds: watchTime(heartbeats) })),
+    };
+  };
+
+  const audienceBy = async (dimension: 'country' | 'device') => {
+    const rows = await read<{ key: string; learners: number; events: number; plays: number; heartbeats: number }>(`audience-by-${dimension}`, (filter) =>
+      sql.audience(filter, dimension),
+    );
+    return rows.map(({ key, heartbeats, ...audience }) => ({ key, ...audience, watchTimeSeconds: watchTime(heartbeats) }));
+  };
+
+  const summaryOf = (counts: Counts, active: ActiveLearners, funnel: Funnel): Summary => {
+    const watchTimeSeconds = watchTime(counts.heartbeats);
+    return {
+      activeLearners: active.total,
+      dailyActiveLearners: active.byDay,
+      enrollments: counts.enrollments,
+      plays: counts.plays,
+      watchTimeSeconds,
+      averageWatchTimeSeconds: counts.plays > 0 ? watchTimeSeconds / counts.plays : null,
+      completionRate: funnel.at(-1)?.share ?? null,
+    };
+  };
+
+  const funnel = async () => funnelOf(await viewings());
+
+  const breakdown = async (): Promise<Breakdown> => {
+    const [countries, devices] = await Promise.all([audienceBy('country'), audienceBy('device')]);
+    return {
+      countries: countries.map(({ key, ...audience }) => ({ country: key, ...audience })),
+      devices: devices.map(({ key, ...audience }) => ({ device: key, ...audience })),
+    };
+  };
+
+  return {
+    summary: async () => {
+      const [counts, active, stages] = await Promise.all([activity(), learners(), funnel()]);
+      return summaryOf(counts, active, stages);
+    },
+    top,
+    funnel,
+    breakdown,
+    dropOff: async (videoId: string) => dropOffOf(videoId, await viewings(videoId)),
+    dashboard: async (): Promise<Dashboard> => {
+      const [counts, active, stages, topContent, audience] = await Promise.all([activity(), learners(), funnel(), top(), breakdown()]);
+      return { summary: summaryOf(counts, active, stages), top: topContent, funnel: stages, breakdown: audience };
+    },
+  };
+}
+
+/**
+ * Runs one report's SQL with the range, the caller's courses (only when not all of them) and the
+ * trace: `log_comment` is the dashboard request's traceparent and `query_id` starts with its trace
+ * id, so `system.query_log` ties each query to the request.
+ */
+function reader(clickhouse: ClickHouseClient, query: DashboardQuery) {
+  const [, traceId, spanId] = query.traceparent.split('-');
+  const filter = query.courses === 'all' ? '' : 'AND course_id IN {courses:Array(UUID)}';
+  const params = query.courses === 'all' ? { from: query.from, to: query.to } : { from: query.from, to: query.to, courses: query.courses };
+  return async <Row>(name: string, sql: (filter: string) => string, extra: Record<string, string> = {}): Promise<Row[]> => {
+    const result = await clickhouse.query({
+      query: sql(filter),
+      format: 'JSONEachRow',
+      query_params: { ...params, ...extra },
+      query_id: `${traceId}-${spanId}-${name}`,
+      // An instructor's many courses would not fit in a URL.
+      use_multipart_params_auto: true,
+      clickhouse_settings: { log_comment: query.traceparent, output_format_json_quote_64bit_integers: 0 },
+    });
+    return result.json<Row>();
+  };
+}
+
+function watchTime(heartbeats: number): number {
+  return heartbeats * VIDEO_PROGRESS_INTERVAL_SECONDS;
+}
+
+/** Every day of the range, with zero learners where nobody was active. */
+function everyDay(from: string, to: string, days: DailyLearners[]): DailyLearners[] {
+  const active = new Map(days.map((day) => [day.day, day.learners]));
+  const series: DailyLearners[] = [];
+  for (let day = new Date(`${from}T00:00:00Z`); day <= new Date(`${to}T00:00:00Z`); day.setUTCDate(day.getUTCDate() + 1)) {
+    const key = day.toISOString().slice(0, 10);
+    series.push({ day: key, learners: active.get(key) ?? 0 });
+  }
+  return series;
+}
+
+/** Viewings that got at least as far as `step`. */
+function reachedAtLeast(steps: ViewingSteps[]): (step: number) => number {
+  return (step) => steps.filter((row) => row.step >= step).reduce((sum, row) => sum + row.viewings, 0);
+}
+
+function share(part: number, whole: number): number | null {
+  return whole > 0 ? part / whole : null;
+}
+
+const FUNNEL_THRESHOLDS = [
+  ['25%', STEPS / 4],
+  ['50%', STEPS / 2],
+  ['75%', (3 * STEPS) / 4],
+] as const;
+
+export function funnelOf(steps: ViewingSteps[]): Funnel {
+  const reached = reachedAtLeast(steps);
+  const play = reached(0);
+  const complete = steps.reduce((sum, row) => sum + row.completed, 0);
+  return [
+    { stage: 'play', viewings: play, share: share(play, play) },
+    ...FUNNEL_THRESHOLDS.map(([stage, step]) => ({ stage, viewings: reached(step), share: share(reached(step), play) })),
+    { stage: 'complete', viewings: complete, share: share(complete, play) },
+  ];
+}
+
+export function dropOffOf(videoId: string, steps: ViewingSteps[]): DropOff {
+  const reached = reachedAtLeast(steps);
+  const viewers = reached(0);
+  const curve = Array.from({ length: STEPS + 1 }, (_, step) => ({
+    percent: (step * 100) / STEPS,
+    stillWatching: reached(step),
+    share: share(reached(step), viewers),
+  }));
+  return { videoId, viewers, curve };
+}

@@ -1,0 +1,134 @@
+import { Ratelimit } from '@upstash/ratelimit';
+import { Hono, type Context } from 'hono';
+import { every } from 'hono/combine';
+import { createMiddleware } from 'hono/factory';
+import type { z } from 'zod';
+import type { DashboardQuery } from '../../lib/contracts.ts';
+import { AppError } from '../../lib/errors.ts';
+import { checkEvents, countryOf, deviceClass, enrich, EventsRequest, MAX_INGEST_BODY_BYTES, packEvents } from '../analytics/ingest.ts';
+import { cachedReport, courseOwnership, readableCourses, ReportParams, VideoParam } from '../analytics/reports.ts';
+import type { ApiEnv } from '../context.ts';
+import { countAttempt } from '../identity/rate-limits.ts';
+import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
+import { limitBody, valid } from '../validation.ts';
+
+type C = Context<ApiEnv>;
+
+/** The body as JSON whatever its content type: `navigator.sendBeacon` posts a string as text/plain. */
+async function jsonBody(c: C): Promise<unknown> {
+  try {
+    return JSON.parse(await c.req.text());
+  } catch {
+    throw new AppError('invalid_request', 400, 'The body is not valid JSON.');
+  }
+}
+
+/** Validates each event, enriches the valid ones with what the server knows, queues them for analytics. */
+async function ingest(c: C, candidates: readonly unknown[]) {
+  const { config } = c.var.services;
+  const { viewer, trace } = c.var;
+  const now = Date.now();
+  const { accepted, rejected } = checkEvents(candidates, now);
+  const origin = {
+    userId: viewer?.sub ?? null,
+    jurisdiction: config.JURISDICTION,
+    country: countryOf(c.req.raw.cf?.country, c.req.header('cf-ipcountry')),
+    device: deviceClass(c.req.header('user-agent')),
+    receivedAt: now,
+    traceId: trace.traceId,
+  };
+  for (const batch of packEvents(accepted.map((event) => enrich(event, origin)), trace.traceparent)) {
+    await c.env.ANALYTICS_EVENTS.sendBatch(batch.map((body) => ({ body, contentType: 'json' as const })));
+  }
+  return { accepted: accepted.length, rejected };
+}
+
+/** Anonymous senders are limited per address, before the body is read. */
+const limitAnonymous = createMiddleware<ApiEnv>(async (c, next) => {
+  if (!c.var.viewer) {
+    const { config, cache } = c.var.services;
+    const { limit, windowSeconds } = config.RATE_LIMIT_ANALYTICS;
+    const limiter = new Ratelimit({
+      redis: cache(),
+      prefix: 'rl:analytics:ip',
+      limiter: Ratelimit.slidingWindow(limit, `${windowSeconds} s`),
+      ephemeralCache: false,
+      timeout: 1_000,
+    });
+    const address = c.req.header('cf-connecting-ip') ?? 'unknown';
+    await countAttempt(limiter, address, 'anonymous analytics requests from this address', (p) => c.executionCtx.waitUntil(p));
+  }
+  await next();
+});
+
+/** Reports: admins see their whole jurisdiction, instructors their own courses, learners nothing. */
+const readsReports = every(requireUser, requireRole('admin', 'instructor'));
+
+/**
+ * A report over RPC, for the courses the caller may read, cached 60 s: `{ from, to, courseId }` and
+ * the report's sections. A failing analytics Worker or ClickHouse is a 503.
+ */
+async function report(
+  c: C,
+  name: string,
+  params: z.output<typeof ReportParams>,
+  read: (query: DashboardQuery) => Promise<Record<string, unknown>>,
+  covers: Record<string, string> = {},
+) {
+  const { database, cache } = c.var.services;
+  const courses = await readableCourses(c.var.user, params.courseId, courseOwnership(database().db));
+  const query: DashboardQuery = { v: 1, traceparent: c.var.trace.traceparent, from: params.from, to: params.to, courses };
+  const { value, hit } = await cachedReport(
+    cache(),
+    name,
+    { from: params.from, to: params.to, courses, ...covers },
+    () =>
+      read(query).catch((error: unknown) => {
+        throw new AppError('analytics_unavailable', 503, 'Analytics cannot be read right now. Try again shortly.', { cause: String(error) });
+      }),
+    (p) => c.executionCtx.waitUntil(p),
+  );
+  c.header('x-cache', hit ? 'hit' : 'miss');
+  return c.json({ from: params.from, to: params.to, courseId: params.courseId ?? null, ...value });
+}
+
+export const analytics = new Hono<ApiEnv>()
+  .post('/events', optionalUser, limitAnonymous, limitBody(MAX_INGEST_BODY_BYTES), async (c) => {
+    const request = EventsRequest.safeParse(await jsonBody(c));
+    if (!request.success) {
+      const fields = request.error.issues.map((issue) => ({ field: issue.path.join('.') || 'body', message: issue.message }));
+      throw new AppError('invalid_request', 400, `The request is not valid: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}.`, { fields });
+    }
+    return c.json(await ingest(c, request.data.events), 202);
+  })
+  /** The original design's one-event shortcut: a video event, `video_play` unless it says otherwise. */
+  .post('/video-view', optionalUser, limitAnonymous, limitBody(16 * 1024), async (c) => {
+    const event = await jsonBody(c);
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new AppError('invalid_request', 400, 'The body must be one event object.');
+    const type = 'type' in event ? event.type : 'video_play';
+    if (typeof type !== 'string' || !type.startsWith('video_')) {
+      throw new AppError('invalid_request', 400, 'This takes video events only; send other events to POST /api/analytics/events.');
+    }
+    const result = await ingest(c, [{ ...event, type }]);
+    if (result.rejected[0]) throw new AppError('invalid_request', 400, `The event is not valid: ${result.rejected[0].reason}.`);
+    return c.json(result, 202);
+  })
+  .get('/dashboard', readsReports, valid('query', ReportParams), (c) =>
+    report(c, 'dashboard', c.req.valid('query'), async (query) => ({ ...(await c.env.ANALYTICS.dashboard(query)) })),
+  )
+  .get('/summary', readsReports, valid('query', ReportParams), (c) =>
+    report(c, 'summary', c.req.valid('query'), async (query) => ({ summary: await c.env.ANALYTICS.summary(query) })),
+  )
+  .get('/top', readsReports, valid('query', ReportParams), (c) =>
+    report(c, 'top', c.req.valid('query'), async (query) => ({ top: await c.env.ANALYTICS.top(query) })),
+  )
+  .get('/funnel', readsReports, valid('query', ReportParams), (c) =>
+    report(c, 'funnel', c.req.valid('query'), async (query) => ({ funnel: await c.env.ANALYTICS.funnel(query) })),
+  )
+  .get('/breakdown', readsReports, valid('query', ReportParams), (c) =>
+    report(c, 'breakdown', c.req.valid('query'), async (query) => ({ breakdown: await c.env.ANALYTICS.breakdown(query) })),
+  )
+  .get('/videos/:videoId/drop-off', readsReports, valid('param', VideoParam), valid('query', ReportParams), (c) => {
+    const { videoId } = c.req.valid('param');
+    return report(c, 'drop-off', c.req.valid('query'), async (query) => ({ dropOff: await c.env.ANALYTICS.dropOff({ ...query, videoId }) }), { videoId });
+  });

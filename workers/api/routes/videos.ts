@@ -1,0 +1,124 @@
+import { and, eq } from 'drizzle-orm';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { lessons, videos } from '../../../db/schema.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TranscodeEvent, verifyEvent } from '../../../transcoder/src/contract.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { VideoJob } from '../../lib/contracts.ts';
+import { assertCanEdit, loadCourse } from '../catalog/courses.ts';
+import type { ApiEnv } from '../context.ts';
+import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
+import { limitBody, valid } from '../validation.ts';
+import { assertManages, assertMayWatch, courseVideo, loadVideo, playbackFor, videoStatus } from '../videos/playback.ts';
+import { abortUpload, CompletedParts, finishUpload, NewUpload, PartNumbers, partUrls, sourceKey, startUpload, uploadedParts } from '../videos/uploads.ts';
+
+const VideoIdParam = z.object({ id: z.uuid() });
+/** A `queued` video whose message is lost is sent again by the media Worker's cron after this. */
+const QUEUED_LEASE_SECONDS = 120;
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function multipartOnly(uploadId: string | null): string {
+  if (!uploadId) throw new AppError('not_multipart', 409, 'This upload is a single PUT, or it is already complete: it has no parts.');
+  return uploadId;
+}
+
+/** The video of the route's `:id`, for its uploader, its course's instructor or an admin. */
+async function managedVideo(c: Context<ApiEnv>, id: string) {
+  const { db } = c.var.services.database();
+  const video = await loadVideo(db, id);
+  await assertManages(db, video, c.var.user);
+  return { db, video };
+}
+
+export const videosRoutes = new Hono<ApiEnv>()
+  .post('/upload', limitBody(8 * 1024), requireUser, requireRole('instructor', 'admin'), valid('json', NewUpload), async (c) => {
+    const upload = c.req.valid('json');
+    const { config, database, storage } = c.var.services;
+    if (upload.sizeBytes > config.VIDEO_MAX_BYTES) {
+      throw new AppError('video_too_large', 413, `Videos may be at most ${config.VIDEO_MAX_BYTES} bytes; this one has ${upload.sizeBytes}.`, { maxBytes: config.VIDEO_MAX_BYTES });
+    }
+    const { db } = database();
+    assertCanEdit(await loadCourse(db, upload.courseId), c.var.user, config.JURISDICTION);
+    if (upload.lessonId) {
+      const [lesson] = await db.select({ id: lessons.id }).from(lessons).where(and(eq(lessons.id, upload.lessonId), eq(lessons.courseId, upload.courseId))).limit(1);
+      if (!lesson) throw new AppError('not_found', 404, `Lesson "${upload.lessonId}" is not part of this course.`);
+    }
+    const id = crypto.randomUUID();
+    const key = sourceKey(id, upload.contentType);
+    const { target, uploadId } = await startUpload(storage(), key, upload);
+    await db.insert(videos).values({
+      id,
+      courseId: upload.courseId,
+      lessonId: upload.lessonId ?? null,
+      uploaderId: c.var.user.sub,
+      filename: upload.filename,
+      contentType: upload.contentType,
+      sizeBytes: upload.sizeBytes,
+      sourceKey: key,
+      uploadId,
+    });
+    return c.json({ videoId: id, status: 'awaiting_upload', upload: target }, 201);
+  })
+  // The transcoder's signed callbacks: no user, the HMAC over the raw body is the credential.
+  .post('/transcoder-events', limitBody(256 * 1024), async (c) => {
+    const body = await c.req.text();
+    const authentic = await verifyEvent(c.var.services.config.TRANSCODER_CALLBACK_SECRET, c.req.header(TIMESTAMP_HEADER), body, c.req.header(SIGNATURE_HEADER), nowSeconds());
+    if (!authentic) throw new AppError('invalid_signature', 401, 'The callback is not signed with the transcoder key, or it is too old.');
+    const event = TranscodeEvent.safeParse(JSON.parse(body));
+    if (!event.success) throw new AppError('invalid_request', 400, `The event does not match the transcoder contract: ${event.error.message}`);
+    await c.env.MEDIA.recordTranscodeEvent({ v: 1, traceparent: c.var.trace.traceparent, event: event.data });
+    return c.body(null, 204);
+  })
+  .post('/:id/parts', requireUser, valid('param', VideoIdParam), valid('json', PartNumbers), async (c) => {
+    const { video } = await managedVideo(c, c.req.valid('param').id);
+    const parts = await partUrls(c.var.services.storage(), video.sourceKey, multipartOnly(video.uploadId), c.req.valid('json').partNumbers);
+    return c.json({ parts });
+  })
+  .get('/:id/parts', requireUser, valid('param', VideoIdParam), async (c) => {
+    const { video } = await managedVideo(c, c.req.valid('param').id);
+    return c.json({ parts: await uploadedParts(c.var.services.storage(), video.sourceKey, multipartOnly(video.uploadId)) });
+  })
+  .post('/:id/complete', limitBody(1024 * 1024), requireUser, valid('param', VideoIdParam), valid('json', CompletedParts), async (c) => {
+    const id = c.req.valid('param').id;
+    const { db, video } = await managedVideo(c, id);
+    if (video.status === 'awaiting_upload') {
+      await finishUpload(c.var.services.storage(), video.sourceKey, video.uploadId, c.req.valid('json').parts, video.sizeBytes);
+      await db
+        .update(videos)
+        .set({ status: 'uploaded', uploadId: null, updatedAt: new Date() })
+        .where(and(eq(videos.id, id), eq(videos.status, 'awaiting_upload')));
+    }
+    // Queued before it is sent: if the send is lost, the media Worker's cron sends it again.
+    const [queued] = await db
+      .update(videos)
+      .set({ status: 'queued', leaseExpiresAt: new Date(Date.now() + QUEUED_LEASE_SECONDS * 1000), updatedAt: new Date() })
+      .where(and(eq(videos.id, id), eq(videos.status, 'uploaded')))
+      .returning();
+    if (queued) await c.env.VIDEO_JOBS.send({ v: 1, traceparent: c.var.trace.traceparent, kind: 'video', videoId: id } satisfies VideoJob);
+    return c.json(videoStatus(queued ?? (await loadVideo(db, id))), 202);
+  })
+  .delete('/:id/upload', requireUser, valid('param', VideoIdParam), async (c) => {
+    const { db, video } = await managedVideo(c, c.req.valid('param').id);
+    if (video.status !== 'awaiting_upload') throw new AppError('upload_complete', 409, `The upload is already complete (the video is ${video.status}).`);
+    await abortUpload(c.var.services.storage(), video.sourceKey, video.uploadId);
+    await db.delete(videos).where(and(eq(videos.id, video.id), eq(videos.status, 'awaiting_upload')));
+    return c.body(null, 204);
+  })
+  .get('/:id', requireUser, valid('param', VideoIdParam), async (c) => {
+    const { video } = await managedVideo(c, c.req.valid('param').id);
+    return c.json(videoStatus(video));
+  })
+  .get('/:id/playback', optionalUser, valid('param', VideoIdParam), async (c) => {
+    const { config, database } = c.var.services;
+    const video = await loadVideo(database().db, c.req.valid('param').id);
+    await assertMayWatch(database().db, video, c.var.viewer);
+    return c.json(await playbackFor(video, new URL(c.req.url).origin, config.JWT_SECRET, nowSeconds()));
+  });
+
+/** `GET /api/courses/:id/video`: the signed playback of a course's first ready lesson video, or `?lessonId=`'s. */
+export const courseVideoRoutes = new Hono<ApiEnv>().get('/:id/video', optionalUser, valid('param', VideoIdParam), valid('query', z.object({ lessonId: z.uuid().optional() })), async (c) => {
+  const { config, database } = c.var.services;
+  const video = await courseVideo(database().db, c.req.valid('param').id, c.req.valid('query').lessonId);
+  await assertMayWatch(database().db, video, c.var.viewer);
+  return c.json(await playbackFor(video, new URL(c.req.url).origin, config.JWT_SECRET, nowSeconds()));
+});

@@ -1,0 +1,125 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { z } from 'zod';
+import { AppError } from '../../lib/errors.ts';
+import type { Storage } from '../../lib/storage.ts';
+
+/** Browsers upload straight to storage: URLs live long enough to start, not long enough to share. */
+export const UPLOAD_URL_SECONDS = 15 * 60;
+/** Below this one PUT does; above it a multipart upload resumes after a page reload. */
+export const SINGLE_PUT_MAX_BYTES = 100 * 1024 ** 2;
+/** S3's limits: parts of 5 MiB to 5 GiB, at most 10,000 of them. */
+const MIN_PART_BYTES = 5 * 1024 ** 2;
+const PREFERRED_PART_BYTES = 16 * 1024 ** 2;
+const MAX_PARTS = 10_000;
+
+const VIDEO_TYPES: Record<string, string> = {
+  'video/mp4': 'mp4',
+  'video/quicktime': 'mov',
+  'video/webm': 'webm',
+  'video/x-matroska': 'mkv',
+  'video/x-msvideo': 'avi',
+  'video/x-m4v': 'm4v',
+  'video/mpeg': 'mpg',
+  'video/3gpp': '3gp',
+};
+
+export const NewUpload = z.object({
+  courseId: z.uuid(),
+  lessonId: z.uuid().optional(),
+  filename: z.string().trim().min(1).max(255),
+  sizeBytes: z.int().positive(),
+  contentType: z.string().refine((type) => type in VIDEO_TYPES, { message: `must be a video type: ${Object.keys(VIDEO_TYPES).join(', ')}` }),
+  /** A resumable multipart upload even for a small file. */
+  multipart: z.boolean().default(false),
+});
+export type NewUpload = z.output<typeof NewUpload>;
+
+export const PartNumbers = z.object({ partNumbers: z.array(z.int().min(1).max(MAX_PARTS)).min(1).max(100) });
+export const CompletedParts = z.object({
+  parts: z.array(z.object({ partNumber: z.int().min(1).max(MAX_PARTS), etag: z.string().min(1) })).max(MAX_PARTS).optional(),
+});
+
+export function sourceKey(videoId: string, contentType: string): string {
+  return `raw/${videoId}/source.${VIDEO_TYPES[contentType] ?? 'bin'}`;
+}
+
+export function partSizeFor(sizeBytes: number): number {
+  return Math.max(PREFERRED_PART_BYTES, MIN_PART_BYTES, Math.ceil(sizeBytes / MAX_PARTS));
+}
+
+export type UploadTarget =
+  | { mode: 'single'; url: string; method: 'PUT'; headers: Record<string, string>; expiresIn: number }
+  | { mode: 'multipart'; partSize: number; partCount: number; expiresIn: number };
+
+/** A presigned PUT whose signature covers the content type and length, or a new multipart upload. */
+export async function startUpload(storage: Storage, key: string, upload: NewUpload): Promise<{ target: UploadTarget; uploadId: string | null }> {
+  if (!upload.multipart && upload.sizeBytes <= SINGLE_PUT_MAX_BYTES) {
+    const command = new PutObjectCommand({ Bucket: storage.bucket, Key: key, ContentType: upload.contentType, ContentLength: upload.sizeBytes });
+    const url = await getSignedUrl(storage.s3, command, { expiresIn: UPLOAD_URL_SECONDS, signableHeaders: new Set(['content-type', 'content-length']) });
+    const headers = { 'content-type': upload.contentType };
+    return { target: { mode: 'single', url, method: 'PUT', headers, expiresIn: UPLOAD_URL_SECONDS }, uploadId: null };
+  }
+  const created = await storage.s3.send(new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: key, ContentType: upload.contentType }));
+  if (!created.UploadId) throw new Error('storage started a multipart upload without an upload id');
+  const partSize = partSizeFor(upload.sizeBytes);
+  return { target: { mode: 'multipart', partSize, partCount: Math.ceil(upload.sizeBytes / partSize), expiresIn: UPLOAD_URL_SECONDS }, uploadId: created.UploadId };
+}
+
+export async function partUrls(storage: Storage, key: string, uploadId: string, partNumbers: number[]): Promise<Array<{ partNumber: number; url: string }>> {
+  return Promise.all(
+    partNumbers.map(async (partNumber) => ({
+      partNumber,
+      url: await getSignedUrl(storage.s3, new UploadPartCommand({ Bucket: storage.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), { expiresIn: UPLOAD_URL_SECONDS }),
+    })),
+  );
+}
+
+/** The parts storage already has: what a reloaded page needs to resume. */
+export async function uploadedParts(storage: Storage, key: string, uploadId: string): Promise<Array<{ partNumber: number; etag: string; size: number }>> {
+  const parts: Array<{ partNumber: number; etag: string; size: number }> = [];
+  let marker: string | undefined;
+  do {
+    const page = await storage.s3.send(new ListPartsCommand({ Bucket: storage.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+    for (const part of page.Parts ?? []) parts.push({ partNumber: part.PartNumber ?? 0, etag: part.ETag ?? '', size: part.Size ?? 0 });
+    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+  } while (marker);
+  return parts;
+}
+
+/** Joins the parts (multipart), then checks the object is there with the announced size. */
+export async function finishUpload(storage: Storage, key: string, uploadId: string | null, parts: Array<{ partNumber: number; etag: string }> | undefined, sizeBytes: number): Promise<void> {
+  if (uploadId) {
+    if (!parts?.length) throw new AppError('invalid_request', 400, 'A multipart upload is completed with its parts: { parts: [{ partNumber, etag }] }.');
+    await storage.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: storage.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: [...parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+      }),
+    );
+  }
+  const head = await storage.s3.send(new HeadObjectCommand({ Bucket: storage.bucket, Key: key })).catch((error: unknown) => {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw error;
+  });
+  if (!head) throw new AppError('upload_missing', 409, 'Storage has no uploaded file for this video yet: upload it first.');
+  if (head.ContentLength !== sizeBytes) {
+    throw new AppError('upload_size_mismatch', 409, `The uploaded file has ${head.ContentLength ?? 0} bytes, not the ${sizeBytes} announced.`);
+  }
+}
+
+export async function abortUpload(storage: Storage, key: string, uploadId: string | null): Promise<void> {
+  if (uploadId) await storage.s3.send(new AbortMultipartUploadCommand({ Bucket: storage.bucket, Key: key, UploadId: uploadId }));
+  await storage.s3.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: key }));
+}

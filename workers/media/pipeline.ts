@@ -1,0 +1,208 @@
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
+import { videos } from '../../db/schema.ts';
+import { JobStatus, TranscodeEvent, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../transcoder/src/contract.ts';
+import type { NotificationMessage, VideoJob } from '../lib/contracts.ts';
+import { log } from '../lib/log.ts';
+import { continueTrace } from '../lib/trace.ts';
+
+/** A job not heard of (callback or status poll) for this long is presumed lost with its container. */
+export const LEASE_SECONDS = 120;
+/** Runs of one source before it is failed for good. */
+export const MAX_ATTEMPTS = 3;
+const LIMITS: TranscodeJob['limits'] = { maxDurationSeconds: 4 * 60 * 60, maxWidth: 3840, maxHeight: 2160 };
+
+type Video = typeof videos.$inferSelect;
+export type TranscoderFetch = (path: string, init: RequestInit & { traceparent: string }) => Promise<Response>;
+
+/** What the pipeline needs from its Worker: the database, the transcoder, the queues and where things are. */
+export interface Pipeline {
+  db: NeonDatabase;
+  transcoder: TranscoderFetch;
+  storage: TranscodeJob['storage'] & { bucket: string };
+  callbackUrl: string;
+  videoJobs: Queue;
+  notifications: Queue;
+}
+
+const leaseFromNow = () => sql`now() + make_interval(secs => ${LEASE_SECONDS})`;
+
+/** `raw/{videoId}/...`: the video an R2 event notification is about, if it is a source upload. */
+export function videoIdOfSourceKey(key: string): string | undefined {
+  return /^raw\/([0-9a-f-]{36})\//.exec(key)?.[1];
+}
+
+/**
+ * Claims the video and starts a transcoder job for it. Only a `queued` or `uploaded` video is
+ * claimed, and the claim is one conditional UPDATE: a duplicate message finds it `processing` (or
+ * done) and changes nothing, so a source is transcoded once. `fromStorageEvent` also accepts a video
+ * whose client never called complete: storage has told us the object is there.
+ */
+export async function startTranscode(pipeline: Pipeline, videoId: string, traceparent: string, fromStorageEvent = false): Promise<void> {
+  const claimable: Array<Video['status']> = fromStorageEvent ? ['awaiting_upload', 'uploaded', 'queued'] : ['uploaded', 'queued'];
+  const jobId = crypto.randomUUID();
+  const [video] = await pipeline.db
+    .update(videos)
+    .set({ status: 'processing', jobId, attempts: sql`${videos.attempts} + 1`, progressPercent: 0, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
+    .where(and(eq(videos.id, videoId), inArray(videos.status, claimable)))
+    .returning();
+  if (!video) {
+    log('info', 'video job skipped: the video is not waiting for a transcode', { videoId, traceparent });
+    return;
+  }
+  const job: TranscodeJob = {
+    v: 1,
+    jobId,
+    videoId,
+    attempt: video.attempts,
+    source: { bucket: pipeline.storage.bucket, key: video.sourceKey },
+    output: { bucket: pipeline.storage.bucket, prefix: `media/${videoId}/${jobId}/` },
+    storage: { endpoint: pipeline.storage.endpoint, region: pipeline.storage.region, accessKeyId: pipeline.storage.accessKeyId, secretAccessKey: pipeline.storage.secretAccessKey },
+    limits: LIMITS,
+    callbackUrl: pipeline.callbackUrl,
+  };
+  try {
+    const response = await pipeline.transcoder('/jobs', { method: 'POST', traceparent, headers: { 'content-type': 'application/json' }, body: JSON.stringify(job) });
+    if (!response.ok) throw new Error(`the transcoder answered ${response.status}: ${await response.text()}`);
+  } catch (error) {
+    // Back to `queued`, so the redelivery of this message can claim it again.
+    await pipeline.db
+      .update(videos)
+      .set({ status: 'queued', jobId: null, updatedAt: new Date() })
+      .where(and(eq(videos.id, videoId), eq(videos.jobId, jobId)));
+    throw error;
+  }
+}
+
+/** Applies a transcoder event (callback or status poll) to the job it names, if that job is still current. */
+export async function recordEvent(pipeline: Pipeline, input: unknown, traceparent: string): Promise<void> {
+  const event = TranscodeEvent.parse(input);
+  const current = and(eq(videos.id, event.videoId), eq(videos.jobId, event.jobId), eq(videos.status, 'processing'));
+  if (event.type === 'progress') {
+    await pipeline.db.update(videos).set({ progressPercent: event.percent, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() }).where(current);
+    return;
+  }
+  if (event.type === 'ready') {
+    const [video] = await pipeline.db.update(videos).set({ status: 'ready', ...published(event.result), updatedAt: new Date() }).where(current).returning();
+    if (video) await notify(pipeline, video, traceparent);
+    return;
+  }
+  await failOrRetry(pipeline, event.videoId, event.jobId, event.error, traceparent);
+}
+
+function published(result: TranscodeResult) {
+  return {
+    progressPercent: 100,
+    leaseExpiresAt: null,
+    outputPrefix: result.prefix,
+    masterKey: result.prefix + result.master,
+    posterKey: result.prefix + result.poster,
+    storyboardImageKey: result.prefix + result.storyboard.image,
+    storyboardVttKey: result.prefix + result.storyboard.vtt,
+    durationSeconds: result.durationSeconds,
+    width: result.width,
+    height: result.height,
+    renditions: result.renditions,
+    errorCode: null,
+    errorMessage: null,
+  };
+}
+
+/** A bad source fails at once; a transient failure runs again until the attempts are spent. */
+async function failOrRetry(pipeline: Pipeline, videoId: string, jobId: string, error: TranscodeFailure, traceparent: string): Promise<void> {
+  const current = and(eq(videos.id, videoId), eq(videos.jobId, jobId), eq(videos.status, 'processing'));
+  if (error.retryable) {
+    const [requeued] = await pipeline.db
+      .update(videos)
+      .set({ status: 'queued', jobId: null, leaseExpiresAt: leaseFromNow(), errorCode: error.code, errorMessage: error.message, updatedAt: new Date() })
+      .where(and(current, lt(videos.attempts, MAX_ATTEMPTS)))
+      .returning();
+    if (requeued) {
+      await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId } satisfies VideoJob);
+      return;
+    }
+  }
+  const [failed] = await pipeline.db
+    .update(videos)
+    .set({ status: 'failed', leaseExpiresAt: null, errorCode: error.code, errorMessage: error.message, updatedAt: new Date() })
+    .where(current)
+    .returning();
+  if (failed) await notify(pipeline, failed, traceparent);
+}
+
+async function notify(pipeline: Pipeline, video: Video, traceparent: string): Promise<void> {
+  const ready = video.status === 'ready';
+  const message: NotificationMessage = {
+    v: 1,
+    traceparent,
+    id: crypto.randomUUID(),
+    userId: video.uploaderId,
+    type: ready ? 'video_ready' : 'video_failed',
+    title: ready ? `"${video.filename}" is ready to watch` : `"${video.filename}" could not be processed`,
+    body: ready ? 'The video was transcoded and can be played.' : (video.errorMessage ?? 'The transcode failed.'),
+    data: { videoId: video.id, courseId: video.courseId, lessonId: video.lessonId },
+  };
+  await pipeline.notifications.send(message);
+}
+
+/**
+ * The cron's pass over unfinished jobs: a running job is asked for its status (a callback may have
+ * been lost), a job the transcoder no longer knows whose lease has expired is run again, and a
+ * `queued` video whose message was lost is queued again. Returns how many videos it looked at.
+ */
+export async function sweep(pipeline: Pipeline): Promise<number> {
+  const rows = await pipeline.db
+    .select()
+    .from(videos)
+    .where(inArray(videos.status, ['queued', 'processing']))
+    .orderBy(videos.leaseExpiresAt)
+    .limit(50);
+  for (const video of rows) {
+    const { traceparent } = continueTrace(null);
+    try {
+      await sweepOne(pipeline, video, traceparent);
+    } catch (error) {
+      log('warn', 'sweep could not check a video', { videoId: video.id, error: String(error) });
+    }
+  }
+  return rows.length;
+}
+
+async function sweepOne(pipeline: Pipeline, video: Video, traceparent: string): Promise<void> {
+  const expired = !video.leaseExpiresAt || video.leaseExpiresAt.getTime() < Date.now();
+  if (video.status === 'queued' || !video.jobId) {
+    if (expired) await requeue(pipeline, video, traceparent);
+    return;
+  }
+  const response = await pipeline.transcoder(`/jobs/${video.jobId}`, { traceparent });
+  if (response.status === 404) {
+    await response.body?.cancel();
+    if (expired) await requeue(pipeline, video, traceparent);
+    return;
+  }
+  if (!response.ok) throw new Error(`the transcoder answered ${response.status}: ${await response.text()}`);
+  const status = JobStatus.parse(await response.json());
+  const base = { v: 1 as const, jobId: video.jobId, videoId: video.id, attempt: video.attempts };
+  if (status.state === 'done' && status.result) await recordEvent(pipeline, { ...base, type: 'ready', result: status.result }, traceparent);
+  else if (status.state === 'failed' && status.error) await recordEvent(pipeline, { ...base, type: 'failed', error: status.error }, traceparent);
+  else await recordEvent(pipeline, { ...base, type: 'progress', percent: status.percent }, traceparent);
+}
+
+/** A lost job runs again (a new job id), or fails once its attempts are spent. */
+async function requeue(pipeline: Pipeline, video: Video, traceparent: string): Promise<void> {
+  if (video.attempts >= MAX_ATTEMPTS) {
+    const [failed] = await pipeline.db
+      .update(videos)
+      .set({ status: 'failed', leaseExpiresAt: null, errorCode: 'transcode_failed', errorMessage: `The transcode did not finish after ${video.attempts} attempts.`, updatedAt: new Date() })
+      .where(and(eq(videos.id, video.id), eq(videos.status, video.status)))
+      .returning();
+    if (failed) await notify(pipeline, failed, traceparent);
+    return;
+  }
+  const [requeued] = await pipeline.db
+    .update(videos)
+    .set({ status: 'queued', jobId: null, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
+    .where(and(eq(videos.id, video.id), eq(videos.status, video.status), video.jobId ? eq(videos.jobId, video.jobId) : sql`${videos.jobId} is null`))
+    .returning();
+  if (requeued) await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId: video.id } satisfies VideoJob);
+}
