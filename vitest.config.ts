@@ -48,7 +48,7 @@ export default defineConfig({
               wrangler: { configPath: './wrangler.toml', environment: 'us' },
               miniflare: {
                 // Short windows, so a test can watch a limit lift.
-                bindings: { ...settings.us, CONTROL_URL: inject('controlUrl'), RATE_LIMIT_LOGIN: '10/3s', RATE_LIMIT_LOGIN_FAILURES: '3/3s' },
+                bindings: { ...settings.us, CONTROL_URL: inject('controlUrl'), RATE_LIMIT_LOGIN: '10/30s', RATE_LIMIT_LOGIN_FAILURES: '3/5s' },
                 serviceBindings: { API_SA: 'kce-api-sa' },
                 workers: [beside('analytics', 'us'), beside('media', 'us'), beside('api', 'sa'), beside('analytics', 'sa'), beside('media', 'sa')],
               },

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OFFLINE_WRANGLER, WORKERS } from '../scripts/bundle-workers.ts';
+import { OFFLINE_WRANGLER, wranglerDevArgs } from '../scripts/bundle-workers.ts';
 import { startPlatform } from '../scripts/platform.ts';
 import { freePort } from '../scripts/services/ports.ts';
 
@@ -57,15 +57,7 @@ export async function startDeployment({ jurisdiction = 'us', vars = {} }: Deploy
     });
     cleanups.push(platform.stop);
     const settings = { ...platform.settings[jurisdiction], ...vars };
-    const args = [
-      'dev',
-      ...Object.values(WORKERS).flatMap((config) => ['--config', config]),
-      '--env', jurisdiction,
-      '--port', String(port),
-      '--inspector-port', String(await freePort()),
-      '--persist-to', persistTo,
-      '--show-interactive-dev-session=false',
-    ];
+    const args = wranglerDevArgs({ env: jurisdiction, port, inspectorPort: await freePort(), persistTo });
     // As in scripts/dev.ts: wrangler reads the declared secrets and var overrides from the environment.
     const wrangler = spawn('wrangler', args, { cwd: root, env: { ...process.env, ...OFFLINE_WRANGLER, ...settings }, stdio: ['ignore', 'pipe', 'pipe'] });
     const killWrangler = () => wrangler.kill('SIGTERM');

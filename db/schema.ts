@@ -193,9 +193,8 @@ export const videos = pgTable(
       .notNull()
       .references(() => courses.id, { onDelete: 'cascade' }),
     lessonId: uuid('lesson_id').references(() => lessons.id, { onDelete: 'set null' }),
-    uploaderId: uuid('uploader_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Absent on replicas: the uploader's account lives in the course's home jurisdiction. */
+    uploaderId: uuid('uploader_id').references(() => users.id, { onDelete: 'cascade' }),
     status: videoStatus('status').notNull().default('awaiting_upload'),
     filename: text('filename').notNull(),
     contentType: text('content_type').notNull(),

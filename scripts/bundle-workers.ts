@@ -27,3 +27,16 @@ export function bundleWorker(worker: WorkerName, env: string, outdir: string): P
     );
   });
 }
+
+/** `wrangler dev` for one jurisdiction with all three Workers, the api first (it gets the port). */
+export function wranglerDevArgs(options: { env: string; port: number; inspectorPort: number; persistTo: string }): string[] {
+  return [
+    'dev',
+    ...Object.values(WORKERS).flatMap((config) => ['--config', config]),
+    '--env', options.env,
+    '--port', String(options.port),
+    '--inspector-port', String(options.inspectorPort),
+    '--persist-to', options.persistTo,
+    '--show-interactive-dev-session=false',
+  ];
+}

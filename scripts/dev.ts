@@ -2,7 +2,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { demoDirectoryEntries, DEMO_PASSWORD, demoUsers, seedDemo } from '../db/seed.ts';
 import { fileURLToPath } from 'node:url';
-import { OFFLINE_WRANGLER, WORKERS } from './bundle-workers.ts';
+import { OFFLINE_WRANGLER, wranglerDevArgs } from './bundle-workers.ts';
+import { seedDemoVideo } from './demo-video.ts';
 import { startPlatform } from './platform.ts';
 import { freePort } from './services/ports.ts';
 
@@ -69,16 +70,10 @@ async function shutdown(code: number) {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
-for (const { jurisdiction: j, port } of deployments) {
-  const args = [
-    'dev',
-    ...Object.values(WORKERS).flatMap((config) => ['--config', config]),
-    '--env', j,
-    '--port', String(port),
-    '--inspector-port', String(await freePort()),
-    '--persist-to', persistTo,
-    '--show-interactive-dev-session=false',
-  ];
+// One at a time: the two runtimes share the local state folder, and starting both at once can find
+// its SQLite files locked.
+for (const { jurisdiction: j, port, url } of deployments) {
+  const args = wranglerDevArgs({ env: j, port, inspectorPort: await freePort(), persistTo });
   // Wrangler reads each Worker's declared secrets and var overrides from the process environment.
   const child = spawn('wrangler', args, { cwd: root, env: { ...process.env, ...OFFLINE_WRANGLER, ...platform.settings[j] }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (line: string) => `[${j}] ${line}`;
@@ -95,10 +90,15 @@ for (const { jurisdiction: j, port } of deployments) {
     }
   });
   children.push(child);
+  await waitForApi(url);
 }
 
-await Promise.all(deployments.map((d) => waitForApi(d.url)));
 printTable();
+// After "is up", in the background: the transcode takes a while and the platform is usable meanwhile.
+for (const d of deployments) {
+  const instructor = demoUsers(d.jurisdiction).find((demo) => demo.role === 'instructor');
+  if (instructor) void seedDemoVideo({ jurisdiction: d.jurisdiction, baseUrl: d.url, email: instructor.email, password: DEMO_PASSWORD, clipPath: `${dataDir}/demo-clip.mp4` });
+}
 
 async function waitForApi(baseUrl: string) {
   for (let attempt = 0; attempt < 600; attempt++) {

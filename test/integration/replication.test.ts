@@ -2,7 +2,8 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { env } from 'cloudflare:workers';
 import { inject, describe, expect, it } from 'vitest';
 import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
-import { applyContentSync, contentSyncFor, mediaPrefix } from '../../workers/api/catalog/replication.ts';
+import { videos } from '../../db/schema.ts';
+import { applyContentSync, contentSyncFor } from '../../workers/api/catalog/replication.ts';
 import { ReplicationSettings, readConfig, StorageSettings } from '../../workers/lib/config.ts';
 import { openStorage } from '../../workers/lib/storage.ts';
 import { findUserByEmail, withDatabase } from './backing.ts';
@@ -18,27 +19,40 @@ async function saCourse(id: string, version?: number) {
 }
 
 describe('global content: a published course is replicated to every other jurisdiction', () => {
-  it('copies the course, its lessons and its rendition objects to sa; updates and unpublishing follow', async () => {
+  it('copies the course, its lessons and its ready video to sa, where it plays; updates and unpublishing follow', async () => {
     const instructor = await signedInAs('instructor');
-    const videoId = crypto.randomUUID();
-    const us = usStorage();
-    const playlist = '#EXTM3U\n#EXT-X-VERSION:7\n';
-    await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${mediaPrefix(videoId)}master.m3u8`, Body: playlist, ContentType: 'application/vnd.apple.mpegurl' }));
-    await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${mediaPrefix(videoId)}720p/init.mp4`, Body: new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112]) }));
-
     const created = await call<CourseDetail>('/api/courses', { token: instructor.accessToken, json: { title: `Replicated ${crypto.randomUUID().slice(0, 6)}`, language: 'ar' } });
     const id = created.body.id;
-    await call(`/api/courses/${id}/lessons`, { token: instructor.accessToken, json: { title: 'With a video', videoId } });
+    const videoId = crypto.randomUUID();
+    const prefix = `media/${videoId}/${crypto.randomUUID()}/`;
+    const us = usStorage();
+    const playlist = '#EXTM3U\n#EXT-X-VERSION:7\n';
+    await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}master.m3u8`, Body: playlist, ContentType: 'application/vnd.apple.mpegurl' }));
+    await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}720p/init.mp4`, Body: new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112]) }));
+    // A video the pipeline finished, as the media Worker records it.
+    await withDatabase('us', (db) =>
+      db.insert(videos).values({
+        id: videoId, courseId: id, uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
+        sourceKey: `raw/${videoId}/intro.mp4`, progressPercent: 100, outputPrefix: prefix, masterKey: `${prefix}master.m3u8`, posterKey: `${prefix}poster.jpg`,
+        storyboardImageKey: `${prefix}storyboard.jpg`, storyboardVttKey: `${prefix}storyboard.vtt`, durationSeconds: 10, width: 1280, height: 720, renditions: [],
+      }),
+    );
+    await call(`/api/courses/${id}/lessons`, { token: instructor.accessToken, json: { title: 'With a video', videoId, isPreview: true } });
     expect(await saCourse(id)).toBeUndefined();
     await call(`/api/courses/${id}/publish`, { method: 'POST', token: instructor.accessToken });
 
     const replica = await eventually(() => saCourse(id), 20_000, 'the course reaching sa');
     expect(replica).toMatchObject({ title: created.body.title, status: 'published', originJurisdiction: 'us', instructorId: null, lessons: [{ title: 'With a video', videoId }] });
     const sa = saStorage();
-    const copied = await sa.s3.send(new GetObjectCommand({ Bucket: sa.bucket, Key: `${mediaPrefix(videoId)}master.m3u8` }));
+    const copied = await sa.s3.send(new GetObjectCommand({ Bucket: sa.bucket, Key: `${prefix}master.m3u8` }));
     expect(await copied.Body?.transformToString()).toBe(playlist);
     expect(copied.ContentType).toBe('application/vnd.apple.mpegurl');
-    await sa.s3.send(new GetObjectCommand({ Bucket: sa.bucket, Key: `${mediaPrefix(videoId)}720p/init.mp4` }));
+    await sa.s3.send(new GetObjectCommand({ Bucket: sa.bucket, Key: `${prefix}720p/init.mp4` }));
+    const playback = await call<{ master: string }>(`/api/courses/${id}/video`, { jurisdiction: 'sa' });
+    expect(playback.status, JSON.stringify(playback.body)).toBe(200);
+    const master = await env.API_SA.fetch(playback.body.master);
+    expect(master.status).toBe(200);
+    expect(await master.text()).toBe(playlist);
 
     const edited = await call<CourseDetail>(`/api/courses/${id}`, { method: 'PATCH', token: instructor.accessToken, json: { summary: 'Now with a summary' } });
     expect((await eventually(() => saCourse(id, edited.body.version), 20_000, 'the edit reaching sa')).summary).toBe('Now with a summary');

@@ -11,23 +11,28 @@ const secret = z.string({ error: 'is missing' }).min(1, 'is empty');
 const url = z.url({ error: 'must be a URL' });
 const hostPort = z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port');
 
+/** A setting holding JSON (vars and secrets are strings), parsed and then checked by `shape`. */
+function jsonSetting<T extends z.ZodType>(shape: T, what: string) {
+  return z
+    .string({ error: 'is missing' })
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be ${what}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(shape);
+}
+
 export const JurisdictionIdSetting = z.object({
   JURISDICTION: z.string({ error: 'is missing' }).regex(/^[a-z]{2}$/, 'must be a two-letter jurisdiction code such as "us"'),
 });
 
 export const JurisdictionSettings = z.object({
   ...JurisdictionIdSetting.shape,
-  JURISDICTION_URLS: z
-    .string({ error: 'is missing' })
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of jurisdiction to API base URL' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string().regex(/^[a-z]{2}$/), url)),
+  JURISDICTION_URLS: jsonSetting(z.record(z.string().regex(/^[a-z]{2}$/), url), 'a JSON object of jurisdiction to API base URL'),
 });
 
 export const DatabaseSettings = z.object({
@@ -92,17 +97,7 @@ export const ReplicationSettings = z.object({
     .regex(/^([a-z]{2}(,[a-z]{2})*)?$/, 'must be a comma-separated list of jurisdiction codes such as "sa"')
     .transform((text) => (text ? text.split(',') : [])),
   /** Read access to the other jurisdictions' buckets, to copy replicated renditions. */
-  REPLICATION_SOURCES: z
-    .string({ error: 'is missing' })
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of jurisdiction to storage location' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.record(z.string().regex(/^[a-z]{2}$/), StorageLocation)),
+  REPLICATION_SOURCES: jsonSetting(z.record(z.string().regex(/^[a-z]{2}$/), StorageLocation), 'a JSON object of jurisdiction to storage location'),
 });
 
 export const TranscoderSettings = z.object({

@@ -27,6 +27,23 @@ export const ReplicatedLesson = z.object({
   durationSeconds: z.number().nullable(),
 });
 
+export const ReplicatedVideo = z.object({
+  id: z.uuid(),
+  lessonId: z.uuid().nullable(),
+  filename: z.string(),
+  contentType: z.string(),
+  sizeBytes: z.number().int(),
+  outputPrefix: z.string().regex(/^media\/[0-9a-f-]{36}\//, 'must be under media/{videoId}/'),
+  masterKey: z.string().nullable(),
+  posterKey: z.string().nullable(),
+  storyboardImageKey: z.string().nullable(),
+  storyboardVttKey: z.string().nullable(),
+  durationSeconds: z.number().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  renditions: z.unknown(),
+});
+
 export const ContentSync = Traced.extend({
   kind: z.literal('course'),
   origin: z.string().regex(/^[a-z]{2}$/),
@@ -46,8 +63,8 @@ export const ContentSync = Traced.extend({
     publishedAt: z.iso.datetime({ offset: true }).nullable(),
   }),
   lessons: z.array(ReplicatedLesson),
-  /** Storage prefixes of the lessons' published renditions, copied bucket to bucket over the S3 API. */
-  media: z.array(z.object({ videoId: z.uuid(), prefix: z.string() })),
+  /** The lessons' ready videos: their published renditions are copied bucket to bucket over the S3 API. */
+  videos: z.array(ReplicatedVideo),
 });
 export type ContentSync = z.infer<typeof ContentSync>;
 

@@ -21,13 +21,17 @@ export function openDatabase(settings: z.output<typeof DatabaseSettings>): Datab
     neonConfig.pipelineConnect = false;
   }
   const pool = new Pool({ connectionString: settings.DATABASE_URL, connectionTimeoutMillis: 5_000 });
-  // An idle connection that drops (the server closing it after the pool is done) is not a failure.
-  pool.on('error', (error: Error) => log('warn', 'idle database connection dropped', { error: error.message }));
+  // The server closes sessions once the pool has ended them: only a drop before that is news.
+  let ended = false;
+  pool.on('error', (error: Error) => ended || log('warn', 'idle database connection dropped', { error: error.message }));
   return {
     db: drizzle({ client: pool }),
     ping: async () => {
       await pool.query('select 1');
     },
-    close: () => pool.end(),
+    close: () => {
+      ended = true;
+      return pool.end();
+    },
   };
 }

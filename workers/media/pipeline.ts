@@ -131,6 +131,8 @@ async function failOrRetry(pipeline: Pipeline, videoId: string, jobId: string, e
 }
 
 async function notify(pipeline: Pipeline, video: Video, traceparent: string): Promise<void> {
+  // Replicas are never transcoded here, so every video this pipeline finishes has its uploader.
+  if (!video.uploaderId) return;
   const ready = video.status === 'ready';
   const message: NotificationMessage = {
     v: 1,

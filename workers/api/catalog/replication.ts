@@ -1,20 +1,19 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { and, asc, eq, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
-import { courses, lessons } from '../../../db/schema.ts';
+import { courses, lessons, videos } from '../../../db/schema.ts';
 import type { StorageLocation } from '../../lib/config.ts';
 import type { ContentSync } from '../../lib/contracts.ts';
 import { log } from '../../lib/log.ts';
 import { storageAt, type Storage } from '../../lib/storage.ts';
 import { loadCourse } from './courses.ts';
 
-/** Where a video's published renditions live in its jurisdiction's bucket. */
-export const mediaPrefix = (videoId: string) => `media/${videoId}/`;
-
 /** The message that tells another jurisdiction the current state of a published (or withdrawn) course. */
 export async function contentSyncFor(db: NeonDatabase, courseId: string, origin: string, traceparent: string): Promise<ContentSync> {
   const course = await loadCourse(db, courseId);
   const courseLessons = await db.select().from(lessons).where(eq(lessons.courseId, courseId)).orderBy(asc(lessons.position));
+  const videoIds = courseLessons.flatMap((lesson) => (lesson.videoId ? [lesson.videoId] : []));
+  const ready = videoIds.length > 0 ? await db.select().from(videos).where(and(inArray(videos.id, videoIds), eq(videos.status, 'ready'))) : [];
   return {
     v: 1,
     traceparent,
@@ -36,7 +35,28 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
       publishedAt: course.publishedAt?.toISOString() ?? null,
     },
     lessons: courseLessons.map(({ id, position, title, summary, isPreview, videoId, durationSeconds }) => ({ id, position, title, summary, isPreview, videoId, durationSeconds })),
-    media: courseLessons.flatMap((lesson) => (lesson.videoId ? [{ videoId: lesson.videoId, prefix: mediaPrefix(lesson.videoId) }] : [])),
+    videos: ready.flatMap((video) =>
+      video.outputPrefix
+        ? [
+            {
+              id: video.id,
+              lessonId: video.lessonId,
+              filename: video.filename,
+              contentType: video.contentType,
+              sizeBytes: video.sizeBytes,
+              outputPrefix: video.outputPrefix,
+              masterKey: video.masterKey,
+              posterKey: video.posterKey,
+              storyboardImageKey: video.storyboardImageKey,
+              storyboardVttKey: video.storyboardVttKey,
+              durationSeconds: video.durationSeconds,
+              width: video.width,
+              height: video.height,
+              renditions: video.renditions,
+            },
+          ]
+        : [],
+    ),
   };
 }
 
@@ -75,12 +95,12 @@ async function copyPrefix(source: Storage, target: Storage, prefix: string): Pro
  */
 export async function applyContentSync(db: NeonDatabase, storage: Storage, sources: Record<string, StorageLocation>, message: ContentSync): Promise<boolean> {
   const source = sources[message.origin];
-  if (message.action === 'upsert' && message.media.length > 0) {
+  if (message.action === 'upsert' && message.videos.length > 0) {
     if (!source) throw new Error(`no storage location configured for jurisdiction "${message.origin}" (REPLICATION_SOURCES)`);
     const from = storageAt(source);
-    for (const media of message.media) {
-      const copied = await copyPrefix(from, storage, media.prefix);
-      log('info', 'replicated media', { courseId: message.course.id, prefix: media.prefix, copied });
+    for (const video of message.videos) {
+      const copied = await copyPrefix(from, storage, video.outputPrefix);
+      log('info', 'replicated media', { courseId: message.course.id, prefix: video.outputPrefix, copied });
     }
   }
   const { course } = message;
@@ -104,6 +124,11 @@ export async function applyContentSync(db: NeonDatabase, storage: Storage, sourc
     for (const lesson of message.lessons) {
       const values = { ...lesson, courseId: course.id, updatedAt: new Date() };
       await tx.insert(lessons).values(values).onConflictDoUpdate({ target: lessons.id, set: values });
+    }
+    // Ready to play here too: no uploader (that account stays home) and no raw source.
+    for (const video of message.videos) {
+      const values = { ...video, courseId: course.id, uploaderId: null, status: 'ready' as const, sourceKey: '', progressPercent: 100, updatedAt: new Date() };
+      await tx.insert(videos).values(values).onConflictDoUpdate({ target: videos.id, set: values });
     }
     return true;
   });

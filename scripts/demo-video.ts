@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { access, readFile, rename } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+/**
+ * The demo's "one short generated video transcoded into a lesson": made with the system ffmpeg and
+ * sent through the real upload flow (presign, PUT to storage, complete, transcode), so a fresh
+ * `npm run dev` shows a playable lesson and exercises the whole pipeline once.
+ */
+const DEMO_COURSE = 'edge-computing-101';
+const POLL_MS = 1000;
+const TIMEOUT_MS = 5 * 60_000;
+
+interface Lesson { id: string; position: number; videoId: string | null }
+interface VideoStatus { status: string; percent: number; error: { message: string } | null }
+
+/** Both jurisdictions ask at once: one ffmpeg run per start, whoever asks first. */
+const clips = new Map<string, Promise<Buffer>>();
+function demoClip(path: string): Promise<Buffer> {
+  const clip = clips.get(path) ?? makeClip(path);
+  clips.set(path, clip);
+  return clip;
+}
+
+/** 10 s of 1280x720 H.264/AAC, cached: written aside and renamed so a crash leaves no half file. */
+async function makeClip(path: string): Promise<Buffer> {
+  const exists = await access(path).then(() => true, () => false);
+  if (!exists) {
+    const partial = `${path}.partial.mp4`;
+    await promisify(execFile)('ffmpeg', [
+      '-y', '-loglevel', 'error',
+      '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=10',
+      '-f', 'lavfi', '-i', 'sine=frequency=440:duration=10',
+      '-c:v', 'libx264', '-preset', 'fast', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-shortest', '-movflags', '+faststart',
+      partial,
+    ]);
+    await rename(partial, path);
+  }
+  return readFile(path);
+}
+
+/** Calls the api and returns its JSON, or throws with the api's error message. */
+async function api<T>(baseUrl: string, path: string, init: { token?: string; method?: string; json?: unknown } = {}): Promise<T> {
+  const method = init.method ?? (init.json === undefined ? 'GET' : 'POST');
+  const headers: Record<string, string> = {};
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  if (init.json !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
+  const body = await response.json() as T & { error?: { message: string } };
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${body.error?.message ?? JSON.stringify(body)}`);
+  return body;
+}
+
+async function transcoded(baseUrl: string, token: string, videoId: string, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + TIMEOUT_MS;
+  let reported = -Infinity;
+  while (Date.now() < deadline) {
+    const video = await api<VideoStatus>(baseUrl, `/api/videos/${videoId}`, { token });
+    if (video.status === 'ready') return;
+    if (video.status === 'failed') throw new Error(`the transcode failed: ${video.error?.message ?? 'no reason given'}`);
+    // Every 20 % or so, not every poll.
+    if (video.percent >= reported + 20) {
+      reported = video.percent;
+      log(`demo video ${video.percent}%`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  throw new Error(`video ${videoId} was not ready within ${TIMEOUT_MS / 1000} s`);
+}
+
+/**
+ * Gives the first lesson of the jurisdiction's demo course a transcoded demo video, unless it has
+ * one already (so a second start does nothing). Never throws: a failure is a warning, the
+ * platform is still usable without the video.
+ */
+export async function seedDemoVideo(options: { jurisdiction: string; baseUrl: string; email: string; password: string; clipPath: string }): Promise<void> {
+  const { jurisdiction, baseUrl } = options;
+  const log = (line: string) => console.log(`[seed ${jurisdiction}] ${line}`);
+  try {
+    const { accessToken: token } = await api<{ accessToken: string }>(baseUrl, '/api/auth/login', { json: { email: options.email, password: options.password } });
+    const course = await api<{ id: string; lessons: Lesson[] }>(baseUrl, `/api/courses/${DEMO_COURSE}-${jurisdiction}`, { token });
+    const [lesson] = course.lessons.toSorted((a, b) => a.position - b.position);
+    if (!lesson) throw new Error(`the demo course ${DEMO_COURSE}-${jurisdiction} has no lessons`);
+    if (lesson.videoId) return;
+
+    const clip = await demoClip(options.clipPath);
+    const presigned = await api<{ videoId: string; upload: { mode: string; url: string; headers: Record<string, string> } }>(baseUrl, '/api/videos/upload', {
+      token,
+      json: { courseId: course.id, lessonId: lesson.id, filename: 'demo-clip.mp4', sizeBytes: clip.byteLength, contentType: 'video/mp4' },
+    });
+    const put = await fetch(presigned.upload.url, { method: 'PUT', headers: presigned.upload.headers, body: clip });
+    if (!put.ok) throw new Error(`storage refused the upload: ${put.status} ${await put.text()}`);
+    const { videoId } = presigned;
+    await api(baseUrl, `/api/videos/${videoId}/complete`, { token, json: {} });
+    await transcoded(baseUrl, token, videoId, log);
+    await api(baseUrl, `/api/courses/${course.id}/lessons/${lesson.id}`, { token, method: 'PATCH', json: { videoId } });
+    log(`demo video ready in lesson ${lesson.id} of ${DEMO_COURSE}-${jurisdiction} (video ${videoId})`);
+  } catch (error) {
+    console.warn(`[seed ${jurisdiction}] WARNING: the demo video was not added: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
