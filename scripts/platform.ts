@@ -7,7 +7,7 @@ import { startClickHouse, type LocalClickHouse } from './services/clickhouse.ts'
 import { startPostgres } from './services/postgres.ts';
 import { startRedis, type LocalRedis } from './services/redis.ts';
 import { startS3 } from './services/s3.ts';
-import { startTranscoder } from './services/transcoder.ts';
+import { startTranscoder, type LocalTranscoder } from './services/transcoder.ts';
 
 export interface PlatformOptions {
   jurisdictions: readonly string[];
@@ -33,6 +33,7 @@ export interface LocalPlatform {
   redis: Record<string, LocalRedis>;
   /** One ClickHouse for every jurisdiction (a database each). */
   clickhouse: LocalClickHouse;
+  transcoder: LocalTranscoder;
   stop(): Promise<void>;
 }
 
@@ -103,7 +104,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       { service: `ClickHouse (${options.clickhouseUrl ? 'server' : 'chdb'})`, url: clickhouse.url },
       { service: 'Transcoder (Node + ffmpeg)', url: transcoder.url },
     ];
-    return { settings, services, redis, clickhouse, stop };
+    return { settings, services, redis, clickhouse, transcoder, stop };
   } catch (error) {
     await stop();
     throw error;

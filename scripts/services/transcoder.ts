@@ -9,6 +9,9 @@ export interface LocalTranscoder {
   /** Signs the transcoder's callbacks: the media Worker needs the same value to verify them. */
   callbackSecret: string;
   stop(): Promise<void>;
+  /** Outage drills: the process dies as a crashed container would (SIGKILL), then starts again on its port. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
 }
 
 export interface TranscoderOptions {
@@ -31,26 +34,38 @@ export async function startTranscoder(options: TranscoderOptions = {}): Promise<
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', TRANSCODER_CALLBACK_SECRET: callbackSecret };
   if (options.workDir) env.TRANSCODER_WORK_DIR = options.workDir;
   if (options.progressIntervalMs) env.TRANSCODER_PROGRESS_INTERVAL_MS = String(options.progressIntervalMs);
-  const child = spawn(process.execPath, [server], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  let child = await launch(env, url);
   const killChild = () => child.kill('SIGTERM');
   process.once('exit', killChild);
-  for (let attempt = 0; ; attempt++) {
-    if (child.exitCode !== null) throw new Error(`the transcoder exited with code ${child.exitCode} while starting`);
-    const ready = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (attempt === 100) throw new Error(`the transcoder did not answer on ${url} within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const signal = async (name: NodeJS.Signals) => {
+    if (exited()) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(name);
+    await gone;
+  };
   return {
     url,
     callbackSecret,
     stop: async () => {
       process.off('exit', killChild);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
       // The server stops its jobs (ffmpeg, temporary folders) on SIGTERM before it exits.
-      child.kill('SIGTERM');
-      await exited;
+      await signal('SIGTERM');
+    },
+    kill: () => signal('SIGKILL'),
+    restart: async () => {
+      if (exited()) child = await launch(env, url);
     },
   };
+}
+
+async function launch(env: NodeJS.ProcessEnv, url: string) {
+  const child = spawn(process.execPath, [server], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let attempt = 0; ; attempt++) {
+    if (child.exitCode !== null) throw new Error(`the transcoder exited with code ${child.exitCode} while starting`);
+    const ready = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ready) return child;
+    if (attempt === 100) throw new Error(`the transcoder did not answer on ${url} within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -48,6 +48,11 @@ export default async function setup(project: TestProject) {
       await (drill === 'kill' ? platform.clickhouse.kill() : platform.clickhouse.restart());
       return void response.writeHead(204).end();
     }
+    const transcoderDrill = /^\/transcoder\/(kill|restart)$/.exec(request.url ?? '')?.[1];
+    if (request.method === 'POST' && transcoderDrill) {
+      await (transcoderDrill === 'kill' ? platform.transcoder.kill() : platform.transcoder.restart());
+      return void response.writeHead(204).end();
+    }
     const match = /^\/redis\/(\w+)\/(kill|restart)$/.exec(request.url ?? '');
     const redis = match ? platform.redis[match[1]!] : undefined;
     if (request.method !== 'POST' || !match || !redis) return void response.writeHead(404).end();

@@ -36,6 +36,23 @@ describe('video pipeline reliability', () => {
     expect(rerun).toMatchObject({ status: 'ready', attempts: 2 });
   });
 
+  it('runs the job again when the transcoder process is killed mid-job, and finishes it', { timeout: 150_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { course } = await publishedCourse(instructor, {}, 1);
+    const videoId = await uploadVideo(instructor, course.id, await sampleClip());
+    await eventually(async () => {
+      const { body } = await call<VideoStatus>(`/api/videos/${videoId}`, { token: instructor.accessToken });
+      return body.status === 'processing';
+    }, 30_000, 'the transcode starting');
+    const drill = (action: string) => fetch(`${env.CONTROL_URL}/transcoder/${action}`, { method: 'POST' });
+    expect((await drill('kill')).status).toBe(204);
+    expect((await drill('restart')).status).toBe(204);
+    // The lease runs for minutes; move its end to now rather than wait for it.
+    await withDatabase('us', (db) => db.update(videos).set({ leaseExpiresAt: sql`now() - interval '1 second'` }).where(eq(videos.id, videoId)));
+    const rerun = await finished(instructor, videoId);
+    expect(rerun).toMatchObject({ status: 'ready', attempts: 2 });
+  });
+
   it('fails a job for good once its attempts are spent', { timeout: 150_000 }, async () => {
     const instructor = await signedInAs('instructor');
     const { videoId } = await readyVideo(instructor);
