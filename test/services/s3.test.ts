@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type {
+  S3Client} from '@aws-sdk/client-s3';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -12,27 +14,21 @@ import {
   ListPartsCommand,
   NoSuchKey,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3 } from '../../scripts/services/s3.ts';
 import type { LocalS3 } from '../../scripts/services/s3.ts';
+import { storageAt } from '../../workers/lib/storage.ts';
 
 const MiB = 1024 * 1024;
 const bucket = 'uploads';
 const appOrigin = 'http://localhost:8787';
 
+/** The client the Workers use, pointed at the local server. */
 function clientFor(s3: LocalS3): S3Client {
-  return new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return storageAt({ ...s3, bucket }).s3;
 }
 
 describe('local S3 (s3rver)', () => {

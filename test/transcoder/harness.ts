@@ -6,10 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { vi } from 'vitest';
 import { startS3, type LocalS3 } from '../../scripts/services/s3.ts';
 import { startTranscoder, type LocalTranscoder } from '../../scripts/services/transcoder.ts';
+import { storageAt } from '../../workers/lib/storage.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TranscodeEvent, verifyEvent, type TranscodeJob } from '../../transcoder/src/contract.ts';
 
 const run = promisify(execFile);
@@ -50,14 +52,7 @@ export async function startHarness(options: { progressIntervalMs?: number } = {}
   const workDir = await mkdtemp(join(tmpdir(), 'kce-transcoder-test-'));
   const s3 = await startS3({ buckets: [BUCKET] });
   const transcoder = await startTranscoder({ workDir, progressIntervalMs: options.progressIntervalMs });
-  const storage = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const storage = storageAt({ ...s3, bucket: BUCKET }).s3;
 
   const deliveries: Delivery[] = [];
   const refusals: Array<{ type: string; status: number }> = [];

@@ -11,14 +11,22 @@ export interface AuthLimits {
   registerPerIp: Ratelimit;
 }
 
+/** A sliding window under its own key prefix; a Redis that cannot answer in 1 s lets the attempt through. */
+export function slidingLimiter(redis: Redis, prefix: string, { limit, windowSeconds }: RateLimitSetting): Ratelimit {
+  return new Ratelimit({ redis, prefix: `rl:${prefix}`, limiter: Ratelimit.slidingWindow(limit, `${windowSeconds} s`), ephemeralCache: false, timeout: 1_000 });
+}
+
 export function authLimits(redis: Redis, settings: { login: RateLimitSetting; loginFailures: RateLimitSetting; register: RateLimitSetting }): AuthLimits {
-  const limiter = (prefix: string, { limit, windowSeconds }: RateLimitSetting) =>
-    new Ratelimit({ redis, prefix: `rl:${prefix}`, limiter: Ratelimit.slidingWindow(limit, `${windowSeconds} s`), ephemeralCache: false, timeout: 1_000 });
   return {
-    loginPerIp: limiter('login:ip', settings.login),
-    loginFailuresPerAccount: limiter('login:account', settings.loginFailures),
-    registerPerIp: limiter('register:ip', settings.register),
+    loginPerIp: slidingLimiter(redis, 'login:ip', settings.login),
+    loginFailuresPerAccount: slidingLimiter(redis, 'login:account', settings.loginFailures),
+    registerPerIp: slidingLimiter(redis, 'register:ip', settings.register),
   };
+}
+
+/** The client's address as the edge reports it. */
+export function clientAddress(headers: { header(name: string): string | undefined }): string {
+  return headers.header('cf-connecting-ip') ?? 'unknown';
 }
 
 function refuse(reset: number, what: string): never {

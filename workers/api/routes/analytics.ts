@@ -1,4 +1,3 @@
-import { Ratelimit } from '@upstash/ratelimit';
 import { Hono, type Context } from 'hono';
 import { every } from 'hono/combine';
 import { createMiddleware } from 'hono/factory';
@@ -8,7 +7,7 @@ import { AppError } from '../../lib/errors.ts';
 import { checkEvents, countryOf, deviceClass, enrich, EventsRequest, MAX_INGEST_BODY_BYTES, packEvents } from '../analytics/ingest.ts';
 import { cachedReport, courseOwnership, readableCourses, ReportParams, VideoParam } from '../analytics/reports.ts';
 import type { ApiEnv } from '../context.ts';
-import { countAttempt } from '../identity/rate-limits.ts';
+import { clientAddress, countAttempt, slidingLimiter } from '../identity/rate-limits.ts';
 import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
 import { limitBody, valid } from '../validation.ts';
 
@@ -47,16 +46,8 @@ async function ingest(c: C, candidates: readonly unknown[]) {
 const limitAnonymous = createMiddleware<ApiEnv>(async (c, next) => {
   if (!c.var.viewer) {
     const { config, cache } = c.var.services;
-    const { limit, windowSeconds } = config.RATE_LIMIT_ANALYTICS;
-    const limiter = new Ratelimit({
-      redis: cache(),
-      prefix: 'rl:analytics:ip',
-      limiter: Ratelimit.slidingWindow(limit, `${windowSeconds} s`),
-      ephemeralCache: false,
-      timeout: 1_000,
-    });
-    const address = c.req.header('cf-connecting-ip') ?? 'unknown';
-    await countAttempt(limiter, address, 'anonymous analytics requests from this address', (p) => c.executionCtx.waitUntil(p));
+    const limiter = slidingLimiter(cache(), 'analytics:ip', config.RATE_LIMIT_ANALYTICS);
+    await countAttempt(limiter, clientAddress(c.req), 'anonymous analytics requests from this address', (p) => c.executionCtx.waitUntil(p));
   }
   await next();
 });

@@ -4,15 +4,11 @@ import { AppError } from '../../lib/errors.ts';
 import type { ApiEnv } from '../context.ts';
 import { authenticate, createAccount, revokeSessionByToken, rotateSession, startSession } from '../identity/accounts.ts';
 import { normalizeEmail } from '../identity/directory.ts';
-import { checkBudget, countAttempt } from '../identity/rate-limits.ts';
+import { checkBudget, clientAddress, countAttempt } from '../identity/rate-limits.ts';
 import { Credentials, Locate, Registration } from '../identity/schemas.ts';
 import { REFRESH_COOKIE, signedIn } from '../identity/signed-in.ts';
 import { wrongJurisdiction } from '../middleware/auth.ts';
 import { limitBody, valid } from '../validation.ts';
-
-function clientIp(c: Context<ApiEnv>): string {
-  return c.req.header('cf-connecting-ip') ?? 'unknown';
-}
 
 function refreshCookie(c: Context<ApiEnv>): string {
   const token = getCookie(c, REFRESH_COOKIE);
@@ -26,7 +22,7 @@ export const auth = new Hono<ApiEnv>()
     const input = c.req.valid('json');
     const { config, database, directory, authLimits } = c.var.services;
     if (input.jurisdiction !== config.JURISDICTION) throw wrongJurisdiction(input.jurisdiction, config.JURISDICTION_URLS);
-    await countAttempt(authLimits().registerPerIp, clientIp(c), 'sign-ups from this address', (p) => c.executionCtx.waitUntil(p));
+    await countAttempt(authLimits().registerPerIp, clientAddress(c.req), 'sign-ups from this address', (p) => c.executionCtx.waitUntil(p));
     const home = await directory().homeOf(input.email);
     if (home && home !== config.JURISDICTION) {
       throw new AppError('email_taken', 409, `This email already has an account in the "${home}" jurisdiction. Sign in there.`, {
@@ -45,7 +41,7 @@ export const auth = new Hono<ApiEnv>()
     const { config, database, directory, authLimits } = c.var.services;
     const limits = authLimits();
     const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-    await countAttempt(limits.loginPerIp, clientIp(c), 'sign-in attempts from this address', waitUntil);
+    await countAttempt(limits.loginPerIp, clientAddress(c.req), 'sign-in attempts from this address', waitUntil);
     const account = normalizeEmail(email);
     await checkBudget(limits.loginFailuresPerAccount, account, 'failed sign-ins for this account');
     const { db } = database();
@@ -78,7 +74,7 @@ export const auth = new Hono<ApiEnv>()
   })
   .post('/locate', valid('json', Locate), async (c) => {
     const { config, directory, authLimits } = c.var.services;
-    await countAttempt(authLimits().loginPerIp, clientIp(c), 'look-ups from this address', (p) => c.executionCtx.waitUntil(p));
+    await countAttempt(authLimits().loginPerIp, clientAddress(c.req), 'look-ups from this address', (p) => c.executionCtx.waitUntil(p));
     // Unknown emails get this deployment: the answer never says whether an account exists.
     const jurisdiction = (await directory().homeOf(c.req.valid('json').email)) ?? config.JURISDICTION;
     return c.json({ jurisdiction, apiBaseUrl: config.JURISDICTION_URLS[jurisdiction] ?? null });
