@@ -25,6 +25,8 @@ const baseUrls = Object.fromEntries(deployments.map((d) => [d.jurisdiction, d.ur
 const started = Date.now();
 
 await mkdir(dataDir, { recursive: true });
+console.log('building the SPA…');
+execFileSync('vite', ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
 console.log('starting the backing services…');
 const platform = await startPlatform({
   jurisdictions,
@@ -51,6 +53,8 @@ execFileSync('wrangler', ['kv', 'bulk', 'put', directorySeed, '--binding', 'DIRE
 });
 
 const children: ChildProcess[] = [];
+// The Workers serve web/dist as it is on disk: rebuilding on every change keeps the SPA current.
+children.push(spawn('vite', ['build', '--watch', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }));
 let stopping = false;
 async function shutdown(code: number) {
   if (stopping) return;

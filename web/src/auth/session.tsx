@@ -1,0 +1,110 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api, ApiError, onAccessTokenChange, refreshSession, setAccessToken, type Profile, type SignedIn } from '../api/client.ts';
+import { track } from '../analytics/tracker.ts';
+import { useI18n, type Language } from '../i18n/i18n.tsx';
+
+export interface Registration {
+  email: string;
+  password: string;
+  displayName: string;
+  preferredLanguage: Language;
+  jurisdiction: string;
+}
+
+interface Session {
+  /** `undefined` while the refresh cookie is being tried on start. */
+  user: Profile | null | undefined;
+  signIn(email: string, password: string): Promise<void>;
+  signUp(registration: Registration): Promise<void>;
+  signOut(): Promise<void>;
+  updateProfile(changes: Partial<Pick<Profile, 'displayName' | 'preferredLanguage'>>): Promise<void>;
+}
+
+const SessionContext = createContext<Session | undefined>(undefined);
+
+/**
+ * Each jurisdiction serves its own copy of the SPA next to its API, and the refresh cookie belongs
+ * to that origin: an account kept elsewhere is sent to its own deployment's sign-in page.
+ */
+export function goToJurisdiction(apiBaseUrl: string, page: '/signin' | '/signup', fields: Record<string, string>): boolean {
+  const target = new URL(page, apiBaseUrl);
+  if (target.origin === location.origin) return false;
+  for (const [name, value] of Object.entries(fields)) target.searchParams.set(name, value);
+  location.assign(target.toString());
+  return true;
+}
+
+/** A 421 `wrong_jurisdiction` moves the page to the account's deployment (and resolves to nothing). */
+function followJurisdiction(page: '/signin' | '/signup', fields: Record<string, string>) {
+  return (error: unknown): undefined => {
+    const apiBaseUrl = error instanceof ApiError && error.code === 'wrong_jurisdiction' ? error.details.apiBaseUrl : undefined;
+    if (typeof apiBaseUrl === 'string' && goToJurisdiction(apiBaseUrl, page, fields)) return undefined;
+    throw error;
+  };
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<Profile | null | undefined>(undefined);
+  const { setLanguage } = useI18n();
+  const queryClient = useQueryClient();
+
+  const adopt = useCallback(
+    (signedIn: SignedIn | undefined) => {
+      setUser(signedIn?.user ?? null);
+      if (signedIn) setLanguage(signedIn.user.preferredLanguage);
+    },
+    [setLanguage],
+  );
+
+  const begin = useCallback(
+    (signedIn: SignedIn | undefined) => {
+      if (!signedIn) return;
+      setAccessToken(signedIn.accessToken);
+      queryClient.clear();
+      adopt(signedIn);
+      track({ type: 'login' });
+    },
+    [adopt, queryClient],
+  );
+
+  useEffect(() => {
+    void refreshSession().then(adopt, () => adopt(undefined));
+    return onAccessTokenChange((token) => {
+      if (!token) setUser(null);
+    });
+  }, [adopt]);
+
+  const value = useMemo<Session>(
+    () => ({
+      user,
+      async signIn(email, password) {
+        const home = await api<{ jurisdiction: string; apiBaseUrl: string | null }>('/api/auth/locate', { method: 'POST', body: { email } });
+        if (home.apiBaseUrl && goToJurisdiction(home.apiBaseUrl, '/signin', { email })) return;
+        begin(await api<SignedIn>('/api/auth/login', { method: 'POST', body: { email, password } }).catch(followJurisdiction('/signin', { email })));
+      },
+      async signUp({ password, ...fields }) {
+        begin(await api<SignedIn>('/api/auth/register', { method: 'POST', body: { ...fields, password } }).catch(followJurisdiction('/signup', fields)));
+      },
+      async signOut() {
+        await api('/api/auth/logout', { method: 'POST' }).catch(() => undefined);
+        setAccessToken(undefined);
+        queryClient.clear();
+        setUser(null);
+      },
+      async updateProfile(changes) {
+        const profile = await api<Profile>('/api/me', { method: 'PATCH', body: changes });
+        setUser(profile);
+        setLanguage(profile.preferredLanguage);
+      },
+    }),
+    [user, begin, queryClient, setLanguage],
+  );
+  return <SessionContext value={value}>{children}</SessionContext>;
+}
+
+export function useSession(): Session {
+  const context = useContext(SessionContext);
+  if (!context) throw new Error('useSession outside SessionProvider');
+  return context;
+}

@@ -1,0 +1,65 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { messages as admin } from '../admin/messages.ts';
+import { messages as instructor } from '../instructor/messages.ts';
+import { messages as learner } from '../learner/messages.ts';
+import { messages as shell } from './messages.ts';
+
+export type Language = 'en' | 'ar';
+const STORAGE_KEY = 'kce.language';
+const dictionaries: Record<Language, Record<string, string>> = {
+  en: { ...shell.en, ...learner.en, ...instructor.en, ...admin.en },
+  ar: { ...shell.ar, ...learner.ar, ...instructor.ar, ...admin.ar },
+};
+
+interface I18n {
+  language: Language;
+  dir: 'ltr' | 'rtl';
+  setLanguage(language: Language): void;
+  /** A message by key, `{name}` placeholders filled; an Arabic gap falls back to English, never to the key. */
+  t(key: string, values?: Record<string, string | number>): string;
+  formatNumber(value: number, options?: Intl.NumberFormatOptions): string;
+  formatDate(value: string | Date, options?: Intl.DateTimeFormatOptions): string;
+}
+
+const I18nContext = createContext<I18n | undefined>(undefined);
+
+function initialLanguage(): Language {
+  const stored = localStorage.getItem(STORAGE_KEY);
+  if (stored === 'en' || stored === 'ar') return stored;
+  return navigator.language.startsWith('ar') ? 'ar' : 'en';
+}
+
+export function I18nProvider({ children }: { children: ReactNode }) {
+  const [language, setLanguageState] = useState<Language>(initialLanguage);
+  const dir = language === 'ar' ? 'rtl' : 'ltr';
+  useEffect(() => {
+    document.documentElement.lang = language;
+    document.documentElement.dir = dir;
+  }, [language, dir]);
+  const setLanguage = useCallback((next: Language) => {
+    localStorage.setItem(STORAGE_KEY, next);
+    setLanguageState(next);
+  }, []);
+  const value = useMemo<I18n>(() => {
+    // Latin digits in Arabic too: course numbers, times and percentages read the same in both.
+    const locale = language === 'ar' ? 'ar-u-nu-latn' : 'en';
+    return {
+      language,
+      dir,
+      setLanguage,
+      t: (key, values) => {
+        const text = dictionaries[language][key] ?? dictionaries.en[key] ?? key;
+        return values ? text.replace(/\{(\w+)\}/g, (whole, name: string) => String(values[name] ?? whole)) : text;
+      },
+      formatNumber: (n, options) => new Intl.NumberFormat(locale, options).format(n),
+      formatDate: (d, options) => new Intl.DateTimeFormat(locale, options ?? { dateStyle: 'medium' }).format(typeof d === 'string' ? new Date(d) : d),
+    };
+  }, [language, dir, setLanguage]);
+  return <I18nContext value={value}>{children}</I18nContext>;
+}
+
+export function useI18n(): I18n {
+  const context = useContext(I18nContext);
+  if (!context) throw new Error('useI18n outside I18nProvider');
+  return context;
+}
