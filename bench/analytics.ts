@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createClient, type ClickHouseClient } from '@clickhouse/client-web';
 import { DEMO_PASSWORD, seedDemo } from '../db/seed.ts';
 import { dashboards, type ReportStatements } from '../workers/analytics/dashboards.ts';
+import { FROM_EVENTS } from '../workers/analytics/reports-from-events.ts';
 import type { DashboardQuery } from '../workers/lib/contracts.ts';
 import { measure, printTable, startDeployment } from './harness.ts';
 
@@ -38,35 +39,6 @@ async function count(clickhouse: ClickHouseClient, sql: string): Promise<number>
   const rows = await (await clickhouse.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })).json<{ n: number }>();
   return rows[0]?.n ?? 0;
 }
-
-/** The same statements as the materialized-view ones, over every raw event of the range. */
-const RAW = 'toDate(ts) BETWEEN {from:Date} AND {to:Date}';
-const COUNTED = "type IN ('video_play', 'enroll', 'video_progress', 'video_complete')";
-const FROM_EVENTS: ReportStatements = {
-  activity: (filter) => `SELECT countIf(type = 'video_play') AS plays, countIf(type = 'enroll') AS enrollments, countIf(type = 'video_progress') AS heartbeats
-    FROM events WHERE ${RAW} ${filter}`,
-  learnersByDay: (filter) => `SELECT toDate(ts) AS day, uniqExact(user_id) AS learners FROM events WHERE ${RAW} ${filter} GROUP BY day ORDER BY day`,
-  learners: (filter) => `SELECT uniqExact(user_id) AS learners FROM events WHERE ${RAW} ${filter}`,
-  viewings: (filter) => `SELECT
-      max(type = 'video_play') AS played,
-      max(multiIf(type = 'video_complete', 1., type IN ('video_progress', 'video_pause') AND ifNull(duration_s, 0) > 0,
-        least(ifNull(position_s, 0) / assumeNotNull(duration_s), 1.), 0.)) AS furthest,
-      max(type = 'video_complete') AS completed
-    FROM events
-    WHERE ${RAW} AND user_id IS NOT NULL AND notEmpty(video_id) AND type IN ('video_play', 'video_progress', 'video_pause', 'video_complete') ${filter}
-    GROUP BY video_id, user_id`,
-  topCourses: (filter) => `SELECT course_id AS courseId, countIf(type = 'video_play') AS plays, countIf(type = 'video_progress') AS heartbeats, countIf(type = 'enroll') AS enrollments
-    FROM events WHERE ${RAW} AND notEmpty(course_id) AND ${COUNTED} ${filter}
-    GROUP BY course_id ORDER BY plays DESC, heartbeats DESC, enrollments DESC, course_id LIMIT 10`,
-  topVideos: (filter) => `SELECT video_id AS videoId, any(course_id) AS courseId, countIf(type = 'video_play') AS plays, countIf(type = 'video_progress') AS heartbeats,
-      countIf(type = 'video_complete') AS completions
-    FROM events WHERE ${RAW} AND notEmpty(video_id) AND ${COUNTED} ${filter}
-    GROUP BY video_id ORDER BY plays DESC, heartbeats DESC, video_id LIMIT 10`,
-  audience: (filter, dimension) => `SELECT ${dimension} AS key, uniq(user_id) AS learners, count() AS events, countIf(type = 'video_play') AS plays,
-      countIf(type = 'video_progress') AS heartbeats
-    FROM events WHERE ${RAW} ${filter}
-    GROUP BY ${dimension} ORDER BY learners DESC, events DESC, ${dimension}`,
-};
 
 /**
  * Viewing sessions of 40 events each: a course view, a play, heartbeats every 10 s of a 6-minute

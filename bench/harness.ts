@@ -1,20 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { OFFLINE_WRANGLER, wranglerDevArgs } from '../scripts/bundle-workers.ts';
-import { startPlatform } from '../scripts/platform.ts';
-import { freePort } from '../scripts/services/ports.ts';
+import { startLocalDeployments } from '../scripts/local-deployments.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const HEALTH_TIMEOUT_MS = 150_000;
 const WARM_UP_MS = 1_000;
 
 export interface DeploymentOptions {
   jurisdiction?: string;
   /** Overrides of the Workers' vars, e.g. rate limits raised out of the benchmark's way. */
   vars?: Record<string, string>;
+  /** Seed the demo users and courses (bench/web measures the demo's pages). */
+  demo?: boolean;
 }
 
 export interface Deployment {
@@ -25,95 +18,18 @@ export interface Deployment {
 }
 
 /**
- * One jurisdiction's deployment as `npm run dev` runs it: fresh backing services (PGlite unless
- * DATABASE_URL, chdb unless CLICKHOUSE_URL) and one `wrangler dev` with all three Workers; its
- * output shows with BENCH_VERBOSE=1. Nothing outlives the benchmark, Ctrl-C included.
+ * One jurisdiction's deployment as `npm run dev` runs it, with fresh temporary state; its output
+ * shows with BENCH_VERBOSE=1. Nothing outlives the benchmark, Ctrl-C included.
  */
-export async function startDeployment({ jurisdiction = 'us', vars = {} }: DeploymentOptions = {}): Promise<Deployment> {
-  const cleanups: Array<() => Promise<void>> = [];
-  let stopped: Promise<void> | undefined;
-  const stop = () =>
-    (stopped ??= (async () => {
-      process.off('SIGINT', interrupt);
-      process.off('SIGTERM', interrupt);
-      for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(error));
-    })());
-  // 130 is what a shell reports for Ctrl-C; a second Ctrl-C kills at once (the handler is gone).
-  const interrupt = () => void stop().finally(() => process.exit(130));
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
-  try {
-    const port = await freePort();
-    const url = `http://localhost:${port}`;
-    const persistTo = await mkdtemp(join(tmpdir(), 'kce-bench-wrangler-'));
-    cleanups.push(() => rm(persistTo, { recursive: true, force: true }));
-    const platform = await startPlatform({
-      jurisdictions: [jurisdiction],
-      baseUrls: { [jurisdiction]: url },
-      databaseUrl: process.env.DATABASE_URL,
-      clickhouseUrl: process.env.CLICKHOUSE_URL,
-      namePrefix: `kce_bench_${process.pid}_`,
-      temporary: true,
-    });
-    cleanups.push(platform.stop);
-    const settings = { ...platform.settings[jurisdiction], ...vars };
-    const args = wranglerDevArgs({ env: jurisdiction, port, inspectorPort: await freePort(), persistTo });
-    // As in scripts/dev.ts: wrangler reads the declared secrets and var overrides from the environment.
-    const wrangler = spawn('wrangler', args, { cwd: root, env: { ...process.env, ...OFFLINE_WRANGLER, ...settings }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const killWrangler = () => wrangler.kill('SIGTERM');
-    process.once('exit', killWrangler);
-    cleanups.push(async () => {
-      process.off('exit', killWrangler);
-      await stopChild(wrangler);
-    });
-    await waitForHealth(url, wrangler, recentOutput(wrangler));
-    return { url, settings, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (exited(child)) return;
-  const exit = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exit;
-}
-
-/** The last lines the child printed, to explain a failed start; all of it with BENCH_VERBOSE=1. */
-function recentOutput(child: ChildProcess): () => string {
-  const lines: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding('utf8');
-    stream?.on('data', (text: string) => {
-      if (process.env.BENCH_VERBOSE) process.stderr.write(text);
-      lines.push(...text.split('\n').filter((line) => line.trim()));
-      lines.splice(0, lines.length - 20);
-    });
-  }
-  return () => lines.join('\n');
-}
-
-/** Waits while the server is not up or answers 503 (a dependency still starting); any other answer is final. */
-async function waitForHealth(url: string, wrangler: ChildProcess, output: () => string): Promise<void> {
-  const deadline = performance.now() + HEALTH_TIMEOUT_MS;
-  let last = 'no answer';
-  while (performance.now() < deadline) {
-    if (exited(wrangler)) throw new Error(`wrangler dev exited (${wrangler.exitCode ?? wrangler.signalCode}) while starting:\n${output()}`);
-    const response = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(5_000) }).catch((error: unknown) => String(error));
-    if (typeof response !== 'string') {
-      if (response.status === 200) return;
-      last = `${response.status} ${await response.text()}`;
-      if (response.status !== 503) throw new Error(`${url}/api/health answered ${last}\n${output()}`);
-    } else last = response;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${url}/api/health did not answer 200 within ${HEALTH_TIMEOUT_MS / 1000} s (last: ${last}):\n${output()}`);
+export async function startDeployment({ jurisdiction = 'us', vars = {}, demo = false }: DeploymentOptions = {}): Promise<Deployment> {
+  const deployment = await startLocalDeployments({
+    jurisdictions: [jurisdiction],
+    namePrefix: `kce_bench_${process.pid}_`,
+    demo,
+    vars,
+    log: process.env.BENCH_VERBOSE ? (line) => console.error(line) : undefined,
+  });
+  return { url: deployment.urls[jurisdiction]!, settings: deployment.settings[jurisdiction]!, stop: deployment.stop };
 }
 
 export interface Load {
@@ -195,9 +111,14 @@ export function printTable(rows: readonly Measurement[]): void {
     ['', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'],
     ...rows.map((row) => [row.name, String(row.requests), row.rps.toFixed(1), ms(row.p50), ms(row.p95), ms(row.p99), ms(row.max), String(row.errors)]),
   ];
+  printCells(table);
+  for (const row of rows) if (row.firstError) console.log(`first error of ${row.name}: ${row.firstError}`);
+}
+
+/** Aligned columns: the first (the names) left, the rest (the numbers) right. The first row is the header. */
+export function printCells(table: ReadonlyArray<readonly string[]>): void {
   const widths = table[0]!.map((_, column) => Math.max(...table.map((cells) => cells[column]!.length)));
   for (const cells of table) {
     console.log(cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
   }
-  for (const row of rows) if (row.firstError) console.log(`first error of ${row.name}: ${row.firstError}`);
 }

@@ -19,6 +19,8 @@ export interface PlatformOptions {
   databaseUrl?: string;
   /** A real ClickHouse server; embedded chdb when absent. */
   clickhouseUrl?: string;
+  /** Tests: put a server named by `clickhouseUrl` behind a door its outage drills can close. */
+  clickhouseOutageDrills?: boolean;
   /** Prefix of database names, so test runs never meet dev data on a shared server. */
   namePrefix: string;
   /** Drop the server databases on stop (tests). */
@@ -53,7 +55,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
     const [postgres, s3, clickhouse, transcoder] = await Promise.all([
       startPostgres({ databaseUrl: options.databaseUrl, dataDir: dir('postgres'), databases: databaseNames, temporary: options.temporary }),
       startS3({ dataDir: dir('s3'), buckets: options.jurisdictions.map((j) => `kce-${j}`) }),
-      startClickHouse({ url: options.clickhouseUrl, dataDir: dir('clickhouse') }),
+      startClickHouse({ url: options.clickhouseUrl, dataDir: dir('clickhouse'), outageDrills: options.clickhouseOutageDrills }),
       startTranscoder({ callbackSecret: secrets.transcoderCallback }),
     ]);
     stops.push(postgres.stop, s3.stop, clickhouse.stop, transcoder.stop);

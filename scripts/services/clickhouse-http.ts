@@ -5,6 +5,9 @@
  *
  * argv[2] is a JSON `{ dataDir?, username, password, port? }` (no port: a free one); the child answers
  * `{ port }` over IPC once it listens, and exits when the parent disconnects (its `stop()` or its death).
+ * The engine keeps no `system.query_log` (chdb starts no system logs, whatever the configuration), so
+ * the child remembers the `query_id` and `log_comment` of the last queries it received and answers
+ * `{ receivedQueries: prefix }` over IPC with those whose query id starts with the prefix.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -42,6 +45,13 @@ const { dataDir, username, password, port } = JSON.parse(process.argv[2] ?? '{}'
 // to it so `USE` and `SET` stay per request, as they are over HTTP.
 const engine = new Session(dataDir);
 
+interface ReceivedQuery {
+  queryId: string;
+  logComment: string;
+}
+const RECEIVED_KEPT = 10_000;
+const received: ReceivedQuery[] = [];
+
 // HTTP-level parameters of the ClickHouse server; every other URL parameter is a setting.
 const HTTP_PARAMETERS = new Set([
   'query', 'database', 'default_format', 'query_id', 'user', 'password', 'quota_key', 'role',
@@ -67,9 +77,6 @@ class ClickHouseFailure extends Error {
   }
 }
 
-// chdb-core keeps bound parameters in state shared by all connections, so bound queries take turns.
-let boundQueries: Promise<unknown> = Promise.resolve();
-
 async function execute(request: {
   sql: string;
   format: string;
@@ -91,11 +98,8 @@ async function execute(request: {
       const result = await connection.queryAsync(request.sql, { format: request.format });
       return { bytes: result.bytes(), elapsed: result.elapsed, rowsRead: result.rowsRead, bytesRead: result.bytesRead };
     }
-    const run = boundQueries.then(() =>
-      chdbNative.QueryAsyncConnection(connection.connection, request.sql, request.format, request.params),
-    );
-    boundQueries = run.catch(() => undefined);
-    return await run;
+    // Each connection keeps its own bound parameters (chdb 3.4), so requests run side by side, as on a server.
+    return await chdbNative.QueryAsyncConnection(connection.connection, request.sql, request.format, request.params);
   } catch (error) {
     throw new ClickHouseFailure((error as Error).message);
   } finally {
@@ -166,6 +170,8 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
     fail(400, new ClickHouseFailure('Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)'));
     return;
   }
+  received.push({ queryId, logComment: params.get('log_comment') ?? '' });
+  if (received.length > RECEIVED_KEPT) received.splice(0, received.length - RECEIVED_KEPT);
   const format = /\bFORMAT\s+(\w+)\s*;?\s*$/i.exec(sql)?.[1] ?? params.get('default_format') ?? 'TabSeparated';
   const settings = [...params].filter(([name]) => !HTTP_PARAMETERS.has(name) && !name.startsWith('param_'));
   // chdb turns these on for in-process use; a ClickHouse server keeps them off.
@@ -205,6 +211,11 @@ const server = createServer((request, response) => {
 server.listen(port ?? 0, '127.0.0.1', () => {
   const address = server.address();
   process.send?.({ port: typeof address === 'object' && address ? address.port : 0 });
+});
+process.on('message', (message: { receivedQueries?: string; id?: number }) => {
+  if (typeof message.receivedQueries !== 'string') return;
+  const prefix = message.receivedQueries;
+  process.send?.({ id: message.id, receivedQueries: received.filter((entry) => entry.queryId.startsWith(prefix)) });
 });
 process.on('disconnect', () => {
   server.close();

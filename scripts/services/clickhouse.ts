@@ -1,9 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+
+/** A query as the ClickHouse HTTP endpoint received it: what ties it to a request's trace. */
+export interface ReceivedQuery {
+  queryId: string;
+  logComment: string;
+}
 
 export interface LocalClickHouse {
   /** For `createClient({ url, username, password })` from `@clickhouse/client-web`. */
@@ -11,14 +19,27 @@ export interface LocalClickHouse {
   username: string;
   password: string;
   stop(): Promise<void>;
-  /** Embedded only: ends the engine's process abruptly, as a crash would, for outage drills. */
+  /**
+   * Outage drills. Embedded: ends the engine's process abruptly, as a crash would. A server (with
+   * `outageDrills`): closes the loopback door in front of it and cuts every open connection.
+   */
   kill(): Promise<void>;
-  /** Embedded only: starts the engine again on the same port, over the same data. */
+  /** Starts the engine again on the same port, over the same data; or opens the door again. */
   restart(): Promise<void>;
+  /**
+   * Embedded only: the queries received since the last start whose `query_id` starts with the prefix
+   * (the last 10,000 kept), as `system.query_log` would show them; chdb keeps no query log. A server
+   * keeps its own: read `system.query_log` there.
+   */
+  receivedQueries(queryIdPrefix: string): Promise<ReceivedQuery[]>;
 }
 
-/** A ClickHouse server someone else runs: check that it answers, and leave it running on stop. */
-async function useServer(serverUrl: string): Promise<LocalClickHouse> {
+/**
+ * A ClickHouse server someone else runs: check that it answers, and leave it running on stop. With
+ * `outageDrills`, clients reach it through a loopback proxy that `kill()` closes and `restart()`
+ * opens again on the same port: to a client, the server is gone, which is what a drill needs.
+ */
+async function useServer(serverUrl: string, outageDrills: boolean): Promise<LocalClickHouse> {
   const url = new URL(serverUrl);
   const username = decodeURIComponent(url.username) || 'default';
   const password = decodeURIComponent(url.password);
@@ -32,7 +53,53 @@ async function useServer(serverUrl: string): Promise<LocalClickHouse> {
   const notOurs = async () => {
     throw new Error(`ClickHouse at ${url.origin} is not ours to stop or start`);
   };
-  return { url: url.href.replace(/\/$/, ''), username, password, stop: async () => {}, kill: notOurs, restart: notOurs };
+  const noLog = async () => {
+    throw new Error(`ClickHouse at ${url.origin} keeps its own log: read system.query_log`);
+  };
+  if (!outageDrills) {
+    return { url: url.href.replace(/\/$/, ''), username, password, stop: async () => {}, kill: notOurs, restart: notOurs, receivedQueries: noLog };
+  }
+  const door = await openDoor(url);
+  return { url: door.url, username, password, stop: door.close, kill: door.close, restart: door.open, receivedQueries: noLog };
+}
+
+/** A loopback HTTP door to the server: plain TCP to an http server, TLS to an https one. */
+async function openDoor(server: URL) {
+  const secure = server.protocol === 'https:';
+  const port = Number(server.port || (secure ? 443 : 80));
+  const sockets = new Set<Socket>();
+  let listener: Server | undefined;
+  let doorPort = 0;
+  const open = () =>
+    new Promise<void>((resolveOpen, reject) => {
+      const opened = createServer((client) => {
+        const upstream = secure ? connectTls({ host: server.hostname, port, servername: server.hostname }) : connectTcp({ host: server.hostname, port });
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+          socket.on('error', () => {
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      opened.once('error', reject);
+      opened.listen(doorPort, '127.0.0.1', () => {
+        const address = opened.address();
+        doorPort = typeof address === 'object' && address ? address.port : 0;
+        listener = opened;
+        resolveOpen();
+      });
+    });
+  const close = async () => {
+    const closing = listener;
+    listener = undefined;
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolveClose) => (closing ? closing.close(() => resolveClose()) : resolveClose()));
+  };
+  await open();
+  return { url: `http://127.0.0.1:${doorPort}`, open, close };
 }
 
 interface Engine {
@@ -60,13 +127,29 @@ async function launch(settings: { dataDir: string; username: string; password: s
   return { child, port, exited };
 }
 
+let nextRequest = 0;
+
+/** Asks the engine's process which queries it received (see clickhouse-http.ts). */
+function receivedBy(child: ChildProcess, queryIdPrefix: string): Promise<ReceivedQuery[]> {
+  const id = ++nextRequest;
+  return new Promise((resolveQueries, reject) => {
+    const answer = (message: { id?: number; receivedQueries?: ReceivedQuery[] }) => {
+      if (message.id !== id) return;
+      child.off('message', answer);
+      resolveQueries(message.receivedQueries ?? []);
+    };
+    child.on('message', answer);
+    if (!child.send({ id, receivedQueries: queryIdPrefix })) reject(new Error('the embedded ClickHouse is not running'));
+  });
+}
+
 /**
- * With `url`, uses that ClickHouse server. Otherwise serves embedded ClickHouse (chdb) over the
+ * With `url`, uses that ClickHouse server (behind a loopback door with `outageDrills`). Otherwise serves embedded ClickHouse (chdb) over the
  * ClickHouse HTTP interface on a free loopback port, from a child process; `dataDir` keeps the data
  * (a temporary directory is used and removed without it).
  */
-export async function startClickHouse(options: { url?: string; dataDir?: string } = {}): Promise<LocalClickHouse> {
-  if (options.url) return useServer(options.url);
+export async function startClickHouse(options: { url?: string; dataDir?: string; outageDrills?: boolean } = {}): Promise<LocalClickHouse> {
+  if (options.url) return useServer(options.url, options.outageDrills ?? false);
   const temporary = !options.dataDir;
   const dataDir = options.dataDir ? resolve(options.dataDir) : await mkdtemp(join(tmpdir(), 'kce-clickhouse-'));
   mkdirSync(dataDir, { recursive: true });
@@ -98,5 +181,6 @@ export async function startClickHouse(options: { url?: string; dataDir?: string 
       await kill();
       engine = await launch({ dataDir, ...credentials, port });
     },
+    receivedQueries: (queryIdPrefix) => receivedBy(engine.child, queryIdPrefix),
   };
 }

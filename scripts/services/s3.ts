@@ -134,7 +134,11 @@ function multipartExtras(server: S3rver): KoaMiddleware {
     const page = numbers.slice(0, maxParts);
     const parts = await Promise.all(
       page.map(async (n) => {
-        const [info, md5] = await Promise.all([stat(join(uploadDir, String(n))), readFile(join(uploadDir, `${n}.md5`), 'utf8')]);
+        // s3rver writes the MD5 once a part's body has arrived in full: a part without one is still
+        // arriving, or was cut off (the browser reloaded mid-upload), and is not stored in S3's terms.
+        const md5 = await readFile(join(uploadDir, `${n}.md5`), 'utf8').catch(() => undefined);
+        if (md5 === undefined) return '';
+        const info = await stat(join(uploadDir, String(n)));
         return `<Part><PartNumber>${n}</PartNumber><LastModified>${info.mtime.toISOString()}</LastModified><ETag>"${md5.trim()}"</ETag><Size>${info.size}</Size></Part>`;
       }),
     );

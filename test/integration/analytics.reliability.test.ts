@@ -1,7 +1,11 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { rebuildAggregates } from '../../workers/analytics/aggregates.ts';
+import { dashboards, FROM_AGGREGATES } from '../../workers/analytics/dashboards.ts';
 import { replayDeadLetters } from '../../workers/analytics/dead-letters.ts';
+import { insertEvents } from '../../workers/analytics/events.ts';
+import { FROM_EVENTS } from '../../workers/analytics/reports-from-events.ts';
 import type { AnalyticsEventBatch, StoredEvent } from '../../workers/lib/contracts.ts';
 import { analyticsEvent, clickhouse, command, postEvents, query, storage, stored, waitUntilStored } from './analytics.backing.ts';
 import { eventually } from './client.ts';
@@ -49,7 +53,7 @@ async function deadLetterFiles(): Promise<Array<{ key: string; lines: string[] }
 }
 
 describe('no event lost, none counted twice', () => {
-  it('stores every accepted event exactly once when ClickHouse stops during ingestion and comes back', { timeout: 120_000 }, async (context) => {
+  it('stores every accepted event exactly once when ClickHouse stops during ingestion and comes back', { timeout: 120_000 }, async () => {
     const courseId = crypto.randomUUID();
     const play = () => analyticsEvent({ type: 'video_play', course_id: courseId, video_id: crypto.randomUUID() });
     const before = Array.from({ length: 10 }, play);
@@ -60,9 +64,8 @@ describe('no event lost, none counted twice', () => {
     // views one after the other, and a crash between them is the one gap (README, "Analytics").
     await eventually(async () => (await playsOf(courseId)) === before.length, 10_000, 'the aggregates of the first events');
 
-    const killed = await clickhouseDrill('kill');
-    if (killed.status === 501) return context.skip('CLICKHOUSE_URL names a server the tests may not stop');
-    expect(killed.status).toBe(204);
+    // The embedded engine is killed; a server named by CLICKHOUSE_URL becomes unreachable.
+    expect((await clickhouseDrill('kill')).status).toBe(204);
     try {
       // Accepted while ClickHouse is down: the queue holds them. A client retrying a request resends some.
       for (const slice of [during.slice(0, 15), during.slice(15), [...before.slice(0, 5), ...during.slice(0, 5)]]) {
@@ -142,5 +145,67 @@ describe('no event lost, none counted twice', () => {
     await replay();
     expect(await stored(poison.map((event) => event.event_id))).toEqual({ rows: 3, distinct: 3 });
     expect(await playsOf(courseId)).toBe(4);
+  });
+});
+
+describe('npm run analytics:rebuild', () => {
+  it('recomputes the daily aggregates a lost view write left short, to the numbers of the raw events', { timeout: 60_000 }, async () => {
+    // Days no other test writes to, in two months: the rebuild goes month by month.
+    const days = ['2025-03-30', '2025-03-31', '2025-04-01'] as const;
+    const [courseA, courseB] = [crypto.randomUUID(), crypto.randomUUID()];
+    // A video belongs to one course: two of A's, one of B's.
+    const videos = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    const learners = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    const at = (day: string, second: number) => `${day}T10:00:${String(second).padStart(2, '0')}.000Z`;
+    const events = days.flatMap((day, d) =>
+      learners.flatMap((user_id, l) => {
+        const course_id = l === 2 ? courseB : courseA;
+        const video_id = l === 2 ? videos[2]! : videos[(d + l) % 2]!;
+        const watched = 30 * (l + d + 1);
+        return [
+          storedEvent({ type: 'course_view', ts: at(day, 0), user_id, course_id, country: ['US', 'SA'][l % 2]!, device: d % 2 ? 'mobile' : 'desktop' }),
+          storedEvent({ type: 'video_play', ts: at(day, 1), user_id, course_id, video_id, position_s: 0, duration_s: 120 }),
+          storedEvent({ type: 'video_progress', ts: at(day, 2), user_id, course_id, video_id, position_s: watched, duration_s: 120 }),
+          ...(watched >= 120 ? [storedEvent({ type: 'video_complete', ts: at(day, 3), user_id, course_id, video_id, position_s: 120, duration_s: 120 })] : []),
+          ...(d === 0 ? [storedEvent({ type: 'enroll', ts: at(day, 4), user_id, course_id })] : []),
+          storedEvent({ type: 'page_view', ts: at(day, 5), user_id: null, course_id, country: 'GB' }),
+        ];
+      }),
+    );
+    const client = clickhouse();
+    try {
+      await insertEvents(client, events);
+      const report = (sql = FROM_AGGREGATES) =>
+        dashboards(client, { v: 1, traceparent: batchOf([]).traceparent, from: days[0], to: days[2], courses: [courseA, courseB] }, sql).dashboard();
+      const dropOff = (sql = FROM_AGGREGATES) =>
+        dashboards(client, { v: 1, traceparent: batchOf([]).traceparent, from: days[0], to: days[2], courses: [courseA, courseB] }, sql).dropOff(videos[0]!);
+      const before = { dashboard: await report(), dropOff: await dropOff() };
+      expect(before.dashboard.summary.plays).toBe(9);
+      expect({ dashboard: await report(FROM_EVENTS), dropOff: await dropOff(FROM_EVENTS) }).toEqual(before);
+
+      // The views' writes of one batch lost for the middle day, as when ClickHouse dies between commits.
+      for (const table of ['daily_course_activity', 'daily_learners', 'daily_audience', 'daily_viewings']) {
+        await client.command({
+          query: `ALTER TABLE ${table} DELETE WHERE day = {day:Date} AND course_id = {course:UUID}`,
+          query_params: { day: days[1], course: courseA },
+          clickhouse_settings: { mutations_sync: '2' },
+        });
+      }
+      expect((await report()).summary.plays).toBe(7);
+
+      const progress: string[] = [];
+      const steps = await rebuildAggregates(client, { from: days[0], to: days[2] }, (step) => progress.push(`${step.table} ${step.from}..${step.to}`));
+      expect(progress.sort()).toEqual(
+        ['daily_audience', 'daily_course_activity', 'daily_learners', 'daily_viewings'].flatMap((table) => [`${table} 2025-03-30..2025-03-31`, `${table} 2025-04-01..2025-04-01`]),
+      );
+      expect(steps.every((step) => step.rowsAfter > 0)).toBe(true);
+      expect({ dashboard: await report(), dropOff: await dropOff() }).toEqual(before);
+
+      // Again: nothing changes.
+      await rebuildAggregates(client, { from: days[0], to: days[2] });
+      expect({ dashboard: await report(), dropOff: await dropOff() }).toEqual(before);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -26,6 +26,7 @@ export default async function setup(project: TestProject) {
       baseUrls: TEST_BASE_URLS,
       databaseUrl: process.env.DATABASE_URL,
       clickhouseUrl: process.env.CLICKHOUSE_URL,
+      clickhouseOutageDrills: true,
       namePrefix: `kce_test_${process.pid}_`,
       temporary: true,
     }),
@@ -43,10 +44,16 @@ export default async function setup(project: TestProject) {
     }
     const drill = /^\/clickhouse\/(kill|restart)$/.exec(request.url ?? '')?.[1];
     if (request.method === 'POST' && drill) {
-      // A server named by CLICKHOUSE_URL is not ours to stop: the drill is skipped.
-      if (process.env.CLICKHOUSE_URL) return void response.writeHead(501).end();
+      // A server named by CLICKHOUSE_URL is not ours to stop: its drill closes the door in front of it.
       await (drill === 'kill' ? platform.clickhouse.kill() : platform.clickhouse.restart());
       return void response.writeHead(204).end();
+    }
+    const received = /^\/clickhouse\/received-queries\?query_id_prefix=(\w+)$/.exec(request.url ?? '')?.[1];
+    if (request.method === 'GET' && received) {
+      // A server keeps system.query_log, which the test reads instead.
+      if (process.env.CLICKHOUSE_URL) return void response.writeHead(501).end();
+      const queries = await platform.clickhouse.receivedQueries(received);
+      return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(queries));
     }
     const transcoderDrill = /^\/transcoder\/(kill|restart)$/.exec(request.url ?? '')?.[1];
     if (request.method === 'POST' && transcoderDrill) {

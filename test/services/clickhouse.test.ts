@@ -126,6 +126,39 @@ describe('@clickhouse/client-web against embedded ClickHouse', () => {
     await expect(startClickHouse({ url: closedPort.href })).rejects.toThrow(/does not answer \/ping/);
   });
 
+  it('remembers the query id and log comment each query came with, as system.query_log would', async () => {
+    const traceId = crypto.randomUUID().replaceAll('-', '');
+    const log_comment = `00-${traceId}-${'4'.repeat(16)}-01`;
+    await Promise.all(
+      ['first', 'second'].map((name) =>
+        clientFor().query({ query: 'SELECT {n:UInt8} AS n', query_params: { n: 1 }, query_id: `${traceId}-${name}`, clickhouse_settings: { log_comment } }),
+      ),
+    );
+    const received = await clickhouse.receivedQueries(traceId);
+    expect(received.sort((a, b) => a.queryId.localeCompare(b.queryId))).toEqual([
+      { queryId: `${traceId}-first`, logComment: log_comment },
+      { queryId: `${traceId}-second`, logComment: log_comment },
+    ]);
+  });
+
+  it('puts a given server behind a door its outage drills close and open again', async () => {
+    const server = await startClickHouse({ url: clickhouse.url, outageDrills: true });
+    const through = createClient({ url: server.url, username: server.username, password: server.password });
+    try {
+      expect(server.url).not.toBe(clickhouse.url);
+      expect(await through.ping()).toEqual({ success: true });
+      await server.kill();
+      expect(await through.ping()).toMatchObject({ success: false });
+      await server.restart();
+      expect(await through.ping()).toEqual({ success: true });
+      await expect(server.receivedQueries('x')).rejects.toThrow(/system.query_log/);
+    } finally {
+      await through.close();
+      await server.stop();
+    }
+    expect(await clientFor().ping()).toEqual({ success: true });
+  });
+
   it('keeps the data in dataDir across a restart', async () => {
     await clickhouse.stop();
     clickhouse = await startClickHouse({ dataDir });

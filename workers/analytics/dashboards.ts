@@ -56,10 +56,15 @@ export interface DropOff {
   curve: Array<{ percent: number; stillWatching: number; share: number | null }>;
 }
 
-interface Counts {
+/** The numbers of the whole range and scope (kind 'total'), of a top course and of a top video. */
+interface ActivityRow {
+  kind: 'total' | 'course' | 'video';
+  courseId: string;
+  videoId: string;
   plays: number;
   enrollments: number;
   heartbeats: number;
+  completions: number;
 }
 
 interface ActiveLearners {
@@ -83,58 +88,82 @@ export interface ViewingSteps {
 
 /**
  * The statements behind the reports, given the extra conditions on courses (and video) for their
- * WHERE; `{from:Date}` and `{to:Date}` bound the days. `FROM_AGGREGATES` reads the materialized
- * views; the benchmark holds the same statements over raw events, to compare.
+ * WHERE; `{from:Date}` and `{to:Date}` bound the days. One statement per aggregate table: a dashboard
+ * is 4 statements, whatever it shows. `FROM_AGGREGATES` reads the materialized views;
+ * `reports-from-events.ts` holds the same statements over raw events, to compare.
  */
 export interface ReportStatements {
-  /** One row: plays, enrollments, heartbeats. */
+  /**
+   * kind, courseId, videoId, plays, enrollments, heartbeats, completions: one 'total' row, then the
+   * first TOP courses ('course') and videos ('video', with a course of theirs) by plays.
+   */
   activity(filter: string): string;
-  /** day, learners: the signed-in users active each day. */
-  learnersByDay(filter: string): string;
-  /** One row: learners, each counted once over the range. */
+  /** total (0 or 1), day, learners: the signed-in users active each day, and (total = 1) over the range. */
   learners(filter: string): string;
   /** One row per viewing (a video and a learner): played, furthest (a fraction), completed. */
   viewings(filter: string): string;
-  /** courseId, plays, heartbeats, enrollments: the first TOP by plays. */
-  topCourses(filter: string): string;
-  /** videoId, courseId, plays, heartbeats, completions: the first TOP by plays. */
-  topVideos(filter: string): string;
-  /** key (the country or device), learners (a `uniq` estimate), events, plays, heartbeats. */
-  audience(filter: string, dimension: 'country' | 'device'): string;
+  /** dimension ('country' or 'device'), key, learners (a `uniq` estimate), events, plays, heartbeats. */
+  audience(filter: string): string;
 }
 
 const RANGE = 'day BETWEEN {from:Date} AND {to:Date}';
 
+/**
+ * A total and the top courses and videos in one pass over an activity table's rows (`source`, with
+ * course_id, video_id, day and the counts): grouping sets, ranked by plays, then watch time, then (for
+ * courses) enrollments. `grouping(x)` is 1 where x is not a key of the row's set.
+ */
+export function activityOf(source: string): string {
+  return `SELECT
+      multiIf(grouping(course_id, video_id) = 3, 'total', grouping(video_id) = 1, 'course', 'video') AS kind,
+      if(kind = 'video', any(course_id), course_id) AS courseId, video_id AS videoId,
+      sum(plays) AS plays, sum(enrollments) AS enrollments, sum(heartbeats) AS heartbeats, sum(completions) AS completions
+    FROM (${source})
+    GROUP BY GROUPING SETS ((), (course_id), (video_id))
+    HAVING kind = 'total' OR (kind = 'course' AND notEmpty(course_id)) OR (kind = 'video' AND notEmpty(video_id))
+    ORDER BY kind, plays DESC, heartbeats DESC, if(kind = 'course', enrollments, 0) DESC, course_id, video_id
+    LIMIT ${TOP} BY kind
+    SETTINGS force_grouping_standard_compatibility = 1`;
+}
+
 export const FROM_AGGREGATES: ReportStatements = {
-  activity: (filter) => `SELECT sum(plays) AS plays, sum(enrollments) AS enrollments, sum(heartbeats) AS heartbeats
-    FROM daily_course_activity WHERE ${RANGE} ${filter}`,
-  learnersByDay: (filter) => `SELECT day, uniqExactMerge(learners) AS learners
-    FROM daily_learners WHERE ${RANGE} ${filter} GROUP BY day ORDER BY day`,
-  learners: (filter) => `SELECT uniqExactMerge(learners) AS learners FROM daily_learners WHERE ${RANGE} ${filter}`,
+  activity: (filter) => activityOf(`SELECT * FROM daily_course_activity WHERE ${RANGE} ${filter}`),
+  learners: (filter) => `SELECT grouping(day) AS total, day, uniqExactMerge(learners) AS learners
+    FROM daily_learners WHERE ${RANGE} ${filter}
+    GROUP BY GROUPING SETS ((day), ()) ORDER BY total, day
+    SETTINGS force_grouping_standard_compatibility = 1`,
   viewings: (filter) => `SELECT max(played) AS played, max(furthest) AS furthest, max(completed) AS completed
     FROM daily_viewings WHERE ${RANGE} ${filter} GROUP BY video_id, user_id`,
-  topCourses: (filter) => `SELECT course_id AS courseId, sum(plays) AS plays, sum(heartbeats) AS heartbeats, sum(enrollments) AS enrollments
-    FROM daily_course_activity WHERE ${RANGE} AND notEmpty(course_id) ${filter}
-    GROUP BY course_id ORDER BY plays DESC, heartbeats DESC, enrollments DESC, course_id LIMIT ${TOP}`,
-  topVideos: (filter) => `SELECT video_id AS videoId, any(course_id) AS courseId, sum(plays) AS plays, sum(heartbeats) AS heartbeats, sum(completions) AS completions
-    FROM daily_course_activity WHERE ${RANGE} AND notEmpty(video_id) ${filter}
-    GROUP BY video_id ORDER BY plays DESC, heartbeats DESC, video_id LIMIT ${TOP}`,
-  audience: (filter, dimension) => `SELECT ${dimension} AS key, uniqMerge(learners) AS learners, sum(events) AS events, sum(plays) AS plays, sum(heartbeats) AS heartbeats
+  audience: (filter) => `SELECT if(grouping(country) = 0, 'country', 'device') AS dimension, if(dimension = 'country', country, device) AS key,
+      uniqMerge(learners) AS learners, sum(events) AS events, sum(plays) AS plays, sum(heartbeats) AS heartbeats
     FROM daily_audience WHERE ${RANGE} ${filter}
-    GROUP BY ${dimension} ORDER BY learners DESC, events DESC, ${dimension}`,
+    GROUP BY GROUPING SETS ((country), (device)) ORDER BY dimension, learners DESC, events DESC, key
+    SETTINGS force_grouping_standard_compatibility = 1`,
 };
 
 export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, sql: ReportStatements = FROM_AGGREGATES) {
   const read = reader(clickhouse, query);
 
-  const activity = async (): Promise<Counts> => {
-    const [row] = await read<Counts>('activity', sql.activity);
-    return row ?? { plays: 0, enrollments: 0, heartbeats: 0 };
+  const activity = async () => {
+    const rows = await read<ActivityRow>('activity', sql.activity);
+    const total = rows.find((row) => row.kind === 'total');
+    const top: TopContent = {
+      courses: rows
+        .filter((row) => row.kind === 'course')
+        .map(({ courseId, plays, heartbeats, enrollments }) => ({ courseId, plays, watchTimeSeconds: watchTime(heartbeats), enrollments })),
+      videos: rows
+        .filter((row) => row.kind === 'video')
+        .map(({ videoId, courseId, plays, heartbeats, completions }) => ({ videoId, courseId, plays, watchTimeSeconds: watchTime(heartbeats), completions })),
+    };
+    return { plays: total?.plays ?? 0, enrollments: total?.enrollments ?? 0, heartbeats: total?.heartbeats ?? 0, top };
   };
 
   const learners = async (): Promise<ActiveLearners> => {
-    const [days, [total]] = await Promise.all([read<DailyLearners>('learners-by-day', sql.learnersByDay), read<{ learners: number }>('learners', sql.learners)]);
-    return { total: total?.learners ?? 0, byDay: everyDay(query.from, query.to, days) };
+    const rows = await read<{ total: number; day: string; learners: number }>('learners', sql.learners);
+    return {
+      total: rows.find((row) => row.total === 1)?.learners ?? 0,
+      byDay: everyDay(query.from, query.to, rows.filter((row) => row.total === 0)),
+    };
   };
 
   /** How far the viewings got, in steps; `furthest` is nudged so 0.35 × 20 is step 7, not 6.999…. */
@@ -147,25 +176,7 @@ export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, 
       videoId ? { video: videoId } : {},
     );
 
-  const top = async (): Promise<TopContent> => {
-    const [courses, videos] = await Promise.all([
-      read<{ courseId: string; plays: number; heartbeats: number; enrollments: number }>('top-courses', sql.topCourses),
-      read<{ videoId: string; courseId: string; plays: number; heartbeats: number; completions: number }>('top-videos', sql.topVideos),
-    ]);
-    return {
-      courses: courses.map(({ heartbeats, ...course }) => ({ ...course, watchTimeSeconds: watchTime(heartbeats) })),
-      videos: videos.map(({ heartbeats, ...video }) => ({ ...video, watchTimeSeconds: watchTime(heartbeats) })),
-    };
-  };
-
-  const audienceBy = async (dimension: 'country' | 'device') => {
-    const rows = await read<{ key: string; learners: number; events: number; plays: number; heartbeats: number }>(`audience-by-${dimension}`, (filter) =>
-      sql.audience(filter, dimension),
-    );
-    return rows.map(({ key, heartbeats, ...audience }) => ({ key, ...audience, watchTimeSeconds: watchTime(heartbeats) }));
-  };
-
-  const summaryOf = (counts: Counts, active: ActiveLearners, funnel: Funnel): Summary => {
+  const summaryOf = (counts: { plays: number; enrollments: number; heartbeats: number }, active: ActiveLearners, funnel: Funnel): Summary => {
     const watchTimeSeconds = watchTime(counts.heartbeats);
     return {
       activeLearners: active.total,
@@ -181,10 +192,11 @@ export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, 
   const funnel = async () => funnelOf(await viewings());
 
   const breakdown = async (): Promise<Breakdown> => {
-    const [countries, devices] = await Promise.all([audienceBy('country'), audienceBy('device')]);
+    const rows = await read<{ dimension: 'country' | 'device'; key: string; learners: number; events: number; plays: number; heartbeats: number }>('audience', sql.audience);
+    const audience = ({ learners, events, plays, heartbeats }: (typeof rows)[number]): Audience => ({ learners, events, plays, watchTimeSeconds: watchTime(heartbeats) });
     return {
-      countries: countries.map(({ key, ...audience }) => ({ country: key, ...audience })),
-      devices: devices.map(({ key, ...audience }) => ({ device: key, ...audience })),
+      countries: rows.filter((row) => row.dimension === 'country').map((row) => ({ country: row.key, ...audience(row) })),
+      devices: rows.filter((row) => row.dimension === 'device').map((row) => ({ device: row.key, ...audience(row) })),
     };
   };
 
@@ -193,13 +205,13 @@ export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, 
       const [counts, active, stages] = await Promise.all([activity(), learners(), funnel()]);
       return summaryOf(counts, active, stages);
     },
-    top,
+    top: async () => (await activity()).top,
     funnel,
     breakdown,
     dropOff: async (videoId: string) => dropOffOf(videoId, await viewings(videoId)),
     dashboard: async (): Promise<Dashboard> => {
-      const [counts, active, stages, topContent, audience] = await Promise.all([activity(), learners(), funnel(), top(), breakdown()]);
-      return { summary: summaryOf(counts, active, stages), top: topContent, funnel: stages, breakdown: audience };
+      const [counts, active, stages, audience] = await Promise.all([activity(), learners(), funnel(), breakdown()]);
+      return { summary: summaryOf(counts, active, stages), top: counts.top, funnel: stages, breakdown: audience };
     },
   };
 }

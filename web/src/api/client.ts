@@ -1,3 +1,5 @@
+import type { Profile } from './types.ts';
+
 /**
  * The one way the SPA talks to the API: same origin, JSON, the access token in memory (never in
  * storage), one refresh through the HttpOnly cookie when it expires, and every failure as an
@@ -43,15 +45,6 @@ export interface SignedIn {
   expiresIn: number;
 }
 
-export interface Profile {
-  id: string;
-  email: string;
-  displayName: string;
-  preferredLanguage: 'en' | 'ar';
-  role: 'learner' | 'instructor' | 'admin';
-  jurisdiction: string;
-  createdAt: string;
-}
 
 /**
  * Uses the refresh cookie. Concurrent callers share one request: the token rotates on every use,

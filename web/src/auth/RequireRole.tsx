@@ -3,7 +3,7 @@ import { Navigate, useLocation } from 'react-router';
 import { useI18n } from '../i18n/i18n.tsx';
 import { Loading } from '../ui/states.tsx';
 import { useSession } from './session.tsx';
-import type { Profile } from '../api/client.ts';
+import type { Profile } from '../api/types.ts';
 
 /** Signed-out visitors go to sign-in (and come back); a signed-in user without the role is told so. */
 export function RequireRole({ roles, children }: { roles?: Array<Profile['role']>; children: ReactNode }) {

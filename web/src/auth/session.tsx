@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, ApiError, onAccessTokenChange, refreshSession, setAccessToken, type Profile, type SignedIn } from '../api/client.ts';
+import { api, ApiError, onAccessTokenChange, refreshSession, setAccessToken, type SignedIn } from '../api/client.ts';
+import type { Profile } from '../api/types.ts';
 import { track } from '../analytics/tracker.ts';
 import { useI18n, type Language } from '../i18n/i18n.tsx';
 
@@ -22,6 +23,8 @@ interface Session {
 }
 
 const SessionContext = createContext<Session | undefined>(undefined);
+/** Not a credential: only spares visitors who never signed in a refresh request that must fail. */
+const SIGNED_IN_HINT = 'kce.signedIn';
 
 /**
  * Each jurisdiction serves its own copy of the SPA next to its API, and the refresh cookie belongs
@@ -45,14 +48,17 @@ function followJurisdiction(page: '/signin' | '/signup', fields: Record<string, 
 }
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [user, setUser] = useState<Profile | null | undefined>(undefined);
+  const [user, setUser] = useState<Profile | null | undefined>(() => (localStorage.getItem(SIGNED_IN_HINT) ? undefined : null));
   const { setLanguage } = useI18n();
   const queryClient = useQueryClient();
 
   const adopt = useCallback(
     (signedIn: SignedIn | undefined) => {
       setUser(signedIn?.user ?? null);
-      if (signedIn) setLanguage(signedIn.user.preferredLanguage);
+      if (signedIn) {
+        localStorage.setItem(SIGNED_IN_HINT, '1');
+        setLanguage(signedIn.user.preferredLanguage);
+      } else localStorage.removeItem(SIGNED_IN_HINT);
     },
     [setLanguage],
   );
@@ -69,9 +75,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   );
 
   useEffect(() => {
-    void refreshSession().then(adopt, () => adopt(undefined));
+    if (localStorage.getItem(SIGNED_IN_HINT)) void refreshSession().then(adopt, () => adopt(undefined));
     return onAccessTokenChange((token) => {
-      if (!token) setUser(null);
+      if (!token) adopt(undefined);
     });
   }, [adopt]);
 
@@ -90,7 +96,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         await api('/api/auth/logout', { method: 'POST' }).catch(() => undefined);
         setAccessToken(undefined);
         queryClient.clear();
-        setUser(null);
+        adopt(undefined);
       },
       async updateProfile(changes) {
         const profile = await api<Profile>('/api/me', { method: 'PATCH', body: changes });
@@ -98,7 +104,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         setLanguage(profile.preferredLanguage);
       },
     }),
-    [user, begin, queryClient, setLanguage],
+    [user, adopt, begin, queryClient, setLanguage],
   );
   return <SessionContext value={value}>{children}</SessionContext>;
 }

@@ -124,14 +124,14 @@ export async function listCourses(db: NeonDatabase, query: CatalogQuery): Promis
 }
 
 /** Courses an instructor owns (an admin: every course of this jurisdiction), drafts included. */
-export async function listOwnCourses(db: NeonDatabase, user: { sub: string; role: string }): Promise<CourseCard[]> {
+export async function listOwnCourses(db: NeonDatabase, user: { sub: string; role: string }): Promise<Array<CourseCard & { status: Course['status'] }>> {
   const rows = await db
-    .select(cardColumns)
+    .select({ ...cardColumns, status: courses.status })
     .from(courses)
     .where(user.role === 'admin' ? undefined : eq(courses.instructorId, user.sub))
     .orderBy(desc(courses.updatedAt))
     .limit(500);
-  return rows.map(toCard);
+  return rows.map(({ status, ...card }) => ({ ...toCard(card), status }));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,0 +1,309 @@
+import { useCallback, useMemo, useState, type ReactNode } from 'react';
+import { useSearchParams } from 'react-router';
+import { RequireRole } from '../auth/RequireRole.tsx';
+import { useI18n } from '../i18n/i18n.tsx';
+import { ErrorMessage, Loading, QueryState } from '../ui/states.tsx';
+import { ChartFigure, type ChartData } from './Chart.tsx';
+import { useDashboard, useDropOff, useLessonTitles, useOwnCourses, type Dashboard, type Filters } from './reports.ts';
+import './admin.css';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_DAYS = 30;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The range and course from the address (shareable, kept on reload); the last 30 UTC days by default, like the API. */
+function filtersFrom(params: URLSearchParams): Filters {
+  const to = params.get('to') ?? isoDay(Date.now());
+  const from = params.get('from') ?? isoDay(Date.parse(to) - (DEFAULT_DAYS - 1) * DAY_MS);
+  return { from, to, courseId: params.get('course') ?? undefined };
+}
+
+type I18n = ReturnType<typeof useI18n>;
+
+/** "2 hr 5 min", "45 sec": watch time the way people say it, in the reader's language. */
+function formatDuration(seconds: number, formatNumber: I18n['formatNumber']): string {
+  const unit = (value: number, name: 'hour' | 'minute' | 'second') => formatNumber(value, { style: 'unit', unit: name, unitDisplay: 'short' });
+  if (seconds < 60) return unit(Math.round(seconds), 'second');
+  const minutes = Math.round(seconds / 60);
+  const hours = Math.floor(minutes / 60);
+  if (hours === 0) return unit(minutes, 'minute');
+  return minutes % 60 === 0 ? unit(hours, 'hour') : `${unit(hours, 'hour')} ${unit(minutes % 60, 'minute')}`;
+}
+
+/** Shares (completion, still watching) as percentages with at most one decimal. */
+function formatShare(share: number, formatNumber: I18n['formatNumber']): string {
+  return formatNumber(share, { style: 'percent', maximumFractionDigits: 1 });
+}
+
+export function DashboardPage() {
+  return (
+    <RequireRole roles={['admin', 'instructor']}>
+      <AnalyticsDashboard />
+    </RequireRole>
+  );
+}
+
+function AnalyticsDashboard() {
+  const { t } = useI18n();
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo(() => filtersFrom(params), [params]);
+  const courses = useOwnCourses();
+  const dashboard = useDashboard(filters);
+  const courseTitles = useMemo(() => new Map(courses.data?.items.map((course) => [course.id, course.title])), [courses.data]);
+
+  const setFilter = (name: 'from' | 'to' | 'course', value: string) =>
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (value) next.set(name, value);
+        else next.delete(name);
+        return next;
+      },
+      { replace: true },
+    );
+
+  return (
+    <div className="page admin-dashboard">
+      <div className="admin-heading">
+        <h1>{t('admin.title')}</h1>
+        <p className="muted small" role="status">
+          {dashboard.isPlaceholderData && dashboard.isFetching ? t('admin.updating') : ''}
+        </p>
+      </div>
+      <form className="card admin-filters" aria-label={t('admin.filters')} onSubmit={(event) => event.preventDefault()}>
+        <label>
+          {t('admin.from')}
+          <input type="date" name="from" value={filters.from} max={filters.to} required onChange={(event) => setFilter('from', event.target.value)} />
+        </label>
+        <label>
+          {t('admin.to')}
+          <input type="date" name="to" value={filters.to} min={filters.from} required onChange={(event) => setFilter('to', event.target.value)} />
+        </label>
+        <label className="admin-course-filter">
+          {t('admin.course')}
+          <select name="course" value={filters.courseId ?? ''} onChange={(event) => setFilter('course', event.target.value)}>
+            <option value="">{t('admin.allCourses')}</option>
+            {courses.data?.items.map((course) => (
+              <option key={course.id} value={course.id}>
+                {course.title}
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      {courses.isError && <ErrorMessage error={courses.error} onRetry={() => void courses.refetch()} />}
+      <QueryState query={dashboard} loading={<Loading />}>
+        {(data) => <Report data={data} filters={filters} courseTitles={courseTitles} />}
+      </QueryState>
+    </div>
+  );
+}
+
+function Report({ data, filters, courseTitles }: { data: Dashboard; filters: Filters; courseTitles: Map<string, string> }) {
+  const { t, formatNumber, formatDate, language } = useI18n();
+  const { summary, top, funnel, breakdown } = data;
+  const videoCourses = useMemo(() => [...new Set(top.videos.map((video) => video.courseId))], [top.videos]);
+  const lessonTitles = useLessonTitles(videoCourses);
+  const courseName = useCallback((id: string) => courseTitles.get(id) ?? t('admin.unknownCourse', { id: id.slice(0, 8) }), [courseTitles, t]);
+  const videoName = (id: string) => lessonTitles.get(id) ?? t('admin.unknownVideo', { id: id.slice(0, 8) });
+  const duration = (seconds: number) => formatDuration(seconds, formatNumber);
+  const count = (value: number) => formatNumber(value);
+
+  const charts = useMemo(() => {
+    const whole = (categories: string[], values: number[]): ChartData => ({ categories, values, format: (v) => formatNumber(v), whole: true });
+    return {
+      learners: whole(
+        summary.dailyActiveLearners.map((day) => formatDate(day.day, { month: 'short', day: 'numeric', timeZone: 'UTC' })),
+        summary.dailyActiveLearners.map((day) => day.learners),
+      ),
+      watchTime: {
+        categories: top.courses.map((course) => courseName(course.courseId)),
+        values: top.courses.map((course) => course.watchTimeSeconds / 60),
+        format: (v: number) => formatNumber(v, { maximumFractionDigits: 1 }),
+      },
+      funnel: whole(
+        funnel.map((stage) =>
+          stage.stage === 'play' ? t('admin.stage.play') : stage.stage === 'complete' ? t('admin.stage.complete') : formatNumber(parseInt(stage.stage, 10) / 100, { style: 'percent' }),
+        ),
+        funnel.map((stage) => stage.viewings),
+      ),
+      devices: whole(
+        breakdown.devices.map((device) => t(`admin.device.${device.device}`)),
+        breakdown.devices.map((device) => device.plays),
+      ),
+    };
+  }, [summary, top.courses, funnel, breakdown.devices, courseName, t, formatNumber, formatDate]);
+
+  const empty = summary.activeLearners === 0 && summary.plays === 0 && summary.enrollments === 0 && breakdown.devices.length === 0;
+  const regions = useMemo(() => new Intl.DisplayNames([language], { type: 'region' }), [language]);
+  const countryName = (code: string) => {
+    if (code === 'XX') return t('admin.unknownCountry');
+    try {
+      return regions.of(code) ?? code;
+    } catch {
+      return code;
+    }
+  };
+
+  return (
+    <>
+      <section aria-labelledby="admin-kpis">
+        <h2 id="admin-kpis" className="visually-hidden">
+          {t('admin.kpis')} {t('admin.range', { from: formatDate(data.from, { timeZone: 'UTC' }), to: formatDate(data.to, { timeZone: 'UTC' }) })}
+        </h2>
+        <dl className="admin-kpis">
+          <Kpi name="activeLearners" label={t('admin.kpi.activeLearners')} value={count(summary.activeLearners)} />
+          <Kpi name="enrollments" label={t('admin.kpi.enrollments')} value={count(summary.enrollments)} />
+          <Kpi name="plays" label={t('admin.kpi.plays')} value={count(summary.plays)} />
+          <Kpi name="watchTime" label={t('admin.kpi.watchTime')} value={duration(summary.watchTimeSeconds)} />
+          <Kpi
+            name="averageWatchTime"
+            label={t('admin.kpi.averageWatchTime')}
+            value={summary.averageWatchTimeSeconds === null ? t('admin.none') : duration(summary.averageWatchTimeSeconds)}
+          />
+          <Kpi name="completionRate" label={t('admin.kpi.completionRate')} value={summary.completionRate === null ? t('admin.none') : formatShare(summary.completionRate, formatNumber)} />
+        </dl>
+      </section>
+      {empty ? (
+        <p className="card admin-empty" role="status">
+          {t('admin.empty')}
+        </p>
+      ) : (
+        <>
+          <div className="admin-charts">
+            <ChartFigure id="learners" title={t('admin.chart.learners')} kind="line" data={charts.learners} headers={[t('admin.col.day'), t('admin.col.learners')]} />
+            <ChartFigure id="watch-time" title={t('admin.chart.watchTime')} kind="bar" data={charts.watchTime} headers={[t('admin.col.course'), t('admin.col.minutes')]} />
+            <ChartFigure id="funnel" title={t('admin.chart.funnel')} kind="bar" data={charts.funnel} headers={[t('admin.col.stage'), t('admin.col.viewings')]} />
+            <DropOffChart videos={top.videos} filters={filters} videoName={videoName} />
+            <ChartFigure id="devices" title={t('admin.chart.devices')} kind="bar" data={charts.devices} headers={[t('admin.col.device'), t('admin.col.plays')]} />
+          </div>
+          <div className="admin-tables">
+            <DataTable
+              id="top-courses"
+              title={t('admin.topCourses')}
+              headers={[t('admin.col.course'), t('admin.col.plays'), t('admin.col.watchTime'), t('admin.col.enrollments')]}
+              rows={top.courses.map((course) => [courseName(course.courseId), count(course.plays), duration(course.watchTimeSeconds), count(course.enrollments)])}
+            />
+            <DataTable
+              id="countries"
+              title={t('admin.countries')}
+              headers={[t('admin.col.country'), t('admin.col.learners'), t('admin.col.plays'), t('admin.col.watchTime')]}
+              rows={breakdown.countries.map((country) => [countryName(country.country), count(country.learners), count(country.plays), duration(country.watchTimeSeconds)])}
+            />
+            <DataTable
+              id="top-videos"
+              textColumns={2}
+              title={t('admin.topVideos')}
+              headers={[t('admin.col.video'), t('admin.col.course'), t('admin.col.plays'), t('admin.col.watchTime'), t('admin.col.completions')]}
+              rows={top.videos.map((video) => [
+                videoName(video.videoId),
+                courseName(video.courseId),
+                count(video.plays),
+                duration(video.watchTimeSeconds),
+                count(video.completions),
+              ])}
+            />
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
+function Kpi({ name, label, value }: { name: string; label: string; value: string }) {
+  return (
+    <div className="card admin-kpi" data-kpi={name}>
+      <dt>{label}</dt>
+      <dd>{value}</dd>
+    </div>
+  );
+}
+
+/** The drop-off curve of one of the top videos, chosen here; it has its own request. */
+function DropOffChart({ videos, filters, videoName }: { videos: Dashboard['top']['videos']; filters: Filters; videoName: (id: string) => string }) {
+  const { t, formatNumber } = useI18n();
+  const [chosen, setChosen] = useState<string>();
+  // A new range or course may not have the video chosen before: fall back to the most played.
+  const videoId = videos.some((video) => video.videoId === chosen) ? chosen : videos[0]?.videoId;
+  const dropOff = useDropOff(videoId, filters);
+  const data = useMemo<ChartData>(() => {
+    const curve = dropOff.data?.dropOff.curve ?? [];
+    const percent = (share: number) => formatShare(share, formatNumber);
+    return { categories: curve.map((point) => percent(point.percent / 100)), values: curve.map((point) => point.share ?? 0), format: percent, max: 1 };
+  }, [dropOff.data, formatNumber]);
+
+  const controls = videoId && (
+    <div className="row chart-controls">
+      <label className="row">
+        {t('admin.dropOff.video')}
+        <select value={videoId} onChange={(event) => setChosen(event.target.value)}>
+          {videos.map((video) => (
+            <option key={video.videoId} value={video.videoId}>
+              {videoName(video.videoId)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {dropOff.data && <span className="muted small">{t('admin.dropOff.viewers', { count: formatNumber(dropOff.data.dropOff.viewers) })}</span>}
+    </div>
+  );
+
+  const placeholder = dropOff.isError ? (
+    <ErrorMessage error={dropOff.error} onRetry={() => void dropOff.refetch()} />
+  ) : videoId && dropOff.isPending ? (
+    <Loading />
+  ) : undefined;
+  return (
+    <ChartFigure
+      id="drop-off"
+      title={t('admin.chart.dropOff')}
+      kind="line"
+      data={data}
+      headers={[t('admin.col.position'), t('admin.col.stillWatching')]}
+      controls={controls}
+      placeholder={placeholder}
+    />
+  );
+}
+
+/** A report table with real headers; wide ones scroll sideways on phones (the region is focusable for keyboards). */
+function DataTable({ id, title, headers, rows, textColumns = 1 }: { id: string; title: string; headers: string[]; rows: ReactNode[][]; textColumns?: number }) {
+  const align = (column: number) => (column < textColumns ? 'text' : undefined);
+  const { t } = useI18n();
+  return (
+    <div className="card admin-table" data-table={id}>
+      <h2 id={`${id}-title`}>{title}</h2>
+      {rows.length === 0 ? (
+        <p className="muted">{t('admin.chartEmpty')}</p>
+      ) : (
+        <div className="table-scroll" role="region" aria-labelledby={`${id}-title`} tabIndex={0}>
+          <table>
+            <thead>
+              <tr>
+                {headers.map((header, i) => (
+                  <th key={i} scope="col" className={align(i)}>
+                    {header}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map(([first, ...rest], i) => (
+                <tr key={i}>
+                  <th scope="row" className="text">
+                    {first}
+                  </th>
+                  {rest.map((cell, j) => (
+                    <td key={j} className={align(j + 1)}>
+                      {cell}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,259 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { track } from '../analytics/tracker.ts';
+import { useI18n } from '../i18n/i18n.tsx';
+import { ErrorMessage } from '../ui/states.tsx';
+import { catalogQuery, LEVELS, type CatalogFilters, type CourseCard, type CourseLanguage, type Level, type Sort } from './catalog.ts';
+import { Cover } from './Cover.tsx';
+import './learner.css';
+
+const SEARCH_DELAY_MS = 300;
+const SKELETONS = 6;
+
+/** The filters live in the address bar, so reload, back and shared links show the same list. */
+function filtersFrom(params: URLSearchParams): CatalogFilters {
+  const q = params.get('q')?.trim() || undefined;
+  const language = params.get('language');
+  const level = params.get('level');
+  const sort = params.get('sort');
+  return {
+    q,
+    language: language === 'en' || language === 'ar' ? language : undefined,
+    level: LEVELS.includes(level as Level) ? (level as Level) : undefined,
+    tag: params.get('tag') || undefined,
+    // Relevance needs words to rank by; without them the API refuses it.
+    sort: sort === 'newest' || sort === 'title' || (sort === 'relevance' && q) ? sort : undefined,
+  };
+}
+
+export function CatalogPage() {
+  const { t } = useI18n();
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo(() => filtersFrom(params), [params]);
+  const [text, setText] = useState(filters.q ?? '');
+  const ids = useId();
+
+  const update = useCallback(
+    (changes: Partial<Record<keyof CatalogFilters, string | undefined>>, replace = false) =>
+      setParams(
+        (current) => {
+          const next = new URLSearchParams(current);
+          for (const [name, value] of Object.entries(changes)) {
+            if (value) next.set(name, value);
+            else next.delete(name);
+          }
+          return next;
+        },
+        { replace },
+      ),
+    [setParams],
+  );
+
+  // Typing replaces the history entry (one back step leaves the search, not each letter of it).
+  useEffect(() => {
+    const q = text.trim();
+    if (q === (filters.q ?? '')) return;
+    const timer = setTimeout(() => update({ q: q || undefined }, true), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [text, filters.q, update]);
+  // Back/forward move the address bar under the field: follow it (adjusted while rendering, not in an effect).
+  const [shownQ, setShownQ] = useState(filters.q);
+  if (shownQ !== filters.q) {
+    setShownQ(filters.q);
+    if (text.trim() !== (filters.q ?? '')) setText(filters.q ?? '');
+  }
+
+  useEffect(() => {
+    if (!filters.q) return;
+    const props: Record<string, string> = { q: filters.q };
+    for (const name of ['language', 'level', 'tag', 'sort'] as const) if (filters[name]) props[name] = filters[name];
+    track({ type: 'search', props });
+  }, [filters]);
+
+  const courses = useInfiniteQuery(catalogQuery(filters));
+  const items = useMemo(() => courses.data?.pages.flatMap((page) => page.items) ?? [], [courses.data]);
+  const tags = useMemo(() => [...new Set([...items.flatMap((course) => course.tags), ...(filters.tag ? [filters.tag] : [])])].sort(), [items, filters.tag]);
+  const sort: Sort = filters.sort ?? (filters.q ? 'relevance' : 'newest');
+  const filtered = Boolean(filters.q || filters.language || filters.level || filters.tag);
+
+  return (
+    <div className="page catalog">
+      <h1>{t('learner.catalog.title')}</h1>
+      <form
+        role="search"
+        className="catalog-controls"
+        onSubmit={(event) => {
+          event.preventDefault();
+          update({ q: text.trim() || undefined }, true);
+        }}
+      >
+        <label className="field catalog-search" htmlFor={`${ids}-q`}>
+          <span>{t('learner.catalog.search')}</span>
+          <input
+            id={`${ids}-q`}
+            type="search"
+            value={text}
+            placeholder={t('learner.catalog.searchPlaceholder')}
+            onChange={(event) => setText(event.target.value)}
+          />
+        </label>
+        <fieldset className="catalog-filters">
+          <legend className="visually-hidden">{t('learner.catalog.filters')}</legend>
+          <label className="field">
+            <span>{t('learner.catalog.language')}</span>
+            <select value={filters.language ?? ''} onChange={(event) => update({ language: event.target.value })}>
+              <option value="">{t('learner.catalog.any')}</option>
+              {(['en', 'ar'] as CourseLanguage[]).map((language) => (
+                <option key={language} value={language}>
+                  {t(`learner.language.${language}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span>{t('learner.catalog.level')}</span>
+            <select value={filters.level ?? ''} onChange={(event) => update({ level: event.target.value })}>
+              <option value="">{t('learner.catalog.any')}</option>
+              {LEVELS.map((level) => (
+                <option key={level} value={level}>
+                  {t(`learner.level.${level}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span>{t('learner.catalog.tag')}</span>
+            <select value={filters.tag ?? ''} onChange={(event) => update({ tag: event.target.value })}>
+              <option value="">{t('learner.catalog.any')}</option>
+              {tags.map((tag) => (
+                <option key={tag} value={tag}>
+                  {tag}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span>{t('learner.catalog.sort')}</span>
+            <select value={sort} onChange={(event) => update({ sort: event.target.value })}>
+              {filters.q && <option value="relevance">{t('learner.catalog.sort.relevance')}</option>}
+              <option value="newest">{t('learner.catalog.sort.newest')}</option>
+              <option value="title">{t('learner.catalog.sort.title')}</option>
+            </select>
+          </label>
+        </fieldset>
+      </form>
+
+      <section aria-label={t('learner.catalog.results')} aria-busy={courses.isFetching}>
+        {courses.isPending ? (
+          <ul className="grid course-grid" aria-hidden="true">
+            {Array.from({ length: SKELETONS }, (_, index) => (
+              <li key={index} className="course-card skeleton">
+                <div className="cover" />
+                <div className="course-card-body">
+                  <div className="skeleton-line wide" />
+                  <div className="skeleton-line" />
+                  <div className="skeleton-line short" />
+                </div>
+              </li>
+            ))}
+          </ul>
+        ) : courses.isError && items.length === 0 ? (
+          <ErrorMessage error={courses.error} onRetry={() => void courses.refetch()} />
+        ) : items.length === 0 ? (
+          <div className="empty-state card">
+            <p>{t('learner.catalog.empty')}</p>
+            {filtered && (
+              <>
+                <p className="muted">{t('learner.catalog.emptyHint')}</p>
+                <button
+                  type="button"
+                  className="button secondary"
+                  onClick={() => {
+                    setText('');
+                    setParams({});
+                  }}
+                >
+                  {t('learner.catalog.clear')}
+                </button>
+              </>
+            )}
+          </div>
+        ) : (
+          <>
+            <ul className="grid course-grid">
+              {items.map((course, index) => (
+                <li key={course.id}>
+                  <CourseCardView course={course} eager={index < 3} />
+                </li>
+              ))}
+            </ul>
+            {courses.isFetchNextPageError && <ErrorMessage error={courses.error} onRetry={() => void courses.fetchNextPage()} />}
+            <MorePages
+              hasMore={courses.hasNextPage}
+              loading={courses.isFetchingNextPage}
+              failed={courses.isFetchNextPageError}
+              onMore={() => void courses.fetchNextPage()}
+            />
+          </>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function CourseCardView({ course, eager }: { course: CourseCard; eager: boolean }) {
+  const { t, formatNumber } = useI18n();
+  return (
+    <article className="course-card">
+      <Cover title={course.title} url={course.coverImageUrl} eager={eager} />
+      <div className="course-card-body">
+        <h2 className="course-card-title">
+          {/* The whole card is clickable through this link's stretched ::after; the text stays one link for screen readers. */}
+          <Link to={`/courses/${encodeURIComponent(course.slug)}`} className="stretched-link" lang={course.language} dir="auto">
+            {course.title}
+          </Link>
+        </h2>
+        <p className="course-card-summary muted" lang={course.language}>
+          <bdi>{course.summary}</bdi>
+        </p>
+        <ul className="chips">
+          <li className="chip">{t(`learner.level.${course.level}`)}</li>
+          <li className="chip">{t(`learner.language.${course.language}`)}</li>
+          <li className="chip">{t('learner.course.lessonCount', { count: formatNumber(course.lessonCount) })}</li>
+        </ul>
+      </div>
+    </article>
+  );
+}
+
+/**
+ * Infinite scroll: the next page starts loading when the sentinel comes within a screen of the
+ * viewport; the button does the same for keyboard and screen-reader users (and when observers fail).
+ */
+function MorePages({ hasMore, loading, failed, onMore }: { hasMore: boolean; loading: boolean; failed: boolean; onMore: () => void }) {
+  const { t } = useI18n();
+  const sentinel = useRef<HTMLDivElement>(null);
+  const more = useRef(onMore);
+  useEffect(() => {
+    more.current = onMore;
+  });
+  useEffect(() => {
+    const element = sentinel.current;
+    if (!element || !hasMore || loading || failed) return;
+    const observer = new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && more.current(), { rootMargin: '100% 0px' });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [hasMore, loading, failed]);
+  return (
+    <div className="more-pages" ref={sentinel}>
+      {hasMore ? (
+        <button type="button" className="button secondary" onClick={onMore} disabled={loading} aria-busy={loading}>
+          {loading ? t('learner.catalog.loadingMore') : t('learner.catalog.loadMore')}
+        </button>
+      ) : (
+        <p className="muted small">{t('learner.catalog.end')}</p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,210 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { Link, useLocation, useNavigate, useParams } from 'react-router';
+import { api } from '../api/client.ts';
+import { track } from '../analytics/tracker.ts';
+import { useSession } from '../auth/session.tsx';
+import { useI18n } from '../i18n/i18n.tsx';
+import { ErrorMessage, ProgressBar, QueryState } from '../ui/states.tsx';
+import { courseQuery, formatClock, lessonPath, type CourseDetail, type Enrollment, type LessonView } from './catalog.ts';
+import { Cover } from './Cover.tsx';
+import './learner.css';
+
+export function CoursePage() {
+  const { idOrSlug = '' } = useParams();
+  const course = useQuery(courseQuery(idOrSlug));
+  const courseId = course.data?.id;
+  useEffect(() => {
+    if (courseId) track({ type: 'course_view', course_id: courseId });
+  }, [courseId]);
+  return (
+    <div className="page course-page">
+      <QueryState query={course} loading={<CourseSkeleton />}>
+        {(data) => <CourseView course={data} queryKey={courseQuery(idOrSlug).queryKey} />}
+      </QueryState>
+    </div>
+  );
+}
+
+function CourseSkeleton() {
+  return (
+    <div className="course-hero skeleton" aria-busy="true">
+      <div className="cover" />
+      <div>
+        <div className="skeleton-line wide" />
+        <div className="skeleton-line" />
+        <div className="skeleton-line short" />
+      </div>
+    </div>
+  );
+}
+
+function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: readonly unknown[] }) {
+  const { t, formatNumber } = useI18n();
+  const { user } = useSession();
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const enrollment = course.enrollment;
+
+  const setEnrollment = (next: Enrollment | null) => {
+    queryClient.setQueryData<CourseDetail>(queryKey, (current) => current && { ...current, enrollment: next });
+    void queryClient.invalidateQueries({ queryKey: ['learning'] });
+  };
+  const enroll = useMutation({
+    mutationFn: () => api<Enrollment>(`/api/courses/${course.id}/enrollment`, { method: 'POST' }),
+    onSuccess: (next) => {
+      track({ type: 'enroll', course_id: course.id });
+      setEnrollment(next);
+    },
+  });
+  const leave = useMutation({
+    mutationFn: () => api<undefined>(`/api/courses/${course.id}/enrollment`, { method: 'DELETE' }),
+    onSuccess: () => setEnrollment(null),
+  });
+
+  const nextLesson = enrollment && course.lessons.find((lesson) => lesson.id === enrollment.nextLessonId);
+  const preview = course.lessons.find((lesson) => lesson.isPreview && lesson.videoId);
+  const first = course.lessons[0];
+
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to="/">{t('learner.course.back')}</Link>
+      </p>
+      <div className="course-hero">
+        <Cover title={course.title} url={course.coverImageUrl} eager />
+        <div className="course-hero-text">
+          <h1 lang={course.language}>
+            <bdi>{course.title}</bdi>
+          </h1>
+          <p className="lead" lang={course.language}>
+            <bdi>{course.summary}</bdi>
+          </p>
+          <ul className="chips">
+            <li className="chip">{t(`learner.level.${course.level}`)}</li>
+            <li className="chip">{t(`learner.language.${course.language}`)}</li>
+            <li className="chip">{t('learner.course.lessonCount', { count: formatNumber(course.lessons.length) })}</li>
+          </ul>
+          <p className="muted">{t('learner.course.by', { name: course.instructorName })}</p>
+
+          {enrollment && (
+            <div className="course-progress">
+              <p className="small">
+                {t('learner.course.progressText', {
+                  done: formatNumber(enrollment.completedLessons),
+                  total: formatNumber(course.lessons.length),
+                  percent: formatNumber(enrollment.progressPercent),
+                })}
+              </p>
+              <ProgressBar value={enrollment.progressPercent} label={t('learner.course.progress')} />
+            </div>
+          )}
+
+          <div className="row course-actions">
+            {enrollment ? (
+              <>
+                {nextLesson ? (
+                  <Link className="button" to={lessonPath(course, nextLesson.id)}>
+                    {t(enrollment.lessons[nextLesson.id] ? 'learner.course.continue' : 'learner.course.start', { title: nextLesson.title })}
+                  </Link>
+                ) : (
+                  first && (
+                    <Link className="button" to={lessonPath(course, first.id)}>
+                      {t('learner.course.review')}
+                    </Link>
+                  )
+                )}
+                <button type="button" className="button secondary" onClick={() => leave.mutate()} disabled={leave.isPending}>
+                  {t('learner.course.leave')}
+                </button>
+              </>
+            ) : (
+              <>
+                {user === null ? (
+                  <button type="button" className="button" onClick={() => void navigate(`/signin?next=${encodeURIComponent(location.pathname)}`)}>
+                    {t('learner.course.enrollSignIn')}
+                  </button>
+                ) : (
+                  <button type="button" className="button" onClick={() => enroll.mutate()} disabled={enroll.isPending || user === undefined}>
+                    {t('learner.course.enroll')}
+                  </button>
+                )}
+                {preview && (
+                  <Link className="button secondary" to={lessonPath(course, preview.id)}>
+                    {t('learner.course.preview')}
+                  </Link>
+                )}
+              </>
+            )}
+          </div>
+          {enrollment && <p className="muted small">{t('learner.course.enrolled')}</p>}
+          {enroll.isError && <ErrorMessage error={enroll.error} />}
+          {leave.isError && <ErrorMessage error={leave.error} />}
+        </div>
+      </div>
+
+      {course.description && course.description !== course.summary && (
+        <section>
+          <h2>{t('learner.course.about')}</h2>
+          <p className="description" lang={course.language}>
+            <bdi>{course.description}</bdi>
+          </p>
+        </section>
+      )}
+
+      <section>
+        <h2>{t('learner.course.lessons')}</h2>
+        {course.lessons.length === 0 ? (
+          <p className="muted">{t('learner.course.noLessons')}</p>
+        ) : (
+          <ol className="lesson-list">
+            {course.lessons.map((lesson) => (
+              <LessonRow key={lesson.id} course={course} lesson={lesson} />
+            ))}
+          </ol>
+        )}
+      </section>
+    </>
+  );
+}
+
+function LessonRow({ course, lesson }: { course: CourseDetail; lesson: LessonView }) {
+  const { t, formatNumber } = useI18n();
+  const progress = course.enrollment?.lessons[lesson.id];
+  const watchable = Boolean(lesson.videoId) && (Boolean(course.enrollment) || lesson.isPreview);
+  const percent = progress ? (progress.completed ? 100 : (progress.positionSeconds / progress.durationSeconds) * 100) : 0;
+  const status = !lesson.videoId
+    ? t('learner.course.lessonNoVideo')
+    : progress?.completed
+      ? t('learner.course.lessonDone')
+      : !course.enrollment
+        ? t(lesson.isPreview ? 'learner.course.lessonPreview' : 'learner.course.lessonLocked')
+        : undefined;
+  return (
+    <li className={`lesson-row${progress?.completed ? ' done' : ''}`}>
+      <span className="lesson-number" aria-hidden="true">
+        {formatNumber(lesson.position + 1)}
+      </span>
+      <div className="lesson-text">
+        {watchable ? (
+          <Link to={lessonPath(course, lesson.id)} lang={course.language} dir="auto">
+            {lesson.title}
+          </Link>
+        ) : (
+          <span lang={course.language} dir="auto">
+            {lesson.title}
+          </span>
+        )}
+        {lesson.summary && <span className="muted small">{lesson.summary}</span>}
+        {course.enrollment && lesson.videoId && !progress?.completed && (
+          <ProgressBar value={percent} label={`${t('learner.course.lessonProgress')}: ${lesson.title}`} />
+        )}
+      </div>
+      <span className="lesson-meta muted small">
+        {status}
+        {lesson.durationSeconds ? <span className="duration"> {formatClock(lesson.durationSeconds)}</span> : null}
+      </span>
+    </li>
+  );
+}

@@ -1,0 +1,139 @@
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, ApiError } from '../api/client.ts';
+import { useI18n } from '../i18n/i18n.tsx';
+import { ErrorMessage, Loading, QueryState } from '../ui/states.tsx';
+import { courseQuery, formatClock, lessonPath, type CourseDetail, type LessonView, type Playback } from './catalog.ts';
+import { Player } from './player/Player.tsx';
+import './learner.css';
+
+const NEXT_LESSON_SECONDS = 5;
+
+export function LessonPage() {
+  const { idOrSlug = '', lessonId = '' } = useParams();
+  const { t } = useI18n();
+  const course = useQuery(courseQuery(idOrSlug));
+  return (
+    <div className="page lesson-page">
+      <QueryState query={course} loading={<div className="player-placeholder" aria-busy="true" />}>
+        {(data) => {
+          const index = data.lessons.findIndex((lesson) => lesson.id === lessonId);
+          const lesson = data.lessons[index];
+          if (!lesson) return <ErrorMessage error={new Error(t('learner.lesson.notFound'))} />;
+          return <Lesson key={lesson.id} course={data} lesson={lesson} index={index} />;
+        }}
+      </QueryState>
+    </div>
+  );
+}
+
+function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: LessonView; index: number }) {
+  const { t, formatNumber } = useI18n();
+  const previous = course.lessons[index - 1];
+  const next = course.lessons[index + 1];
+  const [finished, setFinished] = useState(false);
+  const playback = useQuery({
+    queryKey: ['playback', lesson.videoId],
+    queryFn: ({ signal }) => api<Playback>(`/api/videos/${lesson.videoId}/playback`, { signal }),
+    enabled: Boolean(lesson.videoId),
+    // The signed URLs last an hour; refetching would restart the player with a new source.
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+  const saved = course.enrollment?.lessons[lesson.id];
+  // A finished lesson starts again from the beginning; an unfinished one where the learner left it.
+  const startAt = saved && !saved.completed && saved.positionSeconds < saved.durationSeconds - 2 ? saved.positionSeconds : 0;
+
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to={`/courses/${encodeURIComponent(course.slug)}`} lang={course.language} dir="auto">
+          {course.title}
+        </Link>
+      </p>
+      {!lesson.videoId ? (
+        <div className="player-placeholder notice">
+          <p>{t('learner.lesson.noVideo')}</p>
+        </div>
+      ) : playback.isPending ? (
+        <div className="player-placeholder">
+          <Loading />
+        </div>
+      ) : playback.isError ? (
+        <div className="player-placeholder notice">
+          {playback.error instanceof ApiError && playback.error.status === 403 ? (
+            <p>
+              {t('learner.lesson.enrollToWatch')} <Link to={`/courses/${encodeURIComponent(course.slug)}`}>{t('learner.lesson.backToCourse')}</Link>
+            </p>
+          ) : (
+            <ErrorMessage error={playback.error} onRetry={() => void playback.refetch()} />
+          )}
+        </div>
+      ) : (
+        <Player
+          playback={playback.data}
+          title={lesson.title}
+          startAt={startAt}
+          watch={{ courseId: course.id, lessonId: lesson.id, videoId: playback.data.videoId, savesProgress: Boolean(course.enrollment) }}
+          onEnded={() => setFinished(true)}
+        />
+      )}
+      {finished && (next?.videoId ? <UpNext course={course} lesson={next} onCancel={() => setFinished(false)} /> : <p role="status">{t('learner.player.finished')}</p>)}
+      {startAt > 0 && !finished && <p className="muted small">{t('learner.player.resumed', { time: formatClock(startAt) })}</p>}
+
+      <div className="lesson-heading">
+        <p className="muted small">{t('learner.lesson.of', { number: formatNumber(index + 1), total: formatNumber(course.lessons.length) })}</p>
+        <h1 lang={course.language}>
+          <bdi>{lesson.title}</bdi>
+        </h1>
+        {lesson.summary && (
+          <p lang={course.language}>
+            <bdi>{lesson.summary}</bdi>
+          </p>
+        )}
+      </div>
+      <nav className="lesson-nav row" aria-label={t('learner.course.lessons')}>
+        {previous && (
+          <Link className="button secondary" to={lessonPath(course, previous.id)} rel="prev">
+            {t('learner.lesson.previous', { title: previous.title })}
+          </Link>
+        )}
+        {next && (
+          <Link className="button secondary lesson-nav-next" to={lessonPath(course, next.id)} rel="next">
+            {t('learner.lesson.next', { title: next.title })}
+          </Link>
+        )}
+      </nav>
+    </>
+  );
+}
+
+/** The automatic "next lesson": a visible countdown the learner can cancel or skip. */
+function UpNext({ course, lesson, onCancel }: { course: CourseDetail; lesson: LessonView; onCancel(): void }) {
+  const { t, formatNumber } = useI18n();
+  const navigate = useNavigate();
+  const [left, setLeft] = useState(NEXT_LESSON_SECONDS);
+  const target = lessonPath(course, lesson.id);
+  useEffect(() => {
+    if (left <= 0) {
+      void navigate(target);
+      return;
+    }
+    const timer = setTimeout(() => setLeft(left - 1), 1000);
+    return () => clearTimeout(timer);
+  }, [left, navigate, target]);
+  return (
+    <div className="up-next card" role="status">
+      <p>{t('learner.player.upNext', { seconds: formatNumber(left), title: lesson.title })}</p>
+      <div className="row">
+        <Link className="button" to={target}>
+          {t('learner.player.playNow')}
+        </Link>
+        <button type="button" className="button secondary" onClick={onCancel}>
+          {t('learner.player.cancel')}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,66 @@
+import { queryOptions } from '@tanstack/react-query';
+import { api } from '../api/client.ts';
+import type { ContinueLearning, CourseCard, CourseWithEnrollment, Level } from '../api/types.ts';
+
+export type { ContinueLearning, CourseCard, EnrollmentView as Enrollment, LessonProgressView as LessonProgress, LessonView, Level, Playback } from '../api/types.ts';
+/** The course page's course: the detail with the viewer's enrollment. */
+export type CourseDetail = CourseWithEnrollment;
+export type CourseLanguage = CourseCard['language'];
+export type Sort = 'relevance' | 'newest' | 'title';
+export const LEVELS: Level[] = ['beginner', 'intermediate', 'advanced'];
+
+/** `GET /api/courses`. */
+export interface CoursePage {
+  items: CourseCard[];
+  nextCursor: string | null;
+}
+
+export interface CatalogFilters {
+  q?: string;
+  language?: CourseLanguage;
+  level?: Level;
+  tag?: string;
+  sort?: Sort;
+}
+
+const PAGE_SIZE = 12;
+
+export function catalogQuery(filters: CatalogFilters) {
+  return {
+    queryKey: ['courses', filters] as const,
+    queryFn: ({ pageParam, signal }: { pageParam: string | undefined; signal: AbortSignal }) => {
+      const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+      for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
+      if (pageParam) params.set('cursor', pageParam);
+      return api<CoursePage>(`/api/courses?${params}`, { signal });
+    },
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last: CoursePage) => last.nextCursor ?? undefined,
+  };
+}
+
+/** Keyed by what the address bar says (id or slug); the course and player pages share it. */
+export function courseQuery(idOrSlug: string) {
+  return queryOptions({
+    queryKey: ['course', idOrSlug],
+    queryFn: ({ signal }) => api<CourseDetail>(`/api/courses/${encodeURIComponent(idOrSlug)}`, { signal }),
+  });
+}
+
+export const learningQuery = queryOptions({
+  queryKey: ['learning'],
+  queryFn: ({ signal }) => api<{ items: ContinueLearning[] }>('/api/me/learning', { signal }),
+});
+
+export function lessonPath(course: Pick<CourseCard, 'slug'>, lessonId: string): string {
+  return `/courses/${encodeURIComponent(course.slug)}/lessons/${lessonId}`;
+}
+
+/** 83 → "1:23", 3725 → "1:02:05": durations and positions read the same in both languages. */
+export function formatClock(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(Number.isFinite(totalSeconds) ? totalSeconds : 0));
+  const hours = Math.floor(s / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  const seconds = String(s % 60).padStart(2, '0');
+  return hours ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}

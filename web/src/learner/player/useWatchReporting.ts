@@ -1,0 +1,133 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, type RefObject } from 'react';
+import { api, currentAccessToken } from '../../api/client.ts';
+import { track, type TrackedEvent } from '../../analytics/tracker.ts';
+
+/** Heartbeats (analytics `video_progress` and the saved position) every this many seconds of playing. */
+const HEARTBEAT_SECONDS = 10;
+
+export interface WatchContext {
+  courseId: string;
+  lessonId: string;
+  videoId: string;
+  /** Only an enrolled learner's position is saved (a preview viewer's would be refused). */
+  savesProgress: boolean;
+}
+
+/**
+ * Saves the position. Leaving the page uses a `keepalive` fetch, which outlives the page like a beacon
+ * and, unlike one, carries the Authorization header.
+ */
+function saveProgress(lessonId: string, positionSeconds: number, durationSeconds: number, leaving: boolean): Promise<unknown> {
+  const path = `/api/lessons/${lessonId}/progress`;
+  const body = { positionSeconds: Math.round(positionSeconds * 10) / 10, durationSeconds };
+  if (!leaving) return api(path, { method: 'PUT', body });
+  const token = currentAccessToken();
+  return fetch(path, {
+    method: 'PUT',
+    keepalive: true,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * The player's analytics (play, pause, seek, a heartbeat every 10 s of playing, complete) and the
+ * saved watch position (each heartbeat, on pause, at the end and when the learner leaves).
+ * Playing time is counted in real seconds at any speed, which is what watch time means.
+ */
+export function useWatchReporting(videoRef: RefObject<HTMLVideoElement | null>, context: WatchContext, rendition: RefObject<string | undefined>) {
+  const queryClient = useQueryClient();
+  const contextRef = useRef(context);
+  useEffect(() => {
+    contextRef.current = context;
+  });
+
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!video) return;
+    let lastSaved = -1;
+    let playedSinceBeat = 0;
+    let ticking: ReturnType<typeof setInterval> | undefined;
+
+    const event = (type: TrackedEvent['type'], extra: Partial<TrackedEvent> = {}) => {
+      const { courseId, lessonId, videoId } = contextRef.current;
+      track({
+        type,
+        course_id: courseId,
+        lesson_id: lessonId,
+        video_id: videoId,
+        position_s: Math.round(video.currentTime * 10) / 10,
+        duration_s: Number.isFinite(video.duration) ? Math.round(video.duration * 10) / 10 : undefined,
+        playback_rate: video.playbackRate,
+        rendition: rendition.current,
+        ...extra,
+      });
+    };
+    const save = (leaving = false) => {
+      const { lessonId, savesProgress } = contextRef.current;
+      const duration = video.duration;
+      const position = video.ended ? duration : video.currentTime;
+      if (!savesProgress || !Number.isFinite(duration) || duration <= 0 || Math.abs(position - lastSaved) < 0.5) return;
+      lastSaved = position;
+      void saveProgress(lessonId, position, duration, leaving)
+        .then(() => {
+          // The course page and "continue learning" show this position next time they are opened.
+          void queryClient.invalidateQueries({ queryKey: ['course'], refetchType: 'none' });
+          void queryClient.invalidateQueries({ queryKey: ['learning'] });
+        })
+        .catch(() => (lastSaved = -1));
+    };
+
+    const tick = () => {
+      playedSinceBeat += 1;
+      if (playedSinceBeat < HEARTBEAT_SECONDS) return;
+      playedSinceBeat = 0;
+      event('video_progress');
+      save();
+    };
+    const onPlaying = () => {
+      clearInterval(ticking);
+      ticking = setInterval(tick, 1000);
+    };
+    const stopTicking = () => {
+      clearInterval(ticking);
+      ticking = undefined;
+    };
+    const onPlay = () => event('video_play');
+    const onPause = () => {
+      stopTicking();
+      // The end of the video pauses it too; that is `video_complete`, not a pause.
+      if (video.ended) return;
+      event('video_pause');
+      save();
+    };
+    const onSeeked = () => event('video_seek');
+    const onEnded = () => {
+      stopTicking();
+      event('video_complete');
+      save();
+    };
+    const onHide = () => {
+      if (document.visibilityState === 'hidden') save(true);
+    };
+
+    const listeners: Array<[EventTarget, string, () => void]> = [
+      [video, 'play', onPlay],
+      [video, 'playing', onPlaying],
+      [video, 'waiting', stopTicking],
+      [video, 'pause', onPause],
+      [video, 'seeked', onSeeked],
+      [video, 'ended', onEnded],
+      [document, 'visibilitychange', onHide],
+      [window, 'pagehide', onHide],
+    ];
+    for (const [target, type, listener] of listeners) target.addEventListener(type, listener);
+    return () => {
+      stopTicking();
+      // Leaving the lesson inside the SPA: the page stays, so an ordinary request will do.
+      save();
+      for (const [target, type, listener] of listeners) target.removeEventListener(type, listener);
+    };
+  }, [videoRef, rendition, queryClient, context.videoId]);
+}

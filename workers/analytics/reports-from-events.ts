@@ -1,0 +1,31 @@
+import { activityOf, type ReportStatements } from './dashboards.ts';
+
+/**
+ * The reports' statements over every raw event of the range instead of the daily aggregates: the
+ * reference the aggregates are checked against (the benchmark compares answers and speed, the
+ * rebuild test the numbers after `npm run analytics:rebuild`). Not used to serve dashboards.
+ */
+const RAW = 'toDate(ts) BETWEEN {from:Date} AND {to:Date}';
+export const FROM_EVENTS: ReportStatements = {
+  activity: (filter) =>
+    activityOf(`SELECT course_id, video_id, type = 'video_play' AS plays, type = 'enroll' AS enrollments, type = 'video_progress' AS heartbeats,
+        type = 'video_complete' AS completions
+      FROM events WHERE ${RAW} AND type IN ('video_play', 'enroll', 'video_progress', 'video_complete') ${filter}`),
+  learners: (filter) => `SELECT grouping(day) AS total, toDate(ts) AS day, uniqExact(user_id) AS learners
+    FROM events WHERE ${RAW} ${filter}
+    GROUP BY GROUPING SETS ((day), ()) ORDER BY total, day
+    SETTINGS force_grouping_standard_compatibility = 1`,
+  viewings: (filter) => `SELECT
+      max(type = 'video_play') AS played,
+      max(multiIf(type = 'video_complete', 1., type IN ('video_progress', 'video_pause') AND ifNull(duration_s, 0) > 0,
+        least(ifNull(position_s, 0) / assumeNotNull(duration_s), 1.), 0.)) AS furthest,
+      max(type = 'video_complete') AS completed
+    FROM events
+    WHERE ${RAW} AND user_id IS NOT NULL AND notEmpty(video_id) AND type IN ('video_play', 'video_progress', 'video_pause', 'video_complete') ${filter}
+    GROUP BY video_id, user_id`,
+  audience: (filter) => `SELECT if(grouping(country) = 0, 'country', 'device') AS dimension, if(dimension = 'country', country, device) AS key,
+      uniq(user_id) AS learners, count() AS events, countIf(type = 'video_play') AS plays, countIf(type = 'video_progress') AS heartbeats
+    FROM events WHERE ${RAW} ${filter}
+    GROUP BY GROUPING SETS ((country), (device)) ORDER BY dimension, learners DESC, events DESC, key
+    SETTINGS force_grouping_standard_compatibility = 1`,
+};
