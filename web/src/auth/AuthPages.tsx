@@ -39,9 +39,15 @@ interface AuthCardProps {
 }
 
 function AuthCard({ title, submitLabel, form, other, children }: AuthCardProps) {
+  const { t } = useI18n();
   return (
     <section className="auth-card">
       <h1>{title}</h1>
+      {form.params.has('moved') && (
+        <p role="status" className="info-box">
+          {t('auth.moved')}
+        </p>
+      )}
       <form onSubmit={form.onSubmit} className="form">
         {children}
         {form.error !== undefined && <ErrorMessage error={form.error} />}

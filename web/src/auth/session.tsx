@@ -34,6 +34,7 @@ export function goToJurisdiction(apiBaseUrl: string, page: '/signin' | '/signup'
   const target = new URL(page, apiBaseUrl);
   if (target.origin === location.origin) return false;
   for (const [name, value] of Object.entries(fields)) target.searchParams.set(name, value);
+  target.searchParams.set('moved', '1');
   location.assign(target.toString());
   return true;
 }

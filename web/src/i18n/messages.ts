@@ -31,7 +31,7 @@ export const messages = {
     'auth.submitSignUp': 'Create account',
     'auth.noAccount': 'New here? Create an account',
     'auth.haveAccount': 'Already have an account? Sign in',
-    'auth.moving': 'Your account is kept in another region. Taking you there…',
+    'auth.moved': 'Your data is kept in this region, so you continue on its own site. Please enter your password again.',
     'auth.passwordHint': 'At least 8 characters.',
   },
   ar: {
@@ -65,7 +65,7 @@ export const messages = {
     'auth.submitSignUp': 'إنشاء الحساب',
     'auth.noAccount': 'جديد هنا؟ أنشئ حساباً',
     'auth.haveAccount': 'لديك حساب؟ سجّل الدخول',
-    'auth.moving': 'حسابك محفوظ في منطقة أخرى. ننقلك إليها…',
+    'auth.moved': 'بياناتك محفوظة في هذه المنطقة، لذا تتابع على موقعها. أدخل كلمة المرور مرة أخرى من فضلك.',
     'auth.passwordHint': '٨ أحرف على الأقل.',
   },
 } satisfies Record<'en' | 'ar', Record<string, string>>;

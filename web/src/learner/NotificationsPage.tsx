@@ -1,5 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link } from 'react-router';
 import { api } from '../api/client.ts';
+import type { NotificationView } from '../api/types.ts';
 import { RequireRole } from '../auth/RequireRole.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { NotificationList } from '../ui/Layout.tsx';
@@ -58,6 +60,11 @@ function Notifications() {
                         <bdi>{item.body}</bdi>
                       </p>
                     )}
+                    {videoCourse(item) && (
+                      <p>
+                        <Link to={`/teach/courses/${videoCourse(item)}`}>{t('learner.notifications.openCourse')}</Link>
+                      </p>
+                    )}
                     <p className="muted small">
                       <time dateTime={item.createdAt}>{formatDate(item.createdAt, { dateStyle: 'medium', timeStyle: 'short' })}</time>
                     </p>
@@ -81,4 +88,10 @@ function Notifications() {
       )}
     </QueryState>
   );
+}
+
+/** A video notification (sent to its uploader) leads to the course it belongs to, in the editor. */
+function videoCourse(item: NotificationView): string | undefined {
+  const courseId = (item.data as { courseId?: unknown } | null)?.courseId;
+  return item.type.startsWith('video_') && typeof courseId === 'string' ? courseId : undefined;
 }

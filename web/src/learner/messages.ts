@@ -88,6 +88,7 @@ export const messages = {
     'learner.notifications.markAllRead': 'Mark all as read',
     'learner.notifications.unread': 'Unread',
     'learner.notifications.unreadCount': '{count} unread',
+    'learner.notifications.openCourse': 'Open the course',
   },
   ar: {
     'learner.catalog.title': 'الدورات',
@@ -177,5 +178,6 @@ export const messages = {
     'learner.notifications.markAllRead': 'تعليم الكل كمقروء',
     'learner.notifications.unread': 'غير مقروء',
     'learner.notifications.unreadCount': '{count} غير مقروءة',
+    'learner.notifications.openCourse': 'افتح الدورة',
   },
 } satisfies Record<'en' | 'ar', Record<string, string>>;
