@@ -83,9 +83,10 @@ function AnalyticsDashboard() {
           {t('admin.course')}
           <select name="course" value={filters.courseId ?? ''} onChange={(event) => setFilter('course', event.target.value)}>
             <option value="">{t('admin.allCourses')}</option>
-            {courses.data?.items.map((course) => (
+            {courses.data?.items.map((course, _, all) => (
               <option key={course.id} value={course.id}>
-                {course.title}
+                {/* A replicated course keeps its home title: the slug tells the two apart. */}
+                {all.some((other) => other.id !== course.id && other.title === course.title) ? `${course.title} (${course.slug})` : course.title}
               </option>
             ))}
           </select>

@@ -1,54 +1,18 @@
 import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import { api } from '../api/client.ts';
+import type { CourseDetail, Dashboard as DashboardSections, DropOff as DropOffCurve, OwnCourse } from '../api/types.ts';
 
-/** The answers of `GET /api/analytics/dashboard` and `…/videos/:videoId/drop-off` (see workers/analytics/dashboards.ts). */
-export interface Audience {
-  learners: number;
-  events: number;
-  plays: number;
-  watchTimeSeconds: number;
-}
-
-export interface Dashboard {
+/** The range and scope every report answer repeats (`workers/api/routes/analytics.ts`). */
+interface Scope {
   from: string;
   to: string;
   courseId: string | null;
-  summary: {
-    activeLearners: number;
-    dailyActiveLearners: Array<{ day: string; learners: number }>;
-    enrollments: number;
-    plays: number;
-    watchTimeSeconds: number;
-    averageWatchTimeSeconds: number | null;
-    completionRate: number | null;
-  };
-  top: {
-    courses: Array<{ courseId: string; plays: number; watchTimeSeconds: number; enrollments: number }>;
-    videos: Array<{ videoId: string; courseId: string; plays: number; watchTimeSeconds: number; completions: number }>;
-  };
-  funnel: Array<{ stage: 'play' | '25%' | '50%' | '75%' | 'complete'; viewings: number; share: number | null }>;
-  breakdown: {
-    countries: Array<{ country: string } & Audience>;
-    devices: Array<{ device: string } & Audience>;
-  };
 }
 
-export interface DropOff {
-  dropOff: {
-    videoId: string;
-    viewers: number;
-    curve: Array<{ percent: number; stillWatching: number; share: number | null }>;
-  };
-}
-
-interface CourseCard {
-  id: string;
-  title: string;
-}
-
-interface CourseDetail extends CourseCard {
-  lessons: Array<{ id: string; title: string; videoId: string | null }>;
-}
+/** `GET /api/analytics/dashboard`. */
+export type Dashboard = Scope & DashboardSections;
+/** `GET /api/analytics/videos/:videoId/drop-off`. */
+export type DropOff = Scope & { dropOff: DropOffCurve };
 
 export interface Filters {
   from: string;
@@ -85,7 +49,7 @@ export function useDropOff(videoId: string | undefined, filters: Filters) {
 export function useOwnCourses() {
   return useQuery({
     queryKey: ['courses', 'mine'],
-    queryFn: ({ signal }) => api<{ items: CourseCard[] }>('/api/courses/mine', { signal }),
+    queryFn: ({ signal }) => api<{ items: OwnCourse[] }>('/api/courses/mine', { signal }),
   });
 }
 

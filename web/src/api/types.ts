@@ -11,6 +11,7 @@ export type { Playback } from '../../../workers/api/videos/playback.ts';
 export type { UploadTarget } from '../../../workers/api/videos/uploads.ts';
 export type { NotificationView } from '../../../workers/api/notifications.ts';
 export type { Profile } from '../../../workers/api/identity/accounts.ts';
+export type { Dashboard, DropOff } from '../../../workers/analytics/dashboards.ts';
 
 export type Level = CourseDetail['level'];
 export type CourseStatus = CourseDetail['status'];

@@ -150,12 +150,15 @@ export async function uploadVideo(courseId: string, lessonId: string, file: File
   }
   // Another file replaces an interrupted upload: storage can drop that one's parts.
   if (record && !resumed) void cancelUpload(record.videoId, lessonId).catch(() => undefined);
-  const started = await api<{ videoId: string; upload: UploadTarget }>('/api/videos/upload', {
+  // Not aborted half-way: a video the server has made must be known to be cancelled with the rest.
+  const { videoId, upload } = await api<{ videoId: string; upload: UploadTarget }>('/api/videos/upload', {
     method: 'POST',
     body: { courseId, lessonId, filename: file.name, sizeBytes: file.size, contentType: videoType(file) },
-    signal,
   });
-  const { videoId, upload } = started;
+  if (signal.aborted) {
+    await cancelUpload(videoId, lessonId).catch(() => undefined);
+    throw signal.reason;
+  }
   callbacks.onStarted(videoId);
   if (upload.mode === 'single') {
     await withRetries(() => put(upload.url, file, upload.headers, callbacks.onProgress, signal), signal);
