@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
-import { access, readFile, rename } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { access, readFile } from 'node:fs/promises';
+import { generateClip } from './clips.ts';
 
 /**
  * The demo's "one short generated video transcoded into a lesson": made with the system ffmpeg and
@@ -22,21 +21,9 @@ function demoClip(path: string): Promise<Buffer> {
   return clip;
 }
 
-/** 10 s of 1280x720 H.264/AAC, cached: written aside and renamed so a crash leaves no half file. */
+/** 10 s of 1280x720, made once and kept. */
 async function makeClip(path: string): Promise<Buffer> {
-  const exists = await access(path).then(() => true, () => false);
-  if (!exists) {
-    const partial = `${path}.partial.mp4`;
-    await promisify(execFile)('ffmpeg', [
-      '-y', '-loglevel', 'error',
-      '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=10',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:duration=10',
-      '-c:v', 'libx264', '-preset', 'fast', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-shortest', '-movflags', '+faststart',
-      partial,
-    ]);
-    await rename(partial, path);
-  }
+  if (!(await access(path).then(() => true, () => false))) await generateClip(path, { seconds: 10, size: '1280x720' });
   return readFile(path);
 }
 

@@ -1,5 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Dashboard } from '../../workers/analytics/dashboards.ts';
+import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
 import { apiSignIn, checkAccessibility, DEMO_PASSWORD, DEMO_USERS, expectNoPageErrors, newPage, openBrowser, screenshots, signIn } from './harness.ts';
 
 /**
@@ -14,19 +16,6 @@ const today = isoDay(Date.now());
 const daysAgo = (days: number) => isoDay(Date.parse(today) - days * DAY_MS);
 const CHARTS = ['learners', 'watch-time', 'funnel', 'drop-off', 'devices'];
 
-interface Dashboard {
-  summary: { activeLearners: number; enrollments: number; plays: number; watchTimeSeconds: number; completionRate: number | null };
-  breakdown: { devices: Array<{ device: string; plays: number }> };
-  top: { videos: Array<{ videoId: string }> };
-}
-
-interface Course {
-  id: string;
-  slug: string;
-  title: string;
-  lessons: Array<{ id: string; videoId: string | null }>;
-}
-
 async function json<T>(url: string, init: RequestInit = {}): Promise<T> {
   const response = await fetch(url, init);
   if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url} answered ${response.status}: ${await response.text()}`);
@@ -34,7 +23,7 @@ async function json<T>(url: string, init: RequestInit = {}): Promise<T> {
 }
 
 /** One viewing of a 100 s video at noon of a past UTC day: a play, a heartbeat every 10 s up to `furthest`, maybe the end. */
-function viewing(course: Course, videoId: string, day: string, furthest: number, complete: boolean) {
+function viewing(course: CourseDetail, videoId: string, day: string, furthest: number, complete: boolean) {
   const start = Date.parse(`${day}T12:00:00Z`);
   const event = (type: string, second: number) => ({
     event_id: crypto.randomUUID(),
@@ -74,8 +63,8 @@ function dashboard(base: string, token: string, filters: { from: string; to: str
  */
 async function seed(base: string, jurisdiction: 'us' | 'sa') {
   const [a, b] = await Promise.all([
-    json<Course>(`${base}/api/courses/edge-computing-101-${jurisdiction}`),
-    json<Course>(`${base}/api/courses/video-streaming-basics-${jurisdiction}`),
+    json<CourseDetail>(`${base}/api/courses/edge-computing-101-${jurisdiction}`),
+    json<CourseDetail>(`${base}/api/courses/video-streaming-basics-${jurisdiction}`),
   ]);
   const videoA = a.lessons[0]!.videoId ?? crypto.randomUUID();
   const videoB = crypto.randomUUID();

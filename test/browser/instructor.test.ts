@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { generateClip } from '../../scripts/clips.ts';
 import { checkAccessibility, DEMO_PASSWORD, DEMO_USERS, expectNoPageErrors, newPage, openBrowser, screenshots, signIn } from './harness.ts';
 
 /**
@@ -20,11 +20,7 @@ beforeAll(async () => {
   browser = await openBrowser();
   dir = await mkdtemp(join(tmpdir(), 'kce-instructor-'));
   clip = join(dir, 'lesson-clip.mp4');
-  execFileSync('ffmpeg', [
-    ...['-loglevel', 'error', '-y'],
-    ...['-f', 'lavfi', '-i', 'testsrc=duration=4:size=640x360:rate=24', '-f', 'lavfi', '-i', 'sine=duration=4'],
-    ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip],
-  ]);
+  await generateClip(clip, { seconds: 4, size: '640x360' });
 });
 afterAll(async () => {
   await browser?.close();

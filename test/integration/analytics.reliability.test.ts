@@ -175,10 +175,10 @@ describe('npm run analytics:rebuild', () => {
     const client = clickhouse();
     try {
       await insertEvents(client, events);
-      const report = (sql = FROM_AGGREGATES) =>
-        dashboards(client, { v: 1, traceparent: batchOf([]).traceparent, from: days[0], to: days[2], courses: [courseA, courseB] }, sql).dashboard();
-      const dropOff = (sql = FROM_AGGREGATES) =>
-        dashboards(client, { v: 1, traceparent: batchOf([]).traceparent, from: days[0], to: days[2], courses: [courseA, courseB] }, sql).dropOff(videos[0]!);
+      const reports = (sql = FROM_AGGREGATES) =>
+        dashboards(client, { v: 1, traceparent: batchOf([]).traceparent, from: days[0], to: days[2], courses: [courseA, courseB] }, sql);
+      const report = (sql = FROM_AGGREGATES) => reports(sql).dashboard();
+      const dropOff = (sql = FROM_AGGREGATES) => reports(sql).dropOff(videos[0]!);
       const before = { dashboard: await report(), dropOff: await dropOff() };
       expect(before.dashboard.summary.plays).toBe(9);
       expect({ dashboard: await report(FROM_EVENTS), dropOff: await dropOff(FROM_EVENTS) }).toEqual(before);

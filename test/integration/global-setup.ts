@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import './provided.ts';
 import { bundleWorker } from '../../scripts/bundle-workers.ts';
+import { generateClip } from '../../scripts/clips.ts';
 import { startPlatform } from '../../scripts/platform.ts';
 import { freePort } from '../../scripts/services/ports.ts';
 
@@ -81,14 +80,9 @@ export default async function setup(project: TestProject) {
   };
 }
 
-/** Video tests cannot run ffmpeg inside workerd: a 3 s 640x360 clip with a tone, made once on first request. */
+/** Video tests cannot run ffmpeg inside workerd: a 3 s 640x360 clip, made once on first request. */
 async function makeSampleClip(dir: string): Promise<Buffer> {
   const file = join(dir, 'sample.mp4');
-  await promisify(execFile)('ffmpeg', [
-    '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=3',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file,
-  ]);
+  await generateClip(file, { seconds: 3, size: '640x360' });
   return readFile(file);
 }

@@ -20,16 +20,6 @@ function filtersFrom(params: URLSearchParams): Filters {
 
 type I18n = ReturnType<typeof useI18n>;
 
-/** "2 hr 5 min", "45 sec": watch time the way people say it, in the reader's language. */
-function formatDuration(seconds: number, formatNumber: I18n['formatNumber']): string {
-  const unit = (value: number, name: 'hour' | 'minute' | 'second') => formatNumber(value, { style: 'unit', unit: name, unitDisplay: 'short' });
-  if (seconds < 60) return unit(Math.round(seconds), 'second');
-  const minutes = Math.round(seconds / 60);
-  const hours = Math.floor(minutes / 60);
-  if (hours === 0) return unit(minutes, 'minute');
-  return minutes % 60 === 0 ? unit(hours, 'hour') : `${unit(hours, 'hour')} ${unit(minutes % 60, 'minute')}`;
-}
-
 /** Shares (completion, still watching) as percentages with at most one decimal. */
 function formatShare(share: number, formatNumber: I18n['formatNumber']): string {
   return formatNumber(share, { style: 'percent', maximumFractionDigits: 1 });
@@ -101,13 +91,12 @@ function AnalyticsDashboard() {
 }
 
 function Report({ data, filters, courseTitles }: { data: Dashboard; filters: Filters; courseTitles: Map<string, string> }) {
-  const { t, formatNumber, formatDate, language } = useI18n();
+  const { t, formatNumber, formatDate, formatDuration: duration, language } = useI18n();
   const { summary, top, funnel, breakdown } = data;
   const videoCourses = useMemo(() => [...new Set(top.videos.map((video) => video.courseId))], [top.videos]);
   const lessonTitles = useLessonTitles(videoCourses);
   const courseName = useCallback((id: string) => courseTitles.get(id) ?? t('admin.unknownCourse', { id: id.slice(0, 8) }), [courseTitles, t]);
   const videoName = (id: string) => lessonTitles.get(id) ?? t('admin.unknownVideo', { id: id.slice(0, 8) });
-  const duration = (seconds: number) => formatDuration(seconds, formatNumber);
   const count = (value: number) => formatNumber(value);
 
   const charts = useMemo(() => {

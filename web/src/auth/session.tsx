@@ -30,7 +30,7 @@ const SIGNED_IN_HINT = 'kce.signedIn';
  * Each jurisdiction serves its own copy of the SPA next to its API, and the refresh cookie belongs
  * to that origin: an account kept elsewhere is sent to its own deployment's sign-in page.
  */
-export function goToJurisdiction(apiBaseUrl: string, page: '/signin' | '/signup', fields: Record<string, string>): boolean {
+function goToJurisdiction(apiBaseUrl: string, page: '/signin' | '/signup', fields: Record<string, string>): boolean {
   const target = new URL(page, apiBaseUrl);
   if (target.origin === location.origin) return false;
   for (const [name, value] of Object.entries(fields)) target.searchParams.set(name, value);

@@ -19,6 +19,8 @@ interface I18n {
   t(key: string, values?: Record<string, string | number>): string;
   formatNumber(value: number, options?: Intl.NumberFormatOptions): string;
   formatDate(value: string | Date, options?: Intl.DateTimeFormatOptions): string;
+  /** "2 hr 5 min", "45 sec": a length of time the way people say it. */
+  formatDuration(seconds: number): string;
 }
 
 const I18nContext = createContext<I18n | undefined>(undefined);
@@ -52,6 +54,14 @@ export function I18nProvider({ children }: { children: ReactNode }) {
         return values ? text.replace(/\{(\w+)\}/g, (whole, name: string) => String(values[name] ?? whole)) : text;
       },
       formatNumber: (n, options) => new Intl.NumberFormat(locale, options).format(n),
+      formatDuration: (seconds) => {
+        const unit = (value: number, name: 'hour' | 'minute' | 'second') => new Intl.NumberFormat(locale, { style: 'unit', unit: name, unitDisplay: 'short' }).format(value);
+        if (seconds < 60) return unit(Math.round(seconds), 'second');
+        const minutes = Math.round(seconds / 60);
+        const hours = Math.floor(minutes / 60);
+        if (hours === 0) return unit(minutes, 'minute');
+        return minutes % 60 === 0 ? unit(hours, 'hour') : `${unit(hours, 'hour')} ${unit(minutes % 60, 'minute')}`;
+      },
       formatDate: (d, options) => new Intl.DateTimeFormat(locale, options ?? { dateStyle: 'medium' }).format(typeof d === 'string' ? new Date(d) : d),
     };
   }, [language, dir, setLanguage]);

@@ -27,10 +27,6 @@ function formatBytes(bytes: number, format: Format, perSecond = false): string {
   const [value, unit] = bytes >= 1e9 ? [bytes / 1e9, 'gigabyte'] : bytes >= 1e6 ? [bytes / 1e6, 'megabyte'] : [bytes / 1e3, 'kilobyte'];
   return format(value, { style: 'unit', unit: perSecond ? `${unit}-per-second` : unit, maximumFractionDigits: 1 });
 }
-function formatDuration(seconds: number, format: Format): string {
-  const [value, unit] = seconds >= 5400 ? [seconds / 3600, 'hour'] : seconds >= 90 ? [seconds / 60, 'minute'] : [seconds, 'second'];
-  return format(Math.ceil(value), { style: 'unit', unit, unitDisplay: 'long' });
-}
 
 /** What storage's refusal means to the instructor. */
 function uploadError(error: unknown, t: ReturnType<typeof useI18n>['t']): unknown {
@@ -168,14 +164,14 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
 }
 
 function VideoStatusLine({ status }: { status: VideoStatus }) {
-  const { t, formatNumber } = useI18n();
+  const { t, formatNumber, formatDuration } = useI18n();
   const label = t(`instructor.video.status.${status.status}`);
   return (
     <div className="teach-video-line">
       <p className="small">
         <span className={`video-state video-${status.status}`}>{label}</span>
         {status.status === 'processing' && ` ${formatNumber(status.percent / 100, { style: 'percent' })}`}
-        {status.status === 'ready' && status.durationSeconds !== null && ` · ${formatDuration(status.durationSeconds, formatNumber)}`}
+        {status.status === 'ready' && status.durationSeconds !== null && ` · ${formatDuration(status.durationSeconds)}`}
       </p>
       {MOVING.includes(status.status) && <ProgressBar value={status.percent} label={t('instructor.video.processingLabel')} />}
       {status.status === 'failed' && status.error && (
@@ -188,7 +184,7 @@ function VideoStatusLine({ status }: { status: VideoStatus }) {
 }
 
 function UploadProgress({ upload, onCancel }: { upload: Extract<Upload, { phase: 'uploading' }>; onCancel(): void }) {
-  const { t, formatNumber } = useI18n();
+  const { t, formatNumber, formatDuration } = useI18n();
   const { sent, total, bytesPerSecond } = upload;
   const percent = total > 0 ? (sent / total) * 100 : 0;
   const left = bytesPerSecond ? (total - sent) / bytesPerSecond : undefined;
@@ -204,7 +200,7 @@ function UploadProgress({ upload, onCancel }: { upload: Extract<Upload, { phase:
         ) : (
           <>
             <span>{bytesPerSecond ? formatBytes(bytesPerSecond, formatNumber, true) : '—'}</span>
-            <span>{left !== undefined ? t('instructor.upload.left', { time: formatDuration(left, formatNumber) }) : t('instructor.upload.measuring')}</span>
+            <span>{left !== undefined ? t('instructor.upload.left', { time: formatDuration(left) }) : t('instructor.upload.measuring')}</span>
           </>
         )}
       </p>

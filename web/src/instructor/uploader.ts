@@ -42,9 +42,12 @@ export function resumeRecord(lessonId: string): ResumeRecord | undefined {
   }
 }
 
-export function forgetResume(lessonId: string): void {
+function forgetResume(lessonId: string): void {
   localStorage.removeItem(RESUME_PREFIX + lessonId);
 }
+
+/** Part n's length: the part size, but the last part holds what is left. */
+const partBytes = (record: ResumeRecord, partNumber: number) => Math.min(record.partSize, record.size - (partNumber - 1) * record.partSize);
 
 const sameFile = (record: ResumeRecord, file: File) => record.name === file.name && record.size === file.size && record.lastModified === file.lastModified;
 
@@ -60,7 +63,7 @@ const TYPES_BY_EXTENSION: Record<string, string> = {
   mpeg: 'video/mpeg',
   '3gp': 'video/3gpp',
 };
-export function videoType(file: File): string {
+function videoType(file: File): string {
   return file.type || TYPES_BY_EXTENSION[file.name.split('.').pop()?.toLowerCase() ?? ''] || 'application/octet-stream';
 }
 
@@ -178,10 +181,9 @@ async function complete(videoId: string, lessonId: string, parts: Part[] | undef
 
 /** The parts storage already has in full; `undefined` when the upload cannot be resumed (completed, cancelled, gone). */
 async function partsStored(record: ResumeRecord, signal: AbortSignal): Promise<Part[] | undefined> {
-  const sizeOf = (partNumber: number) => Math.min(record.partSize, record.size - (partNumber - 1) * record.partSize);
   try {
     const { parts } = await api<{ parts: Array<Part & { size: number }> }>(`/api/videos/${record.videoId}/parts`, { signal });
-    return parts.filter((part) => part.size === sizeOf(part.partNumber)).map(({ partNumber, etag }) => ({ partNumber, etag }));
+    return parts.filter((part) => part.size === partBytes(record, part.partNumber)).map(({ partNumber, etag }) => ({ partNumber, etag }));
   } catch (error) {
     if (signal.aborted) throw error;
     return undefined;
@@ -193,8 +195,7 @@ async function uploadParts(record: ResumeRecord, file: File, done: Part[], outer
   const stop = new AbortController();
   const signal = AbortSignal.any([outer, stop.signal]);
   const finished = new Map(done.map((part) => [part.partNumber, part]));
-  const sizeOf = (partNumber: number) => Math.min(record.partSize, file.size - (partNumber - 1) * record.partSize);
-  let finishedBytes = [...finished.keys()].reduce((sum, n) => sum + sizeOf(n), 0);
+  let finishedBytes = [...finished.keys()].reduce((sum, n) => sum + partBytes(record, n), 0);
   const inFlight = new Map<number, number>();
   const report = () => onProgress(finishedBytes + [...inFlight.values()].reduce((sum, bytes) => sum + bytes, 0));
   report();
@@ -228,7 +229,7 @@ async function uploadParts(record: ResumeRecord, file: File, done: Part[], outer
     for (let partNumber = queue.shift(); partNumber !== undefined; partNumber = queue.shift()) {
       const n = partNumber;
       const start = (n - 1) * record.partSize;
-      const blob = file.slice(start, start + sizeOf(n));
+      const blob = file.slice(start, start + partBytes(record, n));
       const etag = await withRetries(async (attempt) => {
         inFlight.set(n, 0);
         report();

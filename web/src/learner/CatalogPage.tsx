@@ -100,39 +100,19 @@ export function CatalogPage() {
         </label>
         <fieldset className="catalog-filters">
           <legend className="visually-hidden">{t('learner.catalog.filters')}</legend>
-          <label className="field">
-            <span>{t('learner.catalog.language')}</span>
-            <select value={filters.language ?? ''} onChange={(event) => update({ language: event.target.value })}>
-              <option value="">{t('learner.catalog.any')}</option>
-              {(['en', 'ar'] as CourseLanguage[]).map((language) => (
-                <option key={language} value={language}>
-                  {t(`learner.language.${language}`)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="field">
-            <span>{t('learner.catalog.level')}</span>
-            <select value={filters.level ?? ''} onChange={(event) => update({ level: event.target.value })}>
-              <option value="">{t('learner.catalog.any')}</option>
-              {LEVELS.map((level) => (
-                <option key={level} value={level}>
-                  {t(`learner.level.${level}`)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="field">
-            <span>{t('learner.catalog.tag')}</span>
-            <select value={filters.tag ?? ''} onChange={(event) => update({ tag: event.target.value })}>
-              <option value="">{t('learner.catalog.any')}</option>
-              {tags.map((tag) => (
-                <option key={tag} value={tag}>
-                  {tag}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label={t('learner.catalog.language')}
+            value={filters.language}
+            options={(['en', 'ar'] as CourseLanguage[]).map((language) => ({ value: language, label: t(`learner.language.${language}`) }))}
+            onChange={(language) => update({ language })}
+          />
+          <FilterSelect
+            label={t('learner.catalog.level')}
+            value={filters.level}
+            options={LEVELS.map((level) => ({ value: level, label: t(`learner.level.${level}`) }))}
+            onChange={(level) => update({ level })}
+          />
+          <FilterSelect label={t('learner.catalog.tag')} value={filters.tag} options={tags.map((tag) => ({ value: tag, label: tag }))} onChange={(tag) => update({ tag })} />
           <label className="field">
             <span>{t('learner.catalog.sort')}</span>
             <select value={sort} onChange={(event) => update({ sort: event.target.value })}>
@@ -199,6 +179,24 @@ export function CatalogPage() {
         )}
       </section>
     </div>
+  );
+}
+
+/** One filter: "any" (empty, dropped from the address) or one of its values. */
+function FilterSelect({ label, value, options, onChange }: { label: string; value: string | undefined; options: Array<{ value: string; label: string }>; onChange(value: string): void }) {
+  const { t } = useI18n();
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <select value={value ?? ''} onChange={(event) => onChange(event.target.value)}>
+        <option value="">{t('learner.catalog.any')}</option>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

@@ -2,7 +2,7 @@ import { queryOptions } from '@tanstack/react-query';
 import { api } from '../api/client.ts';
 import type { ContinueLearning, CourseCard, CourseWithEnrollment, Level } from '../api/types.ts';
 
-export type { ContinueLearning, CourseCard, EnrollmentView as Enrollment, LessonProgressView as LessonProgress, LessonView, Level, Playback } from '../api/types.ts';
+export type { ContinueLearning, CourseCard, EnrollmentView as Enrollment, LessonView, Level, Playback } from '../api/types.ts';
 /** The course page's course: the detail with the viewer's enrollment. */
 export type CourseDetail = CourseWithEnrollment;
 export type CourseLanguage = CourseCard['language'];
