@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEMO_PASSWORD, demoUsers } from '../db/seed.ts';
-import { buildWeb, startLocalDeployments } from './local-deployments.ts';
+import { buildWeb, LOCAL_WEB_BUILD, startLocalDeployments } from './local-deployments.ts';
 
 /**
  * `npm run dev`: the whole platform on this machine. Backing services on free loopback ports with
@@ -26,7 +26,7 @@ const deployments = await startLocalDeployments({
 
 // The Workers serve web/dist as it is on disk: rebuilding on every change keeps the SPA current
 // (into the same folder: wrangler stops watching a folder that is deleted and made again).
-const watcher = spawn('vite', ['build', '--watch', '--emptyOutDir', 'false', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+const watcher = spawn('vite', ['build', '--watch', '--emptyOutDir', 'false', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, env: LOCAL_WEB_BUILD, stdio: ['ignore', 'inherit', 'inherit'] });
 process.once('exit', () => watcher.kill('SIGTERM'));
 
 printTable();

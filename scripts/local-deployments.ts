@@ -153,13 +153,16 @@ export async function startLocalDeployments<J extends string>(options: LocalDepl
   }
 }
 
+/** A local build: its Content-Security-Policy lets the SPA upload to the loopback S3 server. */
+export const LOCAL_WEB_BUILD = { ...process.env, KCE_WEB_TARGET: 'local' };
+
 /**
  * `vite build` of the SPA into web/dist, which every local deployment serves from disk. The lock
  * is bypassed because `npm run dev` keeps a `vite build --watch` of the same sources running,
  * and both write the same files.
  */
 export function buildWeb(extraArgs: readonly string[] = []): void {
-  execFileSync('vite', ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn', '--bypass-lock', ...extraArgs], { cwd: root, stdio: 'inherit' });
+  execFileSync('vite', ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn', '--bypass-lock', ...extraArgs], { cwd: root, stdio: 'inherit', env: LOCAL_WEB_BUILD });
 }
 
 function exited(child: ChildProcess): boolean {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 
 export interface LocalS3 {
   /** For S3 clients with path-style addressing (`forcePathStyle: true`). */
@@ -27,6 +28,7 @@ interface S3rver {
   store: { getResourcePath(bucket: string, key: undefined, resource: string): string };
 }
 interface KoaContext {
+  req: NodeJS.ReadableStream;
   method: string;
   path: string;
   query: Record<string, string | string[] | undefined>;
@@ -100,25 +102,59 @@ export async function startS3(options: S3Options): Promise<LocalS3> {
 
 const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
+function s3Error(ctx: KoaContext, status: number, code: string, message: string): void {
+  ctx.status = status;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error>`;
+}
+
+/** The part of an upload in progress that s3rver has received in full: its MD5 is written last. */
+const storedPartMd5 = (uploadDir: string, n: number) => readFile(join(uploadDir, `${n}.md5`), 'utf8').then((md5) => md5.trim(), () => undefined);
+
 /**
- * ListParts and AbortMultipartUpload, which s3rver 3.7.1 lacks and R2/S3 have: read from and
- * remove s3rver's own folder of an upload in progress (`<bucket>/<uploads>/<uploadId>/`, holding
- * the key, and each part as `<n>` with its MD5 beside it as `<n>.md5`).
+ * CompleteMultipartUpload naming parts as S3 checks them: each one stored, with its ETag, in
+ * ascending order. s3rver 3.7.1 opens a missing part's file without a listener for the error and
+ * takes the whole process down; S3 answers InvalidPart or InvalidPartOrder.
+ */
+async function checkCompletion(ctx: KoaContext, uploadDir: string): Promise<boolean> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.req) chunks.push(Buffer.from(chunk));
+  const xml = Buffer.concat(chunks);
+  // s3rver reads the body itself next.
+  ctx.req = Readable.from([xml]);
+  const parts = [...xml.toString('utf8').matchAll(/<Part>(.*?)<\/Part>/gs)].map(([, part = '']) => ({
+    number: Number(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(part)?.[1]),
+    etag: (/<ETag>(.*?)<\/ETag>/s.exec(part)?.[1] ?? '').replace(/&quot;|&#34;|"/g, '').trim(),
+  }));
+  if (parts.some((part, i) => i > 0 && part.number <= (parts[i - 1]?.number ?? 0))) {
+    s3Error(ctx, 400, 'InvalidPartOrder', 'The list of parts was not in ascending order.');
+    return false;
+  }
+  for (const part of parts) {
+    if (!Number.isInteger(part.number) || (await storedPartMd5(uploadDir, part.number)) !== part.etag) {
+      s3Error(ctx, 400, 'InvalidPart', `Part ${part.number} was not uploaded, or its ETag does not match.`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * ListParts and AbortMultipartUpload, which s3rver 3.7.1 lacks and R2/S3 have, and the part
+ * checks of CompleteMultipartUpload: read from and remove s3rver's own folder of an upload in
+ * progress (`<bucket>/<uploads>/<uploadId>/`, holding the key, and each part as `<n>` with its MD5
+ * beside it as `<n>.md5`).
  */
 function multipartExtras(server: S3rver): KoaMiddleware {
   return async (ctx, next) => {
     const uploadId = ctx.query.uploadId;
     const [, bucket = '', ...keyParts] = ctx.path.split('/');
     const key = keyParts.map(decodeURIComponent).join('/');
-    if (typeof uploadId !== 'string' || !/^[\w-]+$/.test(uploadId) || !bucket || !key || (ctx.method !== 'GET' && ctx.method !== 'DELETE')) return next();
+    if (typeof uploadId !== 'string' || !/^[\w-]+$/.test(uploadId) || !bucket || !key || !['GET', 'DELETE', 'POST'].includes(ctx.method)) return next();
     const uploadDir = join(server.store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
     const uploadKey = await readFile(join(uploadDir, 'key'), 'utf8').catch(() => undefined);
-    if (uploadKey !== key) {
-      ctx.status = 404;
-      ctx.type = 'application/xml';
-      ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><UploadId>${xmlEscape(uploadId)}</UploadId></Error>`;
-      return;
-    }
+    if (uploadKey !== key) return s3Error(ctx, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+    if (ctx.method === 'POST') return (await checkCompletion(ctx, uploadDir)) ? next() : undefined;
     if (ctx.method === 'DELETE') {
       await rm(uploadDir, { recursive: true, force: true });
       ctx.status = 204;
@@ -136,10 +172,10 @@ function multipartExtras(server: S3rver): KoaMiddleware {
       page.map(async (n) => {
         // s3rver writes the MD5 once a part's body has arrived in full: a part without one is still
         // arriving, or was cut off (the browser reloaded mid-upload), and is not stored in S3's terms.
-        const md5 = await readFile(join(uploadDir, `${n}.md5`), 'utf8').catch(() => undefined);
+        const md5 = await storedPartMd5(uploadDir, n);
         if (md5 === undefined) return '';
         const info = await stat(join(uploadDir, String(n)));
-        return `<Part><PartNumber>${n}</PartNumber><LastModified>${info.mtime.toISOString()}</LastModified><ETag>"${md5.trim()}"</ETag><Size>${info.size}</Size></Part>`;
+        return `<Part><PartNumber>${n}</PartNumber><LastModified>${info.mtime.toISOString()}</LastModified><ETag>"${md5}"</ETag><Size>${info.size}</Size></Part>`;
       }),
     );
     ctx.status = 200;

@@ -48,11 +48,15 @@ describe('an embedded database under concurrent clients', () => {
   it('lets no other client in between the messages of a query cycle', async () => {
     const first = await rawSession(url);
     const second = await rawSession(url);
-    first.socket.write(parse('SELECT 1'));
-    await pause(50);
+    // The server is inside first's cycle once it has answered the Parse.
+    first.socket.write(Buffer.concat([parse('SELECT 1'), FLUSH]));
+    await first.replies.until((bytes) => messageTypes(bytes).includes('1'));
     second.socket.write(Buffer.concat([parse('SELECT 2'), bind(), execute(), SYNC]));
-    await pause(50);
-    first.socket.write(Buffer.concat([bind(), execute(), SYNC]));
+    // first's Execute, written after second's whole cycle, is answered while second still waits.
+    first.socket.write(Buffer.concat([bind(), execute(), FLUSH]));
+    await first.replies.until((bytes) => messageTypes(bytes).includes('C'));
+    expect(second.replies.bytes.length).toBe(0);
+    first.socket.write(SYNC);
     for (const { replies } of [first, second]) await replies.until((bytes) => readyStatuses(bytes).length > 0);
     expect(dataRowValues(first.replies.bytes)).toEqual(['1']);
     expect(dataRowValues(second.replies.bytes)).toEqual(['2']);
@@ -93,19 +97,21 @@ describe('an embedded database under concurrent clients', () => {
     }
   });
 
+  // Each state is reached once the server has answered what was sent so far.
   const leftBehind = [
-    { state: 'an open transaction', messages: () => [query("BEGIN; INSERT INTO enrollments VALUES (-1, 'abandoned')")] },
+    { state: 'an open transaction', messages: () => [query("BEGIN; INSERT INTO enrollments VALUES (-1, 'abandoned')")], reached: 'Z' },
     {
       state: 'an extended-query cycle without its Sync',
-      messages: () => [parse("INSERT INTO enrollments VALUES (-1, 'abandoned')"), bind(), execute()],
+      messages: () => [parse("INSERT INTO enrollments VALUES (-1, 'abandoned')"), bind(), execute(), FLUSH],
+      reached: 'C',
     },
-    { state: 'a failed transaction skipping to Sync', messages: () => [query('BEGIN'), parse('SELECT no_such_column')] },
+    { state: 'a failed transaction skipping to Sync', messages: () => [query('BEGIN'), parse('SELECT no_such_column')], reached: 'E' },
   ];
 
-  it.each(leftBehind)('lets the next client in and keeps nothing when a client vanishes inside $state', async ({ messages }) => {
-    const { socket } = await rawSession(url);
+  it.each(leftBehind)('lets the next client in and keeps nothing when a client vanishes inside $state', async ({ messages, reached }) => {
+    const { socket, replies } = await rawSession(url);
     for (const message of messages()) socket.write(message);
-    await pause(100);
+    await replies.until((bytes) => messageTypes(bytes).includes(reached));
     socket.destroy();
 
     const { rows } = await pool.query('SELECT count(*)::int AS n FROM enrollments WHERE learner = -1');
@@ -206,6 +212,10 @@ function backendMessages(bytes: Buffer): Array<[string, Buffer]> {
   return messages;
 }
 
+function messageTypes(bytes: Buffer): string[] {
+  return backendMessages(bytes).map(([type]) => type);
+}
+
 function readyStatuses(bytes: Buffer): string[] {
   return backendMessages(bytes)
     .filter(([type]) => type === 'Z')
@@ -240,6 +250,7 @@ const parse = (sql: string) => frontendMessage('P', cstring(''), cstring(sql), i
 const bind = () => frontendMessage('B', cstring(''), cstring(''), int16(0), int16(0), int16(0));
 const execute = () => frontendMessage('E', cstring(''), int32(0));
 const SYNC = frontendMessage('S');
+const FLUSH = frontendMessage('H');
 
 function sslRequest(): Buffer {
   return Buffer.concat([int32(8), int32(80877103)]);

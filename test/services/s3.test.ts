@@ -91,6 +91,21 @@ describe('local S3 (s3rver)', () => {
     expect(Buffer.from(bytes).equals(Buffer.concat([first, last]))).toBe(true);
   });
 
+  // s3rver 3.7.1 opens a missing part's file without an error listener and crashes its process.
+  it('refuses to complete an upload with parts it does not hold, out of order, or with the wrong ETag, as S3 does', async () => {
+    const Key = 'videos/45/source.mp4';
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
+    const { ETag } = await client.send(new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(MiB, 1) }));
+    const complete = (Parts: Array<{ PartNumber: number; ETag: string | undefined }>) =>
+      client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts } }));
+    await expect(complete([{ PartNumber: 1, ETag }, { PartNumber: 4471, ETag: '"x"' }])).rejects.toMatchObject({ name: 'InvalidPart', $metadata: { httpStatusCode: 400 } });
+    await expect(complete([{ PartNumber: 1, ETag: '"0123456789abcdef0123456789abcdef"' }])).rejects.toMatchObject({ name: 'InvalidPart' });
+    await expect(complete([{ PartNumber: 1, ETag }, { PartNumber: 1, ETag }])).rejects.toMatchObject({ name: 'InvalidPartOrder' });
+    // Still serving, and the upload still completes with what it holds.
+    await complete([{ PartNumber: 1, ETag }]);
+    expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key }))).ContentLength).toBe(MiB);
+  });
+
   // s3rver 3.7.1 answers both with 405: the launcher serves them from s3rver's own upload folder.
   it('lists the parts of an upload in progress, so it can resume, and aborts it', async () => {
     const Key = 'videos/44/source.mp4';

@@ -4,9 +4,15 @@ import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { AppError } from '../lib/errors.ts';
 
+/**
+ * The schema behind each `valid()` middleware, so tests can read every route's inputs off the app's
+ * routes (the authorization matrix and the schema fuzzer).
+ */
+export const routeSchemas = new WeakMap<object, { target: keyof ValidationTargets; schema: z.ZodType }>();
+
 /** Zod validation whose failure is our 400 `invalid_request`, naming each offending field. */
 export function valid<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
-  return zValidator(target, schema, (result) => {
+  const middleware = zValidator(target, schema, (result) => {
     if (result.success) return;
     const fields = result.error.issues.map((issue) => ({ field: issue.path.join('.') || target, message: issue.message }));
     throw new AppError(
@@ -16,6 +22,8 @@ export function valid<Target extends keyof ValidationTargets, Schema extends z.Z
       { fields },
     );
   });
+  routeSchemas.set(middleware, { target, schema });
+  return middleware;
 }
 
 /** Bodies past the limit are refused before they are read into memory. */

@@ -1,9 +1,9 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { courses, lessons } from '../../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { CatalogQuery, CourseChanges, LessonChanges, NewCourse, NewLesson } from './schemas.ts';
+import type { CatalogQuery, CourseChanges, LessonChanges, NewCourse, NewLesson, Sort } from './schemas.ts';
 
 export type Course = typeof courses.$inferSelect;
 export type Lesson = typeof lessons.$inferSelect;
@@ -72,22 +72,23 @@ function encodeCursor(value: string | number, id: string): string {
   return btoa(JSON.stringify([value, id])).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
-function decodeCursor(cursor: string): [string | number, string] {
+/** What each sort's cursor holds, checked before it reaches SQL casts (`::timestamptz`, `::uuid`). */
+const CURSORS = {
+  newest: z.tuple([z.iso.datetime(), z.uuid()]),
+  title: z.tuple([z.string().max(200), z.uuid()]),
+  relevance: z.tuple([z.number().finite(), z.uuid()]),
+};
+
+function decodeCursor(cursor: string, sort: Sort): [string | number, string] {
+  let decoded: unknown;
   try {
-    const decoded: unknown = JSON.parse(atob(cursor.replaceAll('-', '+').replaceAll('_', '/')));
-    if (
-      Array.isArray(decoded) &&
-      decoded.length === 2 &&
-      (typeof decoded[0] === 'string' || typeof decoded[0] === 'number') &&
-      typeof decoded[1] === 'string' &&
-      /^[0-9a-f-]{36}$/.test(decoded[1])
-    ) {
-      return [decoded[0], decoded[1]];
-    }
+    decoded = JSON.parse(atob(cursor.replaceAll('-', '+').replaceAll('_', '/')));
   } catch {
-    // fall through to the refusal below
+    decoded = undefined;
   }
-  throw new AppError('invalid_cursor', 400, 'The cursor is not one this API gave out: start again without it.');
+  const parsed = CURSORS[sort].safeParse(decoded);
+  if (!parsed.success) throw new AppError('invalid_cursor', 400, 'The cursor is not one this API gave out for this sort: start again without it.');
+  return parsed.data;
 }
 
 /** Published courses, searched in English and Arabic, filtered, sorted, one keyset page at a time. */
@@ -102,7 +103,7 @@ export async function listCourses(db: NeonDatabase, query: CatalogQuery): Promis
   if (query.level) where.push(eq(courses.level, query.level));
   if (query.tag) where.push(sql`${courses.tags} @> array[${query.tag}]::text[]`);
   if (query.cursor) {
-    const [value, id] = decodeCursor(query.cursor);
+    const [value, id] = decodeCursor(query.cursor, sort);
     if (sort === 'newest') where.push(sql`(${courses.publishedAt}, ${courses.id}) < (${String(value)}::timestamptz, ${id}::uuid)`);
     if (sort === 'title') where.push(sql`(${courses.title}, ${courses.id}) > (${String(value)}, ${id}::uuid)`);
     if (sort === 'relevance') where.push(sql`(${rank}, ${courses.id}) < (${Number(value)}::real, ${id}::uuid)`);

@@ -58,10 +58,14 @@ export const NewLesson = LessonFields.extend({
 export const LessonChanges = LessonFields.partial().refine((changes) => Object.keys(changes).length > 0, 'name at least one field to change');
 export const LessonOrder = z.strictObject({ lessonIds: z.array(z.uuid()).min(1).max(500) });
 
+/** `:idOrSlug` as a course id or a slug (compared in NFC lower case, as slugs are stored). */
+export const CourseRef = z.union([z.uuid(), z.string().transform((ref) => ref.normalize('NFC').toLowerCase()).pipe(Slug)]);
+
 export const CourseIdParam = z.object({ id: z.uuid({ error: 'must be a course id' }) });
 export const LessonParams = z.object({ id: z.uuid({ error: 'must be a course id' }), lessonId: z.uuid({ error: 'must be a lesson id' }) });
 
 export const Sort = z.enum(['relevance', 'newest', 'title'], { error: 'must be relevance, newest or title' });
+export type Sort = z.output<typeof Sort>;
 export const CatalogQuery = z.strictObject({
   q: Text(200).optional(),
   language: Language.optional(),

@@ -18,7 +18,7 @@ import {
 } from '../catalog/courses.ts';
 import { enrollmentIn, enroll, unenroll } from '../catalog/learning.ts';
 import { contentSyncFor } from '../catalog/replication.ts';
-import { CatalogQuery, CourseChanges, CourseIdParam, LessonChanges, LessonOrder, LessonParams, NewCourse, NewLesson } from '../catalog/schemas.ts';
+import { CatalogQuery, CourseChanges, CourseRef, CourseIdParam, LessonChanges, LessonOrder, LessonParams, NewCourse, NewLesson } from '../catalog/schemas.ts';
 import type { ApiEnv } from '../context.ts';
 import { findUser } from '../identity/accounts.ts';
 import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
@@ -74,6 +74,8 @@ export const coursesRoutes = new Hono<ApiEnv>()
   })
   .get('/:idOrSlug', optionalUser, async (c) => {
     const idOrSlug = c.req.param('idOrSlug');
+    // Anything that cannot name a course is not one: no query, and no cache key, for it.
+    if (!CourseRef.safeParse(idOrSlug).success) throw courseNotFound(idOrSlug);
     const { database, cache } = c.var.services;
     const { db } = database();
     const viewer = c.var.viewer;
