@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { measure, printTable, startDeployment } from './harness.ts';
+import { measure, printTable, startDeployment, type Measurement } from './harness.ts';
 
 /**
  * `npm run bench:auth`: sign-in latency and throughput on `wrangler dev`, beside the same Worker's
- * hello-world route measured in the same run. BENCH_SECONDS and BENCH_CONCURRENCY make a quick check.
+ * hello-world route and an authenticated route (token, revocation check in Redis, cached profile)
+ * measured in the same run. BENCH_SECONDS and BENCH_CONCURRENCY make a quick check.
  */
 const LOGIN_BUDGET_MS = 500; // the original design's budget per login
 const LOGIN_AIM_MS = 100; // what we aim for locally
@@ -25,6 +26,8 @@ try {
   const credentials = { email: `bench-${process.pid}@bench.test`, password: 'bench-password' };
   const registered = await postJson('/api/auth/register', { ...credentials, displayName: 'Bench Learner', preferredLanguage: 'en', jurisdiction: JURISDICTION });
   if (!registered.ok) throw new Error(`registering the bench account failed: ${registered.status} ${await registered.text()}`);
+  const { accessToken } = (await registered.json()) as { accessToken: string };
+  const authorization = { authorization: `Bearer ${accessToken}` };
 
   console.log(
     `\n${load.concurrency} concurrent clients, ${load.durationMs / 1000} s each, wrangler dev (${JURISDICTION}), ` +
@@ -32,10 +35,12 @@ try {
   );
   const rows = [
     await measure('GET /api/health/live (hello world)', load, () => fetch(`${deployment.url}/api/health/live`)),
+    await measure('GET /api/me (token + revocation check)', load, () => fetch(`${deployment.url}/api/me`, { headers: authorization })),
     await measure('POST /api/auth/login', load, () => postJson('/api/auth/login', credentials)),
   ];
   printTable(rows);
-  const login = rows[1]!;
+  const [hello, me, login] = rows as [Measurement, Measurement, Measurement];
+  console.log(`\nan authenticated request costs ${(me.p50 - hello.p50).toFixed(1)} ms more than hello world at the median`);
   const verdict = (limit: number) => (login.p95 < limit ? 'within' : 'over');
   console.log(
     `\nlogin p95 ${login.p95.toFixed(1)} ms: ${verdict(LOGIN_BUDGET_MS)} the design's ${LOGIN_BUDGET_MS} ms budget, ` +

@@ -32,6 +32,58 @@ export interface LocalClickHouse {
    * keeps its own: read `system.query_log` there.
    */
   receivedQueries(queryIdPrefix: string): Promise<ReceivedQuery[]>;
+  /**
+   * Outage drills: the request targets (`/?query=…&database=…`, decoded) of the connections made
+   * while a drill kept ClickHouse down, which were dropped unanswered; proof that a client tried.
+   */
+  refusedWhileDown(): string[];
+}
+
+/**
+ * While a drill keeps ClickHouse down, a listener on its port drops every connection after noting
+ * the request line it sent: to the client the server is gone, and the test can see who came.
+ */
+function downedPort() {
+  const refused: string[] = [];
+  const sockets = new Set<Socket>();
+  let listener: Server | undefined;
+  const requestTarget = (chunk: Buffer) => {
+    const target = chunk.toString('latin1').split('\r\n', 1)[0]?.split(' ')[1] ?? '';
+    try {
+      return decodeURIComponent(target.replaceAll('+', ' '));
+    } catch {
+      return target;
+    }
+  };
+  return {
+    refused: () => [...refused],
+    /** Starts refusing on the port; a no-op while already refusing. */
+    down: (port: number) =>
+      new Promise<void>((resolveDown, reject) => {
+        if (listener) return resolveDown();
+        const opened = createServer((socket) => {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+          socket.on('error', () => socket.destroy());
+          socket.once('data', (chunk: Buffer) => {
+            refused.push(requestTarget(chunk));
+            socket.destroy();
+          });
+        });
+        opened.once('error', reject);
+        opened.listen(port, '127.0.0.1', () => {
+          listener = opened;
+          resolveDown();
+        });
+      }),
+    /** Frees the port for the server again. */
+    up: async () => {
+      const closing = listener;
+      listener = undefined;
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolveUp) => (closing ? closing.close(() => resolveUp()) : resolveUp()));
+    },
+  };
 }
 
 /**
@@ -57,10 +109,29 @@ async function useServer(serverUrl: string, outageDrills: boolean): Promise<Loca
     throw new Error(`ClickHouse at ${url.origin} keeps its own log: read system.query_log`);
   };
   if (!outageDrills) {
-    return { url: url.href.replace(/\/$/, ''), username, password, stop: async () => {}, kill: notOurs, restart: notOurs, receivedQueries: noLog };
+    return { url: url.href.replace(/\/$/, ''), username, password, stop: async () => {}, kill: notOurs, restart: notOurs, receivedQueries: noLog, refusedWhileDown: () => [] };
   }
   const door = await openDoor(url);
-  return { url: door.url, username, password, stop: door.close, kill: door.close, restart: door.open, receivedQueries: noLog };
+  const downed = downedPort();
+  return {
+    url: door.url,
+    username,
+    password,
+    stop: async () => {
+      await downed.up();
+      await door.close();
+    },
+    kill: async () => {
+      await door.close();
+      await downed.down(door.port());
+    },
+    restart: async () => {
+      await downed.up();
+      await door.open();
+    },
+    receivedQueries: noLog,
+    refusedWhileDown: downed.refused,
+  };
 }
 
 /** A loopback HTTP door to the server: plain TCP to an http server, TLS to an https one. */
@@ -99,7 +170,7 @@ async function openDoor(server: URL) {
     await new Promise<void>((resolveClose) => (closing ? closing.close(() => resolveClose()) : resolveClose()));
   };
   await open();
-  return { url: `http://127.0.0.1:${doorPort}`, open, close };
+  return { url: `http://127.0.0.1:${doorPort}`, port: () => doorPort, open, close };
 }
 
 interface Engine {
@@ -157,9 +228,11 @@ export async function startClickHouse(options: { url?: string; dataDir?: string;
 
   let engine = await launch({ dataDir, ...credentials });
   const port = engine.port;
+  const downed = downedPort();
   const kill = async () => {
     engine.child.kill('SIGKILL');
     await engine.exited;
+    await downed.down(port);
   };
   let stopping: Promise<void> | undefined;
   return {
@@ -168,6 +241,7 @@ export async function startClickHouse(options: { url?: string; dataDir?: string;
     stop() {
       // Disconnecting tells the child to close its engine, which releases the data directory.
       stopping ??= (async () => {
+        await downed.up();
         if (engine.child.connected) engine.child.disconnect();
         const forceKill = setTimeout(() => engine.child.kill('SIGKILL'), 10_000);
         await engine.exited;
@@ -179,8 +253,10 @@ export async function startClickHouse(options: { url?: string; dataDir?: string;
     kill,
     async restart() {
       await kill();
+      await downed.up();
       engine = await launch({ dataDir, ...credentials, port });
     },
     receivedQueries: (queryIdPrefix) => receivedBy(engine.child, queryIdPrefix),
+    refusedWhileDown: downed.refused,
   };
 }

@@ -22,7 +22,7 @@ export default async function setup(project: TestProject) {
     namePrefix: `kce_browser_${process.pid}_`,
     demo: true,
     // Many sign-ins and sign-ups from one address within minutes: the limits are for attackers, not these tests.
-    vars: { RATE_LIMIT_LOGIN: '1000/60s', RATE_LIMIT_LOGIN_FAILURES: '1000/60s', RATE_LIMIT_REGISTER: '1000/60s' },
+    vars: { RATE_LIMIT_LOGIN: '1000/60s', RATE_LIMIT_LOGIN_FAILURES: '1000/60s', RATE_LIMIT_REGISTER: '1000/60s', RATE_LIMIT_LOCATE: '1000/60s' },
     log: (line) => log.write(`${line}\n`),
   });
   try {

@@ -6,12 +6,20 @@ import { dashboards, FROM_AGGREGATES } from '../../workers/analytics/dashboards.
 import { replayDeadLetters } from '../../workers/analytics/dead-letters.ts';
 import { insertEvents } from '../../workers/analytics/events.ts';
 import { FROM_EVENTS } from '../../workers/analytics/reports-from-events.ts';
+import { ClickHouseSettings, readConfig } from '../../workers/lib/config.ts';
 import type { AnalyticsEventBatch, StoredEvent } from '../../workers/lib/contracts.ts';
 import { analyticsEvent, clickhouse, command, postEvents, query, storage, stored, waitUntilStored } from './analytics.backing.ts';
 import { eventually } from './client.ts';
 
 function clickhouseDrill(action: 'kill' | 'restart') {
   return fetch(`${env.CONTROL_URL}/clickhouse/${action}`, { method: 'POST' });
+}
+
+/** This jurisdiction's event inserts that reached ClickHouse's port while a drill kept it down (since the platform started). */
+async function insertsRefusedWhileDown(): Promise<string[]> {
+  const refused = await (await fetch(`${env.CONTROL_URL}/clickhouse/refused`)).json<string[]>();
+  const { CLICKHOUSE_DATABASE } = readConfig(ClickHouseSettings, { ...env });
+  return refused.filter((target) => target.includes('INSERT INTO events_incoming') && target.includes(`database=${CLICKHOUSE_DATABASE}`));
 }
 
 async function playsOf(courseId: string): Promise<number> {
@@ -64,6 +72,7 @@ describe('no event lost, none counted twice', () => {
     // views one after the other, and a crash between them is the one gap (README, "Analytics").
     await eventually(async () => (await playsOf(courseId)) === before.length, 10_000, 'the aggregates of the first events');
 
+    const refusedBefore = (await insertsRefusedWhileDown()).length;
     // The embedded engine is killed; a server named by CLICKHOUSE_URL becomes unreachable.
     expect((await clickhouseDrill('kill')).status).toBe(204);
     try {
@@ -73,8 +82,8 @@ describe('no event lost, none counted twice', () => {
         expect(answer.status).toBe(202);
         expect(answer.body.accepted).toBe(slice.length);
       }
-      // Let the consumer fail at least once (its batch waits up to 5 s, then a retry is 5 s later).
-      await new Promise((resolve) => setTimeout(resolve, 7_000));
+      // The consumer tried to insert them while ClickHouse was down (its batch waits up to 5 s).
+      await eventually(async () => (await insertsRefusedWhileDown()).length > refusedBefore, 30_000, 'an insert refused while ClickHouse is down');
     } finally {
       expect((await clickhouseDrill('restart')).status).toBe(204);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countUsers } from './backing.ts';
-import { call, PASSWORD, register, uniqueEmail } from './client.ts';
+import { call, PASSWORD, register, signedInAs, uniqueEmail } from './client.ts';
 
 interface Refusal {
   error: { code: string; message: string; fields?: Array<{ field: string; message: string }> };
@@ -40,32 +40,44 @@ describe('bad input is refused clearly and writes nothing', () => {
     expect(body.user.displayName).toBe('عبد الله بن محمد');
   });
 
-  it('refuses an empty profile change and a malformed user id', async () => {
+  it('refuses an empty profile change', async () => {
     const { body } = await register();
     const empty = await call<Refusal>('/api/me', { method: 'PATCH', token: body.accessToken, json: {} });
     expect(empty.status).toBe(400);
-    const badId = await call<Refusal>('/api/users/not-a-uuid/role', { method: 'PUT', token: body.accessToken, json: { role: 'admin' } });
-    expect(badId.status).toBe(403);
+    expect(empty.body.error.code).toBe('invalid_request');
+  });
+
+  it('refuses a malformed user id to an admin, and the route itself to a learner', async () => {
+    const admin = await signedInAs('admin');
+    const badId = await call<Refusal>('/api/users/not-a-uuid/role', { method: 'PUT', token: admin.accessToken, json: { role: 'admin' } });
+    expect(badId.status).toBe(400);
+    expect(badId.body.error.code).toBe('invalid_request');
+    expect(badId.body.error.fields?.map((f) => f.field)).toContain('id');
+    const learner = await signedInAs('learner');
+    const forbidden = await call<Refusal>(`/api/users/${learner.user.id}/role`, { method: 'PUT', token: learner.accessToken, json: { role: 'admin' } });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error.code).toBe('forbidden');
   });
 });
 
 describe('rate limits', () => {
-  it('locks an account after the configured failures, says when to retry, and lifts after the window', async () => {
+  it('locks an account at an address after the configured failures, says when to retry, and lifts after the window', async () => {
     const { body } = await register();
     const email = body.user.email;
+    const ip = '203.0.113.78';
     const failures = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      failures.push((await call<Refusal>('/api/auth/login', { json: { email, password: 'wrong password' } })).status);
+      failures.push((await call<Refusal>('/api/auth/login', { ip, json: { email, password: 'wrong password' } })).status);
     }
     expect(failures).toEqual([401, 401, 401]);
-    const locked = await call<Refusal>('/api/auth/login', { json: { email, password: PASSWORD } });
+    const locked = await call<Refusal>('/api/auth/login', { ip, json: { email, password: PASSWORD } });
     expect(locked.status).toBe(429);
     expect(locked.body.error.code).toBe('rate_limited');
     const retryAfter = Number(locked.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(5);
     await new Promise((resolve) => setTimeout(resolve, 5_200));
-    expect((await call('/api/auth/login', { json: { email, password: PASSWORD } })).status).toBe(200);
+    expect((await call('/api/auth/login', { ip, json: { email, password: PASSWORD } })).status).toBe(200);
   });
 
   it('limits sign-in attempts per address, whatever the accounts', async () => {

@@ -54,6 +54,9 @@ export default async function setup(project: TestProject) {
       const queries = await platform.clickhouse.receivedQueries(received);
       return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(queries));
     }
+    if (request.method === 'GET' && request.url === '/clickhouse/refused') {
+      return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(platform.clickhouse.refusedWhileDown()));
+    }
     const transcoderDrill = /^\/transcoder\/(kill|restart)$/.exec(request.url ?? '')?.[1];
     if (request.method === 'POST' && transcoderDrill) {
       await (transcoderDrill === 'kill' ? platform.transcoder.kill() : platform.transcoder.restart());

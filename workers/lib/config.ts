@@ -76,9 +76,13 @@ export const IdentitySettings = z.object({
   JWT_SECRET: z.string({ error: 'is missing' }).min(32, 'must be at least 32 characters'),
   /** Keys the global directory's email hashes: the same key in every jurisdiction. */
   DIRECTORY_KEY: z.string({ error: 'is missing' }).min(32, 'must be at least 32 characters'),
+  /** Sign-in attempts per client address. */
   RATE_LIMIT_LOGIN: rateLimit,
+  /** Wrong passwords per account and address at sign-in, and per account at a password change. */
   RATE_LIMIT_LOGIN_FAILURES: rateLimit,
   RATE_LIMIT_REGISTER: rateLimit,
+  /** Directory look-ups per client address: how fast anyone can learn where an email lives. */
+  RATE_LIMIT_LOCATE: rateLimit,
 });
 
 const StorageLocation = z.object({
@@ -105,9 +109,10 @@ export const TranscoderSettings = z.object({
   TRANSCODER_URL: z.preprocess(emptyAsUndefined, url.optional()),
 });
 
-/** Anonymous `POST /api/analytics/*` requests per client address, e.g. "120/60s". */
+/** `POST /api/analytics/*` requests: anonymous ones per client address, signed-in ones per user. */
 export const AnalyticsIngestSettings = z.object({
   RATE_LIMIT_ANALYTICS: rateLimit,
+  RATE_LIMIT_ANALYTICS_USER: rateLimit,
 });
 
 const validated = new WeakMap<object, unknown>();

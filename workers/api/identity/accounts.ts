@@ -6,6 +6,7 @@ import { AppError } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
 import { DECOY_HASH, hashPassword, verifyPassword } from '../../lib/password.ts';
 import { normalizeEmail } from './directory.ts';
+import { publishRevocations } from './revocations.ts';
 import { hashRefreshToken, newRefreshToken, REFRESH_TOKEN_SECONDS, type Role } from './tokens.ts';
 
 export type User = typeof users.$inferSelect;
@@ -116,7 +117,7 @@ const invalidRefresh = () => new AppError('invalid_refresh_token', 401, 'The ses
  * Rotates a refresh token: the presented one is spent and a new one issued in the same session.
  * A token that was already spent means it was stolen or replayed: the whole session is revoked.
  */
-export async function rotateSession(db: NeonDatabase, refreshToken: string): Promise<IssuedSession & { user: User }> {
+export async function rotateSession(db: NeonDatabase, cache: Redis, refreshToken: string): Promise<IssuedSession & { user: User }> {
   const tokenHash = await hashRefreshToken(refreshToken);
   const [found] = await db
     .select({ token: refreshTokens, session: sessions, user: users })
@@ -136,41 +137,62 @@ export async function rotateSession(db: NeonDatabase, refreshToken: string): Pro
     return spent ? issueRefreshToken(tx, sessionId) : undefined;
   });
   if (!rotated) {
-    await revokeSession(db, sessionId, 'refresh_token_reused');
+    await revokeSession(db, cache, sessionId, 'refresh_token_reused');
     log('warn', 'refresh token reused: session revoked', { sessionId, userId: found.user.id });
     throw new AppError('refresh_token_reused', 401, 'This sign-in was used from somewhere else, so it has been ended everywhere. Sign in again.');
   }
   return { sessionId, refreshToken: rotated, user: found.user };
 }
 
-export async function revokeSession(db: NeonDatabase, sessionId: string, reason: string): Promise<void> {
-  await db.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+/** Revokes in PostgreSQL and in Redis together, or not at all (see `publishRevocations`). */
+export async function revokeSession(db: NeonDatabase, cache: Redis, sessionId: string, reason: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const revoked = await tx
+      .update(sessions)
+      .set({ revokedAt: new Date(), revokedReason: reason })
+      .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
+      .returning({ id: sessions.id });
+    await publishRevocations(cache, revoked.map((session) => session.id));
+  });
 }
 
-export async function revokeSessionByToken(db: NeonDatabase, refreshToken: string): Promise<void> {
+export async function revokeSessionByToken(db: NeonDatabase, cache: Redis, refreshToken: string): Promise<void> {
   const [token] = await db
     .select({ sessionId: refreshTokens.sessionId })
     .from(refreshTokens)
     .where(eq(refreshTokens.tokenHash, await hashRefreshToken(refreshToken)))
     .limit(1);
-  if (token) await revokeSession(db, token.sessionId, 'logout');
+  if (token) await revokeSession(db, cache, token.sessionId, 'logout');
 }
 
-export async function revokeAllSessions(db: Pick<NeonDatabase, 'update'>, userId: string, reason: string): Promise<void> {
-  await db.update(sessions).set({ revokedAt: new Date(), revokedReason: reason }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+/**
+ * Ends every live session of the user; returns their ids. Run it inside the transaction of the
+ * change that calls for it: a Redis that cannot take the revocations rolls the change back.
+ */
+export async function revokeAllSessions(db: Pick<NeonDatabase, 'update'>, cache: Redis, userId: string, reason: string): Promise<string[]> {
+  const revoked = await db
+    .update(sessions)
+    .set({ revokedAt: new Date(), revokedReason: reason })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  const sessionIds = revoked.map((session) => session.id);
+  await publishRevocations(cache, sessionIds);
+  return sessionIds;
 }
 
-export async function changePassword(db: NeonDatabase, user: User, currentPassword: string, newPassword: string): Promise<void> {
-  if (!(await verifyPassword(currentPassword, storedHash(user)))) {
-    throw new AppError('invalid_credentials', 401, 'The current password is incorrect.');
-  }
+export function passwordMatches(user: User, password: string): Promise<boolean> {
+  return verifyPassword(password, storedHash(user));
+}
+
+/** Sets a new password and ends every session; the caller has checked the current password. */
+export async function changePassword(db: NeonDatabase, cache: Redis, user: User, newPassword: string): Promise<void> {
   const password = await hashPassword(newPassword);
   await db.transaction(async (tx) => {
     await tx
       .update(users)
       .set({ passwordAlgorithm: password.algorithm, passwordIterations: password.iterations, passwordSalt: password.salt, passwordHash: password.hash, updatedAt: new Date() })
       .where(eq(users.id, user.id));
-    await revokeAllSessions(tx, user.id, 'password_changed');
+    await revokeAllSessions(tx, cache, user.id, 'password_changed');
   });
 }
 
@@ -180,12 +202,12 @@ export async function updateProfile(db: NeonDatabase, userId: string, changes: {
   return user;
 }
 
-/** A role change revokes the user's sessions, so no token keeps the old role past its 15 minutes. */
-export async function setRole(db: NeonDatabase, userId: string, role: Role): Promise<User> {
+/** A role change revokes the user's sessions at once, so no token keeps the old role. */
+export async function setRole(db: NeonDatabase, cache: Redis, userId: string, role: Role): Promise<User> {
   return db.transaction(async (tx) => {
     const [user] = await tx.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
     if (!user) throw new AppError('not_found', 404, 'There is no such user in this jurisdiction.');
-    await revokeAllSessions(tx, userId, 'role_changed');
+    await revokeAllSessions(tx, cache, userId, 'role_changed');
     return user;
   });
 }

@@ -4,11 +4,19 @@ import { AppError } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
 import type { RateLimitSetting } from '../../lib/config.ts';
 
-/** Sliding windows in this jurisdiction's Redis: attempts per IP, failures per account. */
+/** Sliding windows in this jurisdiction's Redis (see the README, "Identity", for what each one stops). */
 export interface AuthLimits {
   loginPerIp: Ratelimit;
-  loginFailuresPerAccount: Ratelimit;
+  /**
+   * Keyed on the account AND the address: a guesser elsewhere spends only their own budget, so the
+   * owner at their own address can still sign in.
+   */
+  loginFailuresPerAccountAndIp: Ratelimit;
+  /** Wrong current passwords at a password change, per user: a stolen access token cannot guess it. */
+  passwordFailuresPerUser: Ratelimit;
   registerPerIp: Ratelimit;
+  /** Look-ups in the global directory (`locate`, and `register`'s cross-jurisdiction check). */
+  directoryPerIp: Ratelimit;
 }
 
 /** A sliding window under its own key prefix; a Redis that cannot answer in 1 s lets the attempt through. */
@@ -16,11 +24,16 @@ export function slidingLimiter(redis: Redis, prefix: string, { limit, windowSeco
   return new Ratelimit({ redis, prefix: `rl:${prefix}`, limiter: Ratelimit.slidingWindow(limit, `${windowSeconds} s`), ephemeralCache: false, timeout: 1_000 });
 }
 
-export function authLimits(redis: Redis, settings: { login: RateLimitSetting; loginFailures: RateLimitSetting; register: RateLimitSetting }): AuthLimits {
+export function authLimits(
+  redis: Redis,
+  settings: { login: RateLimitSetting; loginFailures: RateLimitSetting; register: RateLimitSetting; locate: RateLimitSetting },
+): AuthLimits {
   return {
     loginPerIp: slidingLimiter(redis, 'login:ip', settings.login),
-    loginFailuresPerAccount: slidingLimiter(redis, 'login:account', settings.loginFailures),
+    loginFailuresPerAccountAndIp: slidingLimiter(redis, 'login:account-ip', settings.loginFailures),
+    passwordFailuresPerUser: slidingLimiter(redis, 'password:user', settings.loginFailures),
     registerPerIp: slidingLimiter(redis, 'register:ip', settings.register),
+    directoryPerIp: slidingLimiter(redis, 'directory:ip', settings.locate),
   };
 }
 
@@ -43,6 +56,13 @@ export async function countAttempt(limiter: Ratelimit, identifier: string, what:
   waitUntil(result.pending);
   if (result.reason === 'timeout') log('warn', 'rate limit unavailable; letting the attempt through', { what });
   if (!result.success) refuse(result.reset, what);
+}
+
+/** Counts one failure without refusing the request that failed: the next attempt meets `checkBudget`. */
+export async function countFailure(limiter: Ratelimit, identifier: string, what: string, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  await countAttempt(limiter, identifier, what, waitUntil).catch((error: unknown) => {
+    if (!(error instanceof AppError && error.status === 429)) throw error;
+  });
 }
 
 /** Refuses when the budget is already spent, without spending any of it. */

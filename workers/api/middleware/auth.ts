@@ -1,7 +1,8 @@
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../../lib/errors.ts';
-import type { ApiEnv } from '../context.ts';
-import { claimedJurisdiction, verifyAccessToken, type Role } from '../identity/tokens.ts';
+import type { ApiEnv, ApiServices } from '../context.ts';
+import { isRevoked } from '../identity/revocations.ts';
+import { claimedJurisdiction, verifyAccessToken, type AccessClaims, type Role } from '../identity/tokens.ts';
 
 /** Another jurisdiction's user: refused with that jurisdiction's API base URL, so the SPA can go there. */
 export function wrongJurisdiction(jurisdiction: string, urls: Record<string, string>): AppError {
@@ -20,24 +21,29 @@ function bearerToken(header: string | undefined): string | undefined {
   return /^Bearer (\S+)$/i.exec(header ?? '')?.[1];
 }
 
-async function verifiedUser(token: string, config: { JURISDICTION: string; JURISDICTION_URLS: Record<string, string>; JWT_SECRET: string }) {
+/** A token of this jurisdiction, signed with its key, unexpired, whose session has not been revoked. */
+async function verifiedUser(token: string, { config, cache, database }: ApiServices): Promise<AccessClaims> {
   const claimed = claimedJurisdiction(token);
   if (claimed && claimed !== config.JURISDICTION) throw wrongJurisdiction(claimed, config.JURISDICTION_URLS);
-  return verifyAccessToken(token, config.JWT_SECRET);
+  const claims = await verifyAccessToken(token, config.JWT_SECRET);
+  if (await isRevoked(cache(), () => database().db, claims.sid)) {
+    throw new AppError('session_revoked', 401, 'This sign-in has ended (signed out, or the password or role changed): sign in again.');
+  }
+  return claims;
 }
 
-/** A valid access token of this jurisdiction, or 401 / 421. */
+/** A valid access token of a live session of this jurisdiction, or 401 / 421. */
 export const requireUser = createMiddleware<ApiEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'));
   if (!token) throw new AppError('unauthenticated', 401, 'Sign in first: this needs an access token (Authorization: Bearer …).');
-  c.set('user', await verifiedUser(token, c.var.services.config));
+  c.set('user', await verifiedUser(token, c.var.services));
   await next();
 });
 
 /** Routes open to everyone that say more to a signed-in user; a token that is sent must be valid. */
 export const optionalUser = createMiddleware<ApiEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'));
-  c.set('viewer', token ? await verifiedUser(token, c.var.services.config) : undefined);
+  c.set('viewer', token ? await verifiedUser(token, c.var.services) : undefined);
   await next();
 });
 

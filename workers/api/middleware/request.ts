@@ -42,7 +42,12 @@ export const services = createMiddleware<ApiEnv>(async (c, next) => {
     storage: once(() => openStorage(config)),
     directory: once(() => openDirectory(c.env.DIRECTORY, config.DIRECTORY_KEY)),
     authLimits: once(() =>
-      authLimits(cache(), { login: config.RATE_LIMIT_LOGIN, loginFailures: config.RATE_LIMIT_LOGIN_FAILURES, register: config.RATE_LIMIT_REGISTER }),
+      authLimits(cache(), {
+        login: config.RATE_LIMIT_LOGIN,
+        loginFailures: config.RATE_LIMIT_LOGIN_FAILURES,
+        register: config.RATE_LIMIT_REGISTER,
+        locate: config.RATE_LIMIT_LOCATE,
+      }),
     ),
   };
   c.set('services', api);

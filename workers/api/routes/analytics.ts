@@ -42,13 +42,17 @@ async function ingest(c: C, candidates: readonly unknown[]) {
   return { accepted: accepted.length, rejected };
 }
 
-/** Anonymous senders are limited per address, before the body is read. */
-const limitAnonymous = createMiddleware<ApiEnv>(async (c, next) => {
-  if (!c.var.viewer) {
-    const { config, cache } = c.var.services;
-    const limiter = slidingLimiter(cache(), 'analytics:ip', config.RATE_LIMIT_ANALYTICS);
-    await countAttempt(limiter, clientAddress(c.req), 'anonymous analytics requests from this address', (p) => c.executionCtx.waitUntil(p));
-  }
+/**
+ * Before the body is read: anonymous senders are limited per address, signed-in ones per user
+ * (whatever their addresses). The SPA sends one batch every 5 s per tab, far below either limit.
+ */
+const limitSenders = createMiddleware<ApiEnv>(async (c, next) => {
+  const { config, cache } = c.var.services;
+  const { viewer } = c.var;
+  const [limiter, identifier, what] = viewer
+    ? [slidingLimiter(cache(), 'analytics:user', config.RATE_LIMIT_ANALYTICS_USER), viewer.sub, 'analytics requests from this account']
+    : [slidingLimiter(cache(), 'analytics:ip', config.RATE_LIMIT_ANALYTICS), clientAddress(c.req), 'anonymous analytics requests from this address'];
+  await countAttempt(limiter, identifier, what, (p) => c.executionCtx.waitUntil(p));
   await next();
 });
 
@@ -84,7 +88,7 @@ async function report(
 }
 
 export const analytics = new Hono<ApiEnv>()
-  .post('/events', optionalUser, limitAnonymous, limitBody(MAX_INGEST_BODY_BYTES), async (c) => {
+  .post('/events', optionalUser, limitSenders, limitBody(MAX_INGEST_BODY_BYTES), async (c) => {
     const request = EventsRequest.safeParse(await jsonBody(c));
     if (!request.success) {
       const fields = request.error.issues.map((issue) => ({ field: issue.path.join('.') || 'body', message: issue.message }));
@@ -93,7 +97,7 @@ export const analytics = new Hono<ApiEnv>()
     return c.json(await ingest(c, request.data.events), 202);
   })
   /** The original design's one-event shortcut: a video event, `video_play` unless it says otherwise. */
-  .post('/video-view', optionalUser, limitAnonymous, limitBody(16 * 1024), async (c) => {
+  .post('/video-view', optionalUser, limitSenders, limitBody(16 * 1024), async (c) => {
     const event = await jsonBody(c);
     if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new AppError('invalid_request', 400, 'The body must be one event object.');
     const type = 'type' in event ? event.type : 'video_play';

@@ -4,11 +4,16 @@ import { AppError } from '../../lib/errors.ts';
 import type { ApiEnv } from '../context.ts';
 import { authenticate, createAccount, revokeSessionByToken, rotateSession, startSession } from '../identity/accounts.ts';
 import { normalizeEmail } from '../identity/directory.ts';
-import { checkBudget, clientAddress, countAttempt } from '../identity/rate-limits.ts';
+import { checkBudget, clientAddress, countAttempt, countFailure } from '../identity/rate-limits.ts';
 import { Credentials, Locate, Registration } from '../identity/schemas.ts';
 import { REFRESH_COOKIE, signedIn } from '../identity/signed-in.ts';
 import { wrongJurisdiction } from '../middleware/auth.ts';
 import { limitBody, valid } from '../validation.ts';
+
+/** Every directory look-up an anonymous caller can cause is counted: each one can tell where an email lives. */
+function countLookup(c: Context<ApiEnv>): Promise<void> {
+  return countAttempt(c.var.services.authLimits().directoryPerIp, clientAddress(c.req), 'account look-ups from this address', (p) => c.executionCtx.waitUntil(p));
+}
 
 function refreshCookie(c: Context<ApiEnv>): string {
   const token = getCookie(c, REFRESH_COOKIE);
@@ -23,6 +28,7 @@ export const auth = new Hono<ApiEnv>()
     const { config, database, directory, authLimits } = c.var.services;
     if (input.jurisdiction !== config.JURISDICTION) throw wrongJurisdiction(input.jurisdiction, config.JURISDICTION_URLS);
     await countAttempt(authLimits().registerPerIp, clientAddress(c.req), 'sign-ups from this address', (p) => c.executionCtx.waitUntil(p));
+    await countLookup(c);
     const home = await directory().homeOf(input.email);
     if (home && home !== config.JURISDICTION) {
       throw new AppError('email_taken', 409, `This email already has an account in the "${home}" jurisdiction. Sign in there.`, {
@@ -42,14 +48,13 @@ export const auth = new Hono<ApiEnv>()
     const limits = authLimits();
     const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
     await countAttempt(limits.loginPerIp, clientAddress(c.req), 'sign-in attempts from this address', waitUntil);
-    const account = normalizeEmail(email);
-    await checkBudget(limits.loginFailuresPerAccount, account, 'failed sign-ins for this account');
+    const accountAtAddress = `${normalizeEmail(email)}|${clientAddress(c.req)}`;
+    const what = 'failed sign-ins for this account from this address';
+    await checkBudget(limits.loginFailuresPerAccountAndIp, accountAtAddress, what);
     const { db } = database();
     const user = await authenticate(db, email, password);
     if (!user) {
-      await countAttempt(limits.loginFailuresPerAccount, account, 'failed sign-ins for this account', waitUntil).catch((error: unknown) => {
-        if (!(error instanceof AppError && error.status === 429)) throw error;
-      });
+      await countFailure(limits.loginFailuresPerAccountAndIp, accountAtAddress, what, waitUntil);
       throw new AppError('invalid_credentials', 401, 'The email or password is incorrect.');
     }
     // Heal the directory if an earlier write was lost.
@@ -59,7 +64,8 @@ export const auth = new Hono<ApiEnv>()
   .post('/refresh', async (c) => {
     const token = refreshCookie(c);
     try {
-      const rotated = await rotateSession(c.var.services.database().db, token);
+      const { database, cache } = c.var.services;
+      const rotated = await rotateSession(database().db, cache(), token);
       return c.json(await signedIn(c, rotated.user, rotated));
     } catch (error) {
       if (error instanceof AppError && error.status === 401) deleteCookie(c, REFRESH_COOKIE, { path: '/api/auth', secure: true });
@@ -68,14 +74,16 @@ export const auth = new Hono<ApiEnv>()
   })
   .post('/logout', async (c) => {
     const token = getCookie(c, REFRESH_COOKIE);
-    if (token) await revokeSessionByToken(c.var.services.database().db, token);
+    const { database, cache } = c.var.services;
+    if (token) await revokeSessionByToken(database().db, cache(), token);
     deleteCookie(c, REFRESH_COOKIE, { path: '/api/auth', secure: true });
     return c.body(null, 204);
   })
   .post('/locate', valid('json', Locate), async (c) => {
-    const { config, directory, authLimits } = c.var.services;
-    await countAttempt(authLimits().loginPerIp, clientAddress(c.req), 'look-ups from this address', (p) => c.executionCtx.waitUntil(p));
-    // Unknown emails get this deployment: the answer never says whether an account exists.
+    const { config, directory } = c.var.services;
+    await countLookup(c);
+    // Unknown emails get this deployment; the answer still tells a `us` account from no account at
+    // `sa`, which is why look-ups are counted so tightly (README, "Identity").
     const jurisdiction = (await directory().homeOf(c.req.valid('json').email)) ?? config.JURISDICTION;
     return c.json({ jurisdiction, apiBaseUrl: config.JURISDICTION_URLS[jurisdiction] ?? null });
   });

@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { AppError } from '../../lib/errors.ts';
 import type { ApiEnv } from '../context.ts';
 import { continueLearning } from '../catalog/learning.ts';
-import { cachedProfile, changePassword, changingProfile, findUser, profileOf, startSession, updateProfile } from '../identity/accounts.ts';
+import { cachedProfile, changePassword, changingProfile, findUser, passwordMatches, profileOf, startSession, updateProfile } from '../identity/accounts.ts';
+import { checkBudget, countFailure } from '../identity/rate-limits.ts';
 import { PasswordChange, ProfileChanges } from '../identity/schemas.ts';
 import { signedIn } from '../identity/signed-in.ts';
 import { requireUser } from '../middleware/auth.ts';
@@ -22,13 +23,23 @@ export const me = new Hono<ApiEnv>()
     const user = await changingProfile(cache(), userId, () => updateProfile(database().db, userId, c.req.valid('json')));
     return c.json(profileOf(user));
   })
-  /** Ends every session of the account, then signs this device in again with the new password. */
+  /**
+   * Ends every session of the account, then signs this device in again with the new password.
+   * Wrong current passwords are counted per user, so a stolen access token cannot guess it.
+   */
   .post('/password', valid('json', PasswordChange), async (c) => {
-    const { database, cache } = c.var.services;
+    const { database, cache, authLimits } = c.var.services;
+    const limiter = authLimits().passwordFailuresPerUser;
+    const what = 'wrong current passwords for this account';
+    await checkBudget(limiter, c.var.user.sub, what);
     const { db } = database();
     const user = await findUser(db, c.var.user.sub);
     if (!user) throw new AppError('not_found', 404, 'This account no longer exists.');
     const { currentPassword, newPassword } = c.req.valid('json');
-    await changingProfile(cache(), user.id, () => changePassword(db, user, currentPassword, newPassword));
+    if (!(await passwordMatches(user, currentPassword))) {
+      await countFailure(limiter, user.id, what, (p) => c.executionCtx.waitUntil(p));
+      throw new AppError('invalid_credentials', 401, 'The current password is incorrect.');
+    }
+    await changingProfile(cache(), user.id, () => changePassword(db, cache(), user, newPassword));
     return c.json(await signedIn(c, user, await startSession(db, user.id, c.req.header('user-agent'))));
   });

@@ -11,6 +11,6 @@ export const usersRoutes = new Hono<ApiEnv>()
   .put('/:id/role', valid('param', UserId), valid('json', RoleGrant), async (c) => {
     const { id } = c.req.valid('param');
     const { database, cache } = c.var.services;
-    const user = await changingProfile(cache(), id, () => setRole(database().db, id, c.req.valid('json').role));
+    const user = await changingProfile(cache(), id, () => setRole(database().db, cache(), id, c.req.valid('json').role));
     return c.json(profileOf(user));
   });
