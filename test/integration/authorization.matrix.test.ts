@@ -51,7 +51,7 @@ const now = () => new Date().toISOString();
 const analyticsQuery = (f: Fixtures) => `courseId=${f.course.id}`;
 
 const MATRIX: Record<string, { expect: Expected; request: (f: Fixtures) => Request | Promise<Request> }> = {
-  'GET /media/:token/:videoId/*': { expect: everyone(403), request: (f) => ({ path: `/media/1-${'0'.repeat(64)}/${f.video}/job/master.m3u8` }) },
+  'GET /media/:token/:videoId/:jobId/*': { expect: everyone(403), request: (f) => ({ path: `/media/1-${'0'.repeat(64)}/${f.video}/${crypto.randomUUID()}/master.m3u8` }) },
   'GET /api/health/live': { expect: everyone(200), request: () => ({ path: '/api/health/live' }) },
   'GET /api/health': { expect: everyone(200), request: () => ({ path: '/api/health' }) },
   'POST /api/auth/register': {

@@ -1,8 +1,9 @@
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { signMediaToken } from '../../workers/api/videos/media-tokens.ts';
 import { AnalyticsEvent } from '../../workers/lib/contracts.ts';
 import { backing } from './backing.ts';
 import { publishedCourse } from './catalog-fixtures.ts';
@@ -82,6 +83,9 @@ interface Pools {
   lesson: string[];
   video: string[];
   user: string[];
+  /** A media token that is valid for the pool's video and `job`: the fuzzer reaches the file-name checks. */
+  mediaToken: string[];
+  job: string[];
 }
 
 /** Real ids by parameter or field name; `:id` means what the route's resource is. */
@@ -91,6 +95,8 @@ function idsFor(route: Route, pools: Pools): IdsFor {
     if (name === 'courseId' || name === 'idOrSlug') return pools.course;
     if (name === 'lessonId' || name === 'lessonIds') return pools.lesson;
     if (name === 'videoId') return pools.video;
+    if (name === 'jobId') return pools.job;
+    if (name === 'token') return pools.mediaToken;
     if (name === '*') return ['master.m3u8', '720p', 'init.mp4', 'poster.jpg'];
     if (name === 'id') return Object.entries(byResource).find(([prefix]) => route.path.startsWith(prefix))?.[1] ?? [];
     return [];
@@ -115,7 +121,16 @@ describe('schema fuzzing: no route answers 5xx, every refusal is an envelope and
     });
     expect(upload.status).toBe(201);
     // The admin's own id stays out: a fuzzed role change would end the session the fuzzer uses.
-    pools = { course: [course.id], lesson: lessons.map((lesson) => lesson.id), video: [upload.body.videoId], user: [instructor.user.id, learner.user.id] };
+    const job = crypto.randomUUID();
+    const mediaToken = await signMediaToken(env.JWT_SECRET, upload.body.videoId, job, Math.floor(Date.now() / 1000) + 3_600);
+    pools = {
+      course: [course.id],
+      lesson: lessons.map((lesson) => lesson.id),
+      video: [upload.body.videoId],
+      user: [instructor.user.id, learner.user.id],
+      mediaToken: [mediaToken],
+      job: [job],
+    };
   }, 60_000);
 
   afterAll(() => database.close());

@@ -43,20 +43,56 @@ describe('video security', () => {
   it('refuses a tampered, foreign or expired media token', async () => {
     expect((await exports.default.fetch(master)).status).toBe(200);
     const url = new URL(master);
-    const [, , token = '', , ...rest] = url.pathname.split('/');
+    const [, , token = '', , jobId = '', ...rest] = url.pathname.split('/');
     const flipped = token.slice(0, -1) + (token.endsWith('0') ? '1' : '0');
     const tampered = master.replace(token, flipped);
     expect((await exports.default.fetch(tampered)).status).toBe(403);
-    // A valid token of another video does not open this one.
-    const otherVideo = crypto.randomUUID();
-    const foreign = `${url.origin}/media/${await signMediaToken(env.JWT_SECRET, otherVideo, Math.floor(Date.now() / 1000) + 600)}/${videoId}/${rest.join('/')}`;
+    const soon = Math.floor(Date.now() / 1000) + 600;
+    // A valid token of another video does not open this one, nor one of another job of this video.
+    const foreign = `${url.origin}/media/${await signMediaToken(env.JWT_SECRET, crypto.randomUUID(), jobId, soon)}/${videoId}/${jobId}/${rest.join('/')}`;
     expect((await exports.default.fetch(foreign)).status).toBe(403);
-    const expired = master.replace(token, await signMediaToken(env.JWT_SECRET, videoId, Math.floor(Date.now() / 1000) - 1));
+    const otherJob = crypto.randomUUID();
+    expect((await exports.default.fetch(`${url.origin}/media/${token}/${videoId}/${otherJob}/${rest.join('/')}`)).status).toBe(403);
+    const expired = master.replace(token, await signMediaToken(env.JWT_SECRET, videoId, jobId, Math.floor(Date.now() / 1000) - 1));
     const answer = await exports.default.fetch(expired);
     expect(answer.status).toBe(403);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
     expect(await answer.json()).toMatchObject({ error: { code: 'invalid_media_token' } });
-    // Nothing outside the video's folder is reachable with its token.
-    expect((await exports.default.fetch(master.replace(/\/[^/]+\/master\.m3u8$/, '/../../../raw/x'))).status).not.toBe(200);
+  });
+
+  it('serves nothing but the token’s own published files, however the path is encoded', async () => {
+    const url = new URL(master);
+    const [, , token = '', , jobId = ''] = url.pathname.split('/');
+    const base = `${url.origin}/media/${token}/${videoId}/${jobId}`;
+    const raw = `raw%2f${videoId}%2fsource.mp4`;
+    const hostile = [
+      `..%2f..%2f..%2f`,
+      `..%2f..%2f..%2fkce-sa%2f`,
+      `..%2f..%2f${raw}`,
+      `..%2F..%2F${raw.replaceAll('%2f', '%2F')}`,
+      `..%252f..%252f${raw}`,
+      `..%5c..%5c${raw.replaceAll('%2f', '%5c')}`,
+      `master.m3u8%00`,
+      `%00`,
+      `%ff`,
+      `%E0%A4%A`,
+      `%c0%ae%c0%ae%c0%af${raw}`,
+      `..%2f${crypto.randomUUID()}%2f${jobId}%2fmaster.m3u8`,
+    ];
+    for (const path of hostile) {
+      const answer = await exports.default.fetch(`${base}/${path}`);
+      expect(answer.status, path).toBe(400);
+      expect(answer.headers.get('cache-control'), path).toBe('no-store');
+      expect(await answer.json(), path).toMatchObject({ error: { code: 'invalid_media_path' } });
+    }
+    // The review's request: the traversal in the job's place, with no file after it.
+    const listing = await exports.default.fetch(`${url.origin}/media/${token}/${videoId}/..%2f..%2f..%2f`);
+    expect([400, 404]).toContain(listing.status);
+    expect(await listing.text()).not.toContain('ListBucketResult');
+    // A file of the job that does not exist is a plain 404, never cached.
+    const missing = await exports.default.fetch(`${base}/nothing.m4s`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('cache-control')).toBe('no-store');
   });
 
   it('does not let another instructor presign an upload into the course', async () => {

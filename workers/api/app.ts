@@ -14,6 +14,7 @@ import { me } from './routes/me.ts';
 import { mediaRoutes } from './routes/media.ts';
 import { usersRoutes } from './routes/users.ts';
 import { courseVideoRoutes, videosRoutes } from './routes/videos.ts';
+import { loggedPath } from './videos/media-paths.ts';
 
 /** The one place an error becomes a response: `{ error: { code, message, traceId } }`. */
 function renderError(c: Context<ApiEnv>, error: unknown) {
@@ -44,5 +45,5 @@ export const app = new Hono<ApiEnv>()
   .route('/videos', videosRoutes)
   .route('/lessons', lessonsRoutes)
   .route('/notifications', notificationsRoutes)
-  .notFound((c) => renderError(c, new AppError('not_found', 404, `There is no ${c.req.method} ${c.req.path}.`)))
+  .notFound((c) => renderError(c, new AppError('not_found', 404, `There is no ${c.req.method} ${loggedPath(c.req.path)}.`)))
   .onError((error, c) => renderError(c, error));

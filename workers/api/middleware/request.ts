@@ -8,6 +8,7 @@ import { continueTrace } from '../../lib/trace.ts';
 import { ApiConfig, type ApiEnv, type ApiServices } from '../context.ts';
 import { openDirectory } from '../identity/directory.ts';
 import { authLimits } from '../identity/rate-limits.ts';
+import { loggedPath } from '../videos/media-paths.ts';
 
 /** Trace id in, `x-trace-id` out, and one JSON log line per request. */
 export const traced = createMiddleware<ApiEnv>(async (c, next) => {
@@ -20,7 +21,7 @@ export const traced = createMiddleware<ApiEnv>(async (c, next) => {
     traceId: trace.traceId,
     method: c.req.method,
     route: c.req.routePath,
-    path: c.req.path,
+    path: loggedPath(c.req.path),
     status: c.res.status,
     ms: Date.now() - started,
   });

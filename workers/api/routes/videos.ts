@@ -10,7 +10,7 @@ import type { ApiEnv } from '../context.ts';
 import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
 import { limitBody, valid } from '../validation.ts';
 import { assertManages, assertMayWatch, courseVideo, loadVideo, playbackFor, videoStatus } from '../videos/playback.ts';
-import { abortUpload, CompletedParts, finishUpload, NewUpload, PartNumbers, partUrls, sourceKey, startUpload, uploadedParts } from '../videos/uploads.ts';
+import { abortUpload, assertPartsOf, CompletedParts, finishUpload, NewUpload, PartNumbers, partUrls, sourceKey, startUpload, uploadedParts } from '../videos/uploads.ts';
 
 const VideoIdParam = z.object({ id: z.uuid() });
 /** A `queued` video whose message is lost is sent again by the media Worker's cron after this. */
@@ -71,7 +71,10 @@ export const videosRoutes = new Hono<ApiEnv>()
   })
   .post('/:id/parts', requireUser, valid('param', VideoIdParam), valid('json', PartNumbers), async (c) => {
     const { video } = await managedVideo(c, c.req.valid('param').id);
-    const parts = await partUrls(c.var.services.storage(), video.sourceKey, multipartOnly(video.uploadId), c.req.valid('json').partNumbers);
+    const uploadId = multipartOnly(video.uploadId);
+    const { partNumbers } = c.req.valid('json');
+    assertPartsOf(video.sizeBytes, partNumbers, 'partNumbers');
+    const parts = await partUrls(c.var.services.storage(), video.sourceKey, uploadId, partNumbers);
     return c.json({ parts });
   })
   .get('/:id/parts', requireUser, valid('param', VideoIdParam), async (c) => {

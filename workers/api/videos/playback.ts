@@ -4,6 +4,7 @@ import { courses, lessons, videos } from '../../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
 import { isEnrolled } from '../catalog/learning.ts';
 import type { AccessClaims } from '../identity/tokens.ts';
+import { publishedJobOf } from './media-paths.ts';
 import { signMediaToken } from './media-tokens.ts';
 
 /** Long enough to watch a lesson; the player asks for a new one after. */
@@ -67,13 +68,13 @@ export interface Playback {
   expiresAt: string;
 }
 
-/** Signed URLs under `/media/{token}/`: the token sits in the path so HLS's relative URLs carry it. */
+/** Signed URLs under `/media/{token}/`: the token sits in the path so HLS's relative URLs carry it; it grants the published job only. */
 export async function playbackFor(video: Video, origin: string, secret: string, nowSeconds: number): Promise<Playback> {
-  if (video.status !== 'ready' || !video.masterKey || !video.posterKey || !video.storyboardImageKey || !video.storyboardVttKey) {
+  if (video.status !== 'ready' || !video.outputPrefix || !video.masterKey || !video.posterKey || !video.storyboardImageKey || !video.storyboardVttKey) {
     throw new AppError('video_not_ready', 409, `The video is ${video.status.replace('_', ' ')}, not ready to watch yet.`, { status: video.status });
   }
   const expires = nowSeconds + PLAYBACK_SECONDS;
-  const token = await signMediaToken(secret, video.id, expires);
+  const token = await signMediaToken(secret, video.id, publishedJobOf(video.outputPrefix), expires);
   const url = (key: string) => `${origin}/media/${token}/${key.replace(/^media\//, '')}`;
   return {
     videoId: video.id,

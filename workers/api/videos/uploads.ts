@@ -22,23 +22,29 @@ const MIN_PART_BYTES = 5 * 1024 ** 2;
 const PREFERRED_PART_BYTES = 16 * 1024 ** 2;
 const MAX_PARTS = 10_000;
 
-const VIDEO_TYPES: Record<string, string> = {
-  'video/mp4': 'mp4',
-  'video/quicktime': 'mov',
-  'video/webm': 'webm',
-  'video/x-matroska': 'mkv',
-  'video/x-msvideo': 'avi',
-  'video/x-m4v': 'm4v',
-  'video/mpeg': 'mpg',
-  'video/3gpp': '3gp',
-};
+/** A Map, not an object: `__proto__` or `constructor` must not pass for a video type. */
+const VIDEO_TYPES = new Map([
+  ['video/mp4', 'mp4'],
+  ['video/quicktime', 'mov'],
+  ['video/webm', 'webm'],
+  ['video/x-matroska', 'mkv'],
+  ['video/x-msvideo', 'avi'],
+  ['video/x-m4v', 'm4v'],
+  ['video/mpeg', 'mpg'],
+  ['video/3gpp', '3gp'],
+]);
 
 export const NewUpload = z.object({
   courseId: z.uuid(),
   lessonId: z.uuid().optional(),
-  filename: z.string().trim().min(1).max(255),
+  filename: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .refine((name) => !/\p{Cc}/u.test(name), { message: 'must not contain control characters' }),
   sizeBytes: z.int().positive(),
-  contentType: z.string().refine((type) => type in VIDEO_TYPES, { message: `must be a video type: ${Object.keys(VIDEO_TYPES).join(', ')}` }),
+  contentType: z.enum([...VIDEO_TYPES.keys()], { message: `must be a video type: ${[...VIDEO_TYPES.keys()].join(', ')}` }),
   /** A resumable multipart upload even for a small file. */
   multipart: z.boolean().default(false),
 });
@@ -50,11 +56,21 @@ export const CompletedParts = z.object({
 });
 
 export function sourceKey(videoId: string, contentType: string): string {
-  return `raw/${videoId}/source.${VIDEO_TYPES[contentType] ?? 'bin'}`;
+  return `raw/${videoId}/source.${VIDEO_TYPES.get(contentType) ?? 'bin'}`;
 }
 
 export function partSizeFor(sizeBytes: number): number {
   return Math.max(PREFERRED_PART_BYTES, MIN_PART_BYTES, Math.ceil(sizeBytes / MAX_PARTS));
+}
+
+export const partCountFor = (sizeBytes: number) => Math.ceil(sizeBytes / partSizeFor(sizeBytes));
+
+/** Parts 1..partCount, each once: a part past the announced size would park bytes beyond the limit. */
+export function assertPartsOf(sizeBytes: number, partNumbers: number[], field: string): void {
+  const partCount = partCountFor(sizeBytes);
+  const outside = partNumbers.find((n) => n > partCount);
+  if (outside !== undefined) throw new AppError('invalid_part_number', 400, `This upload has parts 1 to ${partCount}; there is no part ${outside}.`, { field });
+  if (new Set(partNumbers).size !== partNumbers.length) throw new AppError('invalid_part_number', 400, 'Each part is named once.', { field });
 }
 
 export type UploadTarget =
@@ -71,8 +87,8 @@ export async function startUpload(storage: Storage, key: string, upload: NewUplo
   }
   const created = await storage.s3.send(new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: key, ContentType: upload.contentType }));
   if (!created.UploadId) throw new Error('storage started a multipart upload without an upload id');
-  const partSize = partSizeFor(upload.sizeBytes);
-  return { target: { mode: 'multipart', partSize, partCount: Math.ceil(upload.sizeBytes / partSize), expiresIn: UPLOAD_URL_SECONDS }, uploadId: created.UploadId };
+  const target = { mode: 'multipart', partSize: partSizeFor(upload.sizeBytes), partCount: partCountFor(upload.sizeBytes), expiresIn: UPLOAD_URL_SECONDS } as const;
+  return { target, uploadId: created.UploadId };
 }
 
 export async function partUrls(storage: Storage, key: string, uploadId: string, partNumbers: number[]): Promise<Array<{ partNumber: number; url: string }>> {
@@ -100,14 +116,11 @@ export async function uploadedParts(storage: Storage, key: string, uploadId: str
 export async function finishUpload(storage: Storage, key: string, uploadId: string | null, parts: Array<{ partNumber: number; etag: string }> | undefined, sizeBytes: number): Promise<void> {
   if (uploadId) {
     if (!parts?.length) throw new AppError('invalid_request', 400, 'A multipart upload is completed with its parts: { parts: [{ partNumber, etag }] }.');
-    await storage.s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: storage.bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: { Parts: [...parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
-      }),
-    );
+    assertPartsOf(sizeBytes, parts.map((part) => part.partNumber), 'parts');
+    const Parts = [...parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag }));
+    await storage.s3.send(new CompleteMultipartUploadCommand({ Bucket: storage.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts } })).catch((error: unknown) => {
+      throw completionRefused(error);
+    });
   }
   const head = await storage.s3.send(new HeadObjectCommand({ Bucket: storage.bucket, Key: key })).catch((error: unknown) => {
     if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
@@ -117,6 +130,16 @@ export async function finishUpload(storage: Storage, key: string, uploadId: stri
   if (head.ContentLength !== sizeBytes) {
     throw new AppError('upload_size_mismatch', 409, `The uploaded file has ${head.ContentLength ?? 0} bytes, not the ${sizeBytes} announced.`);
   }
+}
+
+/** Storage's refusals of a completion are the caller's to fix; anything else stays a 5xx. */
+function completionRefused(error: unknown): unknown {
+  const name = (error as { name?: string }).name;
+  if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall') {
+    return new AppError('invalid_parts', 400, `Storage refused these parts (${name}): list the uploaded parts (GET …/parts) and send their part numbers and ETags.`, { field: 'parts' });
+  }
+  if (name === 'NoSuchUpload') return new AppError('upload_expired', 409, 'Storage no longer has this multipart upload: cancel it and upload the file again.');
+  return error;
 }
 
 export async function abortUpload(storage: Storage, key: string, uploadId: string | null): Promise<void> {
