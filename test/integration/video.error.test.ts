@@ -24,7 +24,7 @@ describe('video uploads that are refused or fail', () => {
     for (const contentType of ['__proto__', 'constructor', 'valueOf', 'toString']) {
       expect((await presign({ contentType })).body, contentType).toMatchObject({ error: { code: 'invalid_request', fields: [{ field: 'contentType' }] } });
     }
-    for (const filename of ['talk\u0000.mp4', 'a\nb.mp4', '\u007f.mp4']) {
+    for (const filename of ['talk\u0000.mp4', 'a\nb.mp4', '\u007f.mp4', 'lecture\u202Ecod.mp4']) {
       expect((await presign({ filename })).body, JSON.stringify(filename)).toMatchObject({ error: { code: 'invalid_request', fields: [{ field: 'filename' }] } });
     }
     expect(await withDatabase('us', (db) => db.$count(videos, eq(videos.courseId, course.id)))).toBe(0);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { Language } from '../identity/schemas.ts';
 
-const Text = (max: number) =>
+/** One line of text people read: no control characters, no text-direction overrides (which disguise it). */
+export const Text = (max: number) =>
   z
     .string()
     .trim()

@@ -11,6 +11,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.ts';
+import { Text } from '../catalog/schemas.ts';
 import type { Storage } from '../../lib/storage.ts';
 
 /** Browsers upload straight to storage: URLs live long enough to start, not long enough to share. */
@@ -37,12 +38,7 @@ const VIDEO_TYPES = new Map([
 export const NewUpload = z.object({
   courseId: z.uuid(),
   lessonId: z.uuid().optional(),
-  filename: z
-    .string()
-    .trim()
-    .min(1)
-    .max(255)
-    .refine((name) => !/\p{Cc}/u.test(name), { message: 'must not contain control characters' }),
+  filename: Text(255).min(1, 'must not be empty'),
   sizeBytes: z.int().positive(),
   contentType: z.enum([...VIDEO_TYPES.keys()], { message: `must be a video type: ${[...VIDEO_TYPES.keys()].join(', ')}` }),
   /** A resumable multipart upload even for a small file. */
