@@ -32,7 +32,7 @@ describe('global content: a published course is replicated to every other jurisd
     // A video the pipeline finished, as the media Worker records it.
     await withDatabase('us', (db) =>
       db.insert(videos).values({
-        id: videoId, courseId: id, uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
+        id: videoId, courseId: id, originJurisdiction: 'us', uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
         sourceKey: `raw/${videoId}/intro.mp4`, progressPercent: 100, outputPrefix: prefix, masterKey: `${prefix}master.m3u8`, posterKey: `${prefix}poster.jpg`,
         storyboardImageKey: `${prefix}storyboard.jpg`, storyboardVttKey: `${prefix}storyboard.vtt`, durationSeconds: 10, width: 1280, height: 720, renditions: [],
       }),
