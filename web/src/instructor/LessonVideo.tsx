@@ -101,7 +101,8 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
       setInterrupted(undefined);
       setUpload({ phase: 'idle' });
       setUploadedId(videoId);
-      await refreshCourse();
+      // The lesson may already show this video (attached when the upload began, then a reload): its status moved on.
+      await Promise.all([refreshCourse(), queryClient.invalidateQueries({ queryKey: videoKey(videoId) })]);
     } catch (error) {
       if (abort.signal.aborted) return;
       setInterrupted(resumeRecord(lesson.id));
