@@ -27,7 +27,7 @@ try {
       (array['beginner', 'intermediate', 'advanced'])[1 + g % 3]::course_level,
       array[(array['web', 'data', 'ops', 'ml'])[1 + g % 4]], 'published', now() - make_interval(mins => g)
     from generate_series(1, ${COURSES}) g`);
-  await pool.query(`insert into lessons (course_id, position, title) select id, p, 'Lesson ' || p from courses, generate_series(0, 2) p`);
+  await pool.query(`insert into lessons (course_id, origin_jurisdiction, position, title) select id, origin_jurisdiction, p, 'Lesson ' || p from courses, generate_series(0, 2) p`);
   await pool.query('analyze');
   const courses = await pool.query<{ published_at: string; id: string }>('select published_at::text, id from courses order by random()');
   await pool.end();

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, customType, index, integer, jsonb, pgEnum, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, type AnyPgColumn, index, integer, jsonb, pgEnum, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -113,12 +113,15 @@ export const lessons = pgTable(
     courseId: uuid('course_id')
       .notNull()
       .references(() => courses.id, { onDelete: 'cascade' }),
+    /** Its course's origin: a replicated lesson never overwrites one made here. */
+    originJurisdiction: text('origin_jurisdiction').notNull(),
     position: integer('position').notNull(),
     title: text('title').notNull(),
     summary: text('summary').notNull().default(''),
     /** Anyone may watch a preview lesson of a published course. */
     isPreview: boolean('is_preview').notNull().default(false),
-    videoId: uuid('video_id'),
+    /** Only a video uploaded for this lesson's course (checked when attached). */
+    videoId: uuid('video_id').references((): AnyPgColumn => videos.id, { onDelete: 'set null' }),
     durationSeconds: real('duration_seconds'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -193,6 +196,8 @@ export const videos = pgTable(
       .notNull()
       .references(() => courses.id, { onDelete: 'cascade' }),
     lessonId: uuid('lesson_id').references(() => lessons.id, { onDelete: 'set null' }),
+    /** Where it was uploaded: a replicated video never overwrites one uploaded here. */
+    originJurisdiction: text('origin_jurisdiction').notNull(),
     /** Absent on replicas: the uploader's account lives in the course's home jurisdiction. */
     uploaderId: uuid('uploader_id').references(() => users.id, { onDelete: 'cascade' }),
     status: videoStatus('status').notNull().default('awaiting_upload'),
@@ -224,4 +229,21 @@ export const videos = pgTable(
     index('videos_course_idx').on(t.courseId),
     index('videos_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} in ('queued', 'processing')`),
   ],
+);
+
+/**
+ * Queue messages refused at once, with why: retrying them could never succeed (a replicated row
+ * that would overwrite a local one, a foreign key that fails). Kept for an operator to read.
+ */
+export const refusedMessages = pgTable(
+  'refused_messages',
+  {
+    queue: text('queue').notNull(),
+    messageId: text('message_id').notNull(),
+    attempts: integer('attempts').notNull(),
+    reason: text('reason').notNull(),
+    body: jsonb('body').notNull(),
+    refusedAt: timestamp('refused_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.queue, t.messageId] })],
 );

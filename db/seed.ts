@@ -67,7 +67,7 @@ export async function seedDemo(databaseUrl: string, wsProxy: string, jurisdictio
       if ((await db.select({ id: courses.id }).from(courses).where(eq(courses.slug, slug))).length > 0) continue;
       const { lessons, ...fields } = demo;
       const course = await createCourse(db, { ...fields, slug, description: demo.summary, coverImageUrl: null }, instructor, jurisdiction);
-      for (const [index, title] of lessons.entries()) await addLesson(db, course.id, { title, summary: '', isPreview: index === 0, videoId: null });
+      for (const [index, title] of lessons.entries()) await addLesson(db, course.id, { title, summary: '', isPreview: index === 0, videoId: null }, jurisdiction);
       await publishCourse(db, course);
     }
   } finally {

@@ -85,7 +85,6 @@ export async function seedDemoVideo(options: { jurisdiction: string; baseUrl: st
     const { videoId } = presigned;
     await api(baseUrl, `/api/videos/${videoId}/complete`, { token, json: {} });
     await transcoded(baseUrl, token, videoId, log);
-    await api(baseUrl, `/api/courses/${course.id}/lessons/${lesson.id}`, { token, method: 'PATCH', json: { videoId } });
     log(`demo video ready in lesson ${lesson.id} of ${DEMO_COURSE}-${jurisdiction} (video ${videoId})`);
   } catch (error) {
     console.warn(`[seed ${jurisdiction}] WARNING: the demo video was not added: ${error instanceof Error ? error.message : String(error)}`);

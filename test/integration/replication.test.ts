@@ -1,8 +1,12 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { and, eq, inArray } from 'drizzle-orm';
 import { inject, describe, expect, it } from 'vitest';
 import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
-import { videos } from '../../db/schema.ts';
+import { courses, lessons, refusedMessages, videos } from '../../db/schema.ts';
+import worker from '../../workers/api/index.ts';
+import type { ContentSync } from '../../workers/lib/contracts.ts';
 import { applyContentSync, contentSyncFor } from '../../workers/api/catalog/replication.ts';
 import { ReplicationSettings, readConfig, StorageSettings } from '../../workers/lib/config.ts';
 import { openStorage } from '../../workers/lib/storage.ts';
@@ -32,7 +36,7 @@ describe('global content: a published course is replicated to every other jurisd
     // A video the pipeline finished, as the media Worker records it.
     await withDatabase('us', (db) =>
       db.insert(videos).values({
-        id: videoId, courseId: id, uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
+        id: videoId, courseId: id, originJurisdiction: 'us', uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
         sourceKey: `raw/${videoId}/intro.mp4`, progressPercent: 100, outputPrefix: prefix, masterKey: `${prefix}master.m3u8`, posterKey: `${prefix}poster.jpg`,
         storyboardImageKey: `${prefix}storyboard.jpg`, storyboardVttKey: `${prefix}storyboard.vtt`, durationSeconds: 10, width: 1280, height: 720, renditions: [],
       }),
@@ -95,6 +99,83 @@ describe('global content: a published course is replicated to every other jurisd
       return rows[0];
     });
     expect(counts).toEqual({ enrollments: 0, progress: 0 });
+  });
+});
+
+/** A course from sa as its content-sync message would carry it, naming whatever lessons and videos it is given. */
+function fromSa(parts: Pick<ContentSync, 'lessons' | 'videos'>): ContentSync {
+  const id = crypto.randomUUID();
+  return {
+    v: 1,
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    kind: 'course',
+    origin: 'sa',
+    action: 'upsert',
+    course: {
+      id, version: 1, slug: `from-sa-${id.slice(0, 8)}`, title: 'From sa', summary: '', description: '', language: 'en', level: 'beginner', tags: [],
+      coverImageUrl: null, instructorName: 'Someone in sa', publishedAt: new Date().toISOString(),
+    },
+    ...parts,
+  };
+}
+
+const replicatedVideo = (id: string, lessonId: string | null): ContentSync['videos'][number] => ({
+  id, lessonId, filename: 'x.mp4', contentType: 'video/mp4', sizeBytes: 1, outputPrefix: `media/${id}/${crypto.randomUUID()}/`, masterKey: null, posterKey: null,
+  storyboardImageKey: null, storyboardVttKey: null, durationSeconds: null, width: null, height: null, renditions: [],
+});
+
+/** Delivers messages to this jurisdiction's (us) content-sync consumer, each on its first attempt. */
+async function deliver(...bodies: ContentSync[]) {
+  const batch = createMessageBatch('kce-us-content-sync', bodies.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body })));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env);
+  const result = await getQueueResult(batch, ctx);
+  const ids = batch.messages.map((m) => m.id);
+  const refused = await withDatabase('us', (db) => db.select().from(refusedMessages).where(and(eq(refusedMessages.queue, 'kce-us-content-sync'), inArray(refusedMessages.messageId, ids))));
+  return { ids, result, refused: ids.map((id) => refused.find((row) => row.messageId === id)) };
+}
+
+const courseExists = (id: string) => withDatabase('us', async (db) => (await db.select({ id: courses.id }).from(courses).where(eq(courses.id, id))).length > 0);
+
+describe('replication never overwrites what it does not own', () => {
+  it('refuses, at once and with a reason, messages naming a lesson or a video that originates here; the rows stay as they were', async () => {
+    const instructor = await signedInAs('instructor');
+    const { course, lessons: [lesson] } = await publishedCourse(instructor);
+    const upload = await call<{ videoId: string }>('/api/videos/upload', { token: instructor.accessToken, json: { courseId: course.id, filename: 'mine.mp4', sizeBytes: 1_000, contentType: 'video/mp4' } });
+    const localVideoId = upload.body.videoId;
+    const rows = () =>
+      withDatabase('us', async (db) => ({
+        lesson: (await db.select().from(lessons).where(eq(lessons.id, lesson!.id)))[0],
+        video: (await db.select().from(videos).where(eq(videos.id, localVideoId)))[0],
+      }));
+    const before = await rows();
+    expect(before.video).toMatchObject({ originJurisdiction: 'us', courseId: course.id, uploaderId: instructor.user.id });
+
+    const lessonMessage = fromSa({ lessons: [{ id: lesson!.id, position: 0, title: 'Taken over', summary: '', isPreview: true, videoId: null, durationSeconds: null }], videos: [] });
+    const videoMessage = fromSa({ lessons: [], videos: [replicatedVideo(localVideoId, null)] });
+    const { ids, result, refused } = await deliver(lessonMessage, videoMessage);
+
+    expect(result.explicitAcks.sort()).toEqual([...ids].sort());
+    expect(result.retryMessages).toEqual([]);
+    expect(refused[0]).toMatchObject({ attempts: 1, reason: expect.stringContaining(`lesson ${lesson!.id} exists here with another origin`) });
+    expect(refused[1]).toMatchObject({ attempts: 1, reason: expect.stringContaining(`video ${localVideoId} exists here with another origin`) });
+    expect(refused[1]?.body).toMatchObject({ course: { id: videoMessage.course.id } });
+    expect(await rows()).toEqual(before);
+    expect(await courseExists(lessonMessage.course.id)).toBe(false);
+    expect(await courseExists(videoMessage.course.id)).toBe(false);
+  });
+
+  it('refuses, at once, a message whose rows fail a foreign key, instead of retrying it into the dead-letter queue', async () => {
+    const missingVideo = fromSa({ lessons: [{ id: crypto.randomUUID(), position: 0, title: 'Names a video nobody sent', summary: '', isPreview: false, videoId: crypto.randomUUID(), durationSeconds: null }], videos: [] });
+    const missingLesson = fromSa({ lessons: [], videos: [replicatedVideo(crypto.randomUUID(), crypto.randomUUID())] });
+    const { ids, result, refused } = await deliver(missingVideo, missingLesson);
+
+    expect(result.explicitAcks.sort()).toEqual([...ids].sort());
+    expect(result.retryMessages).toEqual([]);
+    expect(refused[0]).toMatchObject({ attempts: 1, reason: expect.stringContaining(`names video ${missingVideo.lessons[0]!.videoId}`) });
+    expect(refused[1]).toMatchObject({ attempts: 1, reason: expect.stringMatching(/names rows that do not exist here: .*lesson_id/) });
+    expect(await courseExists(missingVideo.course.id)).toBe(false);
+    expect(await courseExists(missingLesson.course.id)).toBe(false);
   });
 });
 

@@ -2,7 +2,8 @@ import { openCache } from '../lib/cache.ts';
 import { readConfig } from '../lib/config.ts';
 import { ContentSync, NotificationMessage } from '../lib/contracts.ts';
 import { openDatabase } from '../lib/db.ts';
-import { dispatchQueue, eachMessage } from '../lib/queue.ts';
+import { refusedMessages } from '../../db/schema.ts';
+import { dispatchQueue, eachMessage, type Refusal } from '../lib/queue.ts';
 import { openStorage } from '../lib/storage.ts';
 import { app } from './app.ts';
 import { changingCatalog } from './catalog/cache.ts';
@@ -21,15 +22,25 @@ async function withDatabase<T>(env: Env, use: (db: ReturnType<typeof openDatabas
   }
 }
 
+/** Kept with its reason in Postgres, where an operator reads it; a redelivery records nothing twice. */
+function recordRefusal({ queue, id, attempts, reason, body }: Refusal, env: Env): Promise<void> {
+  return withDatabase(env, async (db) => {
+    await db.insert(refusedMessages).values({ queue, messageId: id, attempts, reason, body }).onConflictDoNothing();
+  });
+}
+
 export default {
   fetch: app.fetch,
   queue: (batch, env) =>
     dispatchQueue(batch, env, {
       // Applied between catalog generation bumps, so this jurisdiction's cached pages show it at once.
-      'content-sync': eachMessage(ContentSync, (message, env: Env) =>
-        withDatabase(env, async (db, config) => {
-          await changingCatalog(openCache(config), () => applyContentSync(db, openStorage(config), config.REPLICATION_SOURCES, message));
-        }),
+      'content-sync': eachMessage(
+        ContentSync,
+        (message, env: Env) =>
+          withDatabase(env, async (db, config) => {
+            await changingCatalog(openCache(config), () => applyContentSync(db, openStorage(config), config.REPLICATION_SOURCES, message));
+          }),
+        recordRefusal,
       ),
       notifications: eachMessage(NotificationMessage, (message, env: Env) => withDatabase(env, (db) => storeNotification(db, message))),
     }),

@@ -49,11 +49,27 @@ function retryAll(batch: MessageBatch<unknown>): void {
   for (const message of batch.messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
 }
 
+/** Thrown by a handler for a message that no retry can make succeed: it breaks a rule, not a dependency. */
+export class RefusedMessage extends Error {}
+
+export interface Refusal {
+  queue: string;
+  id: string;
+  attempts: number;
+  reason: string;
+  body: unknown;
+}
+
 /**
  * A handler that takes each message on its own: a valid body is handled and acknowledged; an
  * invalid body or a failure is retried with exponential delay (and so reaches the dead-letter queue).
+ * A `RefusedMessage` is recorded by `refuse` with its reason and acknowledged at once instead.
  */
-export function eachMessage<E, T>(contract: { safeParse(body: unknown): { success: true; data: T } | { success: false; error: unknown } }, handle: (body: T, env: E) => Promise<void>): BatchHandler<E> {
+export function eachMessage<E, T>(
+  contract: { safeParse(body: unknown): { success: true; data: T } | { success: false; error: unknown } },
+  handle: (body: T, env: E) => Promise<void>,
+  refuse?: (refusal: Refusal, env: E) => Promise<void>,
+): BatchHandler<E> {
   return async (batch, env) => {
     for (const message of batch.messages) {
       const parsed = contract.safeParse(message.body);
@@ -62,9 +78,25 @@ export function eachMessage<E, T>(contract: { safeParse(body: unknown): { succes
         await handle(parsed.data, env);
         message.ack();
       } catch (error) {
+        if (error instanceof RefusedMessage && refuse && (await refused(refuse, { queue: batch.queue, id: message.id, attempts: message.attempts, reason: error.message, body: message.body }, env))) {
+          message.ack();
+          continue;
+        }
         log('error', 'queue message failed; retrying', { queue: batch.queue, id: message.id, attempts: message.attempts, error: String(error) });
         message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
       }
     }
   };
+}
+
+/** Records a refusal; false (so the message is retried) if even that fails. */
+async function refused<E>(refuse: (refusal: Refusal, env: E) => Promise<void>, refusal: Refusal, env: E): Promise<boolean> {
+  try {
+    await refuse(refusal, env);
+  } catch (error) {
+    log('error', 'queue message refused but the refusal was not recorded', { queue: refusal.queue, id: refusal.id, reason: refusal.reason, error: String(error) });
+    return false;
+  }
+  log('error', 'queue message refused: recorded with its reason, not retried', { queue: refusal.queue, id: refusal.id, attempts: refusal.attempts, reason: refusal.reason });
+  return true;
 }

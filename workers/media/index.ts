@@ -1,6 +1,8 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { z } from 'zod';
-import { DatabaseSettings, JurisdictionIdSetting, PublicApiSettings, readConfig, StorageSettings, TranscoderSettings } from '../lib/config.ts';
+import { contentSyncQueues } from '../api/catalog/replication.ts';
+import { openCache } from '../lib/cache.ts';
+import { CacheSettings, DatabaseSettings, JurisdictionIdSetting, PublicApiSettings, readConfig, ReplicationSettings, StorageSettings, TranscoderSettings } from '../lib/config.ts';
 import { HealthCheck, StorageObjectEvent, TranscodeEventDelivery, VideoJob } from '../lib/contracts.ts';
 import { openDatabase } from '../lib/db.ts';
 import { checkDependency, type DependencyHealth } from '../lib/health.ts';
@@ -15,6 +17,8 @@ export { Transcoder } from './transcoder.ts';
 export const MediaConfig = z.object({
   ...JurisdictionIdSetting.shape,
   ...DatabaseSettings.shape,
+  ...CacheSettings.shape,
+  ...ReplicationSettings.pick({ REPLICATE_TO: true }).shape,
   ...StorageSettings.shape,
   ...TranscoderSettings.shape,
   ...PublicApiSettings.shape,
@@ -27,6 +31,9 @@ async function withPipeline<T>(env: MediaEnv, use: (pipeline: Pipeline) => Promi
   try {
     return await use({
       db: database.db,
+      cache: openCache(config),
+      jurisdiction: config.JURISDICTION,
+      contentSync: contentSyncQueues(config.REPLICATE_TO, env),
       transcoder: transcoderFetch(env, config.TRANSCODER_URL),
       storage: {
         endpoint: config.S3_ENDPOINT,

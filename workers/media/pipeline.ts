@@ -1,7 +1,11 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Redis } from '@upstash/redis/cloudflare';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { videos } from '../../db/schema.ts';
 import { JobStatus, TranscodeEvent, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../transcoder/src/contract.ts';
+import { changingCatalog } from '../api/catalog/cache.ts';
+import { showReadyVideo } from '../api/catalog/lesson-videos.ts';
+import { replicateCourse } from '../api/catalog/replication.ts';
 import type { NotificationMessage, VideoJob } from '../lib/contracts.ts';
 import { log } from '../lib/log.ts';
 import { continueTrace } from '../lib/trace.ts';
@@ -15,9 +19,13 @@ const LIMITS: TranscodeJob['limits'] = { maxDurationSeconds: 4 * 60 * 60, maxWid
 type Video = typeof videos.$inferSelect;
 export type TranscoderFetch = (path: string, init: RequestInit & { traceparent: string }) => Promise<Response>;
 
-/** What the pipeline needs from its Worker: the database, the transcoder, the queues and where things are. */
+/** What the pipeline needs from its Worker: the database, the catalog cache, the transcoder, the queues and where things are. */
 export interface Pipeline {
   db: NeonDatabase;
+  cache: Redis;
+  jurisdiction: string;
+  /** The other jurisdictions' `content-sync` queues: a ready lesson video changes the course there too. */
+  contentSync: readonly Queue[];
   transcoder: TranscoderFetch;
   storage: TranscodeJob['storage'] & { bucket: string };
   callbackUrl: string;
@@ -83,8 +91,16 @@ export async function recordEvent(pipeline: Pipeline, input: unknown, traceparen
     return;
   }
   if (event.type === 'ready') {
-    const [video] = await pipeline.db.update(videos).set({ status: 'ready', ...published(event.result), updatedAt: new Date() }).where(current).returning();
-    if (video) await notify(pipeline, video, traceparent);
+    // Ready and shown in its lesson in one transaction, between catalog generation bumps as any catalog write.
+    const done = await changingCatalog(pipeline.cache, () =>
+      pipeline.db.transaction(async (tx) => {
+        const [video] = await tx.update(videos).set({ status: 'ready', ...published(event.result), updatedAt: new Date() }).where(current).returning();
+        return video && { video, shown: await showReadyVideo(tx, video) };
+      }),
+    );
+    if (!done) return;
+    if (done.shown) await replicateCourse(pipeline.db, done.video.courseId, pipeline.jurisdiction, pipeline.contentSync, traceparent);
+    await notify(pipeline, done.video, traceparent);
     return;
   }
   await failOrRetry(pipeline, event.videoId, event.jobId, event.error, traceparent);

@@ -14,8 +14,6 @@ const POLL_MS = 2_000;
 const NOTIFICATION_DELAY_MS = 5_000;
 /** Progress text changes this often at most: readable, and cheap to render. */
 const PROGRESS_RENDER_MS = 250;
-/** A new video for a lesson whose video is ready is attached only once it is ready too (learners keep watching the old one). */
-const REPLACING_PREFIX = 'kce.instructor.replacing.';
 
 type Upload =
   | { phase: 'idle' }
@@ -41,7 +39,7 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
   const queryClient = useQueryClient();
   const inputId = useId();
   const [upload, setUpload] = useState<Upload>({ phase: 'idle' });
-  const [uploadedId, setUploadedId] = useState(() => localStorage.getItem(REPLACING_PREFIX + lesson.id));
+  const [uploadedId, setUploadedId] = useState<string | null>(null);
   const [readyNotice, setReadyNotice] = useState(false);
   const [interrupted, setInterrupted] = useState(() => resumeRecord(lesson.id));
   const controller = useRef<AbortController>(undefined);
@@ -49,11 +47,9 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
   const uploadedHere = useRef(new Set<string>());
   const watchedId = uploadedId ?? lesson.videoId;
 
-  const attach = async (videoId: string) => {
-    await api(`/api/courses/${courseId}/lessons/${lesson.id}`, { method: 'PATCH', body: { videoId } });
-    localStorage.removeItem(REPLACING_PREFIX + lesson.id);
-    await queryClient.invalidateQueries({ queryKey: courseKey(courseId) });
-  };
+  // The server attaches an upload to its lesson: at once if the lesson has no video, once ready if it
+  // replaces one (learners keep watching the old one until then). The course is fetched again to show it.
+  const refreshCourse = () => queryClient.invalidateQueries({ queryKey: courseKey(courseId) });
 
   const video = useQuery({
     queryKey: videoKey(watchedId ?? ''),
@@ -67,7 +63,7 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
         setTimeout(() => void queryClient.invalidateQueries({ queryKey: ['notifications'] }), NOTIFICATION_DELAY_MS);
         setReadyNotice(next.status === 'ready');
       }
-      if (next.status === 'ready' && next.id !== lesson.videoId && localStorage.getItem(REPLACING_PREFIX + lesson.id) === next.id) await attach(next.id);
+      if (next.status === 'ready' && next.id !== lesson.videoId) await refreshCourse();
       return next;
     },
     refetchInterval: (query) => (query.state.data && MOVING.includes(query.state.data.status) ? POLL_MS : false),
@@ -91,7 +87,6 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
     setReadyNotice(false);
     setUpload({ phase: 'uploading', fileName: file.name, total: file.size, sent: 0, bytesPerSecond: undefined });
     try {
-      const replacing = video.data?.status === 'ready';
       const videoId = await uploadVideo(courseId, lesson.id, file, abort.signal, {
         onStarted: (id) => (startedVideo.current = id),
         onProgress: (sent) => {
@@ -105,9 +100,9 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
       uploadedHere.current.add(videoId);
       setInterrupted(undefined);
       setUpload({ phase: 'idle' });
-      if (replacing) localStorage.setItem(REPLACING_PREFIX + lesson.id, videoId);
       setUploadedId(videoId);
-      if (!replacing) await attach(videoId);
+      // The lesson may already show this video (attached when the upload began, then a reload): its status moved on.
+      await Promise.all([refreshCourse(), queryClient.invalidateQueries({ queryKey: videoKey(videoId) })]);
     } catch (error) {
       if (abort.signal.aborted) return;
       setInterrupted(resumeRecord(lesson.id));

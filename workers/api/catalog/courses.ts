@@ -3,6 +3,7 @@ import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { z } from 'zod';
 import { courses, lessons } from '../../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
+import { assertAttachable } from './lesson-videos.ts';
 import type { CatalogQuery, CourseChanges, LessonChanges, NewCourse, NewLesson, Sort } from './schemas.ts';
 
 export type Course = typeof courses.$inferSelect;
@@ -232,25 +233,28 @@ export async function publishCourse(db: NeonDatabase, course: Course): Promise<C
   return updateCourse(db, course.id, { status: 'published', publishedAt: course.publishedAt ?? new Date() });
 }
 
-async function touchCourse(db: Pick<NeonDatabase, 'update'>, courseId: string): Promise<void> {
+/** A change to a course's lessons is a change to the course: a new version for caches and replicas. */
+export async function touchCourse(db: Pick<NeonDatabase, 'update'>, courseId: string): Promise<void> {
   await db.update(courses).set({ version: sql`${courses.version} + 1`, updatedAt: new Date() }).where(eq(courses.id, courseId));
 }
 
-export async function addLesson(db: NeonDatabase, courseId: string, input: z.output<typeof NewLesson>): Promise<Lesson> {
+export async function addLesson(db: NeonDatabase, courseId: string, input: z.output<typeof NewLesson>, jurisdiction: string): Promise<Lesson> {
   return db.transaction(async (tx) => {
+    if (input.videoId) await assertAttachable(tx, courseId, input.videoId, jurisdiction);
     const [{ next } = { next: 0 }] = await tx
       .select({ next: sql<number>`coalesce(max(${lessons.position}) + 1, 0)::int` })
       .from(lessons)
       .where(eq(lessons.courseId, courseId));
-    const [lesson] = await tx.insert(lessons).values({ ...input, courseId, position: next }).returning();
+    const [lesson] = await tx.insert(lessons).values({ ...input, courseId, originJurisdiction: jurisdiction, position: next }).returning();
     if (!lesson) throw new Error('insert returned no row');
     await touchCourse(tx, courseId);
     return lesson;
   });
 }
 
-export async function updateLesson(db: NeonDatabase, courseId: string, lessonId: string, changes: z.output<typeof LessonChanges>): Promise<Lesson> {
+export async function updateLesson(db: NeonDatabase, courseId: string, lessonId: string, changes: z.output<typeof LessonChanges>, jurisdiction: string): Promise<Lesson> {
   return db.transaction(async (tx) => {
+    if (changes.videoId) await assertAttachable(tx, courseId, changes.videoId, jurisdiction);
     const [lesson] = await tx
       .update(lessons)
       .set({ ...changes, updatedAt: new Date() })

@@ -1,10 +1,12 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, inArray, notInArray, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { courses, lessons, videos } from '../../../db/schema.ts';
 import type { StorageLocation } from '../../lib/config.ts';
 import type { ContentSync } from '../../lib/contracts.ts';
+import { AppError } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
+import { RefusedMessage } from '../../lib/queue.ts';
 import { storageAt, type Storage } from '../../lib/storage.ts';
 import { loadCourse } from './courses.ts';
 
@@ -14,6 +16,8 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
   const courseLessons = await db.select().from(lessons).where(eq(lessons.courseId, courseId)).orderBy(asc(lessons.position));
   const videoIds = courseLessons.flatMap((lesson) => (lesson.videoId ? [lesson.videoId] : []));
   const ready = videoIds.length > 0 ? await db.select().from(videos).where(and(inArray(videos.id, videoIds), eq(videos.status, 'ready'))) : [];
+  // A replica gets only ready videos: a lesson whose video is still processing has none there yet.
+  const sent = new Set(ready.filter((video) => video.outputPrefix).map((video) => video.id));
   return {
     v: 1,
     traceparent,
@@ -34,7 +38,15 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
       instructorName: course.instructorName,
       publishedAt: course.publishedAt?.toISOString() ?? null,
     },
-    lessons: courseLessons.map(({ id, position, title, summary, isPreview, videoId, durationSeconds }) => ({ id, position, title, summary, isPreview, videoId, durationSeconds })),
+    lessons: courseLessons.map(({ id, position, title, summary, isPreview, videoId, durationSeconds }) => ({
+      id,
+      position,
+      title,
+      summary,
+      isPreview,
+      videoId: videoId && sent.has(videoId) ? videoId : null,
+      durationSeconds,
+    })),
     videos: ready.flatMap((video) =>
       video.outputPrefix
         ? [
@@ -58,6 +70,24 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
         : [],
     ),
   };
+}
+
+/** Each jurisdiction's `content-sync` queue binding (`CONTENT_SYNC_SA` for "sa"). */
+export function contentSyncQueues(replicateTo: readonly string[], env: object): Queue[] {
+  return replicateTo.map((jurisdiction) => {
+    const binding = `CONTENT_SYNC_${jurisdiction.toUpperCase()}`;
+    const queue = (env as Record<string, Queue | undefined>)[binding];
+    if (!queue) throw new AppError('invalid_configuration', 500, `REPLICATE_TO names "${jurisdiction}" but there is no ${binding} queue binding.`);
+    return queue;
+  });
+}
+
+/** Tells every other jurisdiction the course's new state, once it has ever been published (drafts stay home). */
+export async function replicateCourse(db: NeonDatabase, courseId: string, origin: string, queues: readonly Queue[], traceparent: string): Promise<void> {
+  if (queues.length === 0) return;
+  const message = await contentSyncFor(db, courseId, origin, traceparent);
+  if (message.action === 'unpublish' && message.course.publishedAt === null) return;
+  for (const queue of queues) await queue.send(message, { contentType: 'json' });
 }
 
 /** Copies every object under a prefix that the target lacks (or holds in another version), GET → PUT. */
@@ -89,9 +119,19 @@ async function copyPrefix(source: Storage, target: Storage, prefix: string): Pro
   return copied;
 }
 
+const FOREIGN_KEY_VIOLATION = '23503';
+function foreignKeyViolation(error: unknown): string | undefined {
+  const e = error as { code?: string; detail?: string; cause?: { code?: string; detail?: string } };
+  const pg = e.code === FOREIGN_KEY_VIOLATION ? e : e.cause?.code === FOREIGN_KEY_VIOLATION ? e.cause : undefined;
+  return pg && (pg.detail ?? 'a foreign key fails');
+}
+
 /**
  * Applies a replicated course: media first (a course never shows before its videos are here), then
  * the rows, only if the message is newer than what this jurisdiction has. Replays change nothing.
+ * A row that exists here with another origin is never overwritten (each upsert's update is
+ * conditional on the origin), and such a message, or one whose rows fail a foreign key, is refused:
+ * no retry could apply it.
  */
 export async function applyContentSync(db: NeonDatabase, storage: Storage, sources: Record<string, StorageLocation>, message: ContentSync): Promise<boolean> {
   const source = sources[message.origin];
@@ -103,33 +143,51 @@ export async function applyContentSync(db: NeonDatabase, storage: Storage, sourc
       log('info', 'replicated media', { courseId: message.course.id, prefix: video.outputPrefix, copied });
     }
   }
-  const { course } = message;
-  return db.transaction(async (tx) => {
-    const [current] = await tx.select({ version: courses.version, origin: courses.originJurisdiction }).from(courses).where(eq(courses.id, course.id)).limit(1);
-    if (current && (current.version >= course.version || current.origin !== message.origin)) return false;
-    const slugOwner = await tx.select({ id: courses.id }).from(courses).where(and(eq(courses.slug, course.slug), sql`${courses.id} <> ${course.id}`)).limit(1);
-    const row = {
-      ...course,
-      // A local course already has this slug: the replica keeps its own, marked with its origin.
-      slug: slugOwner.length > 0 ? `${course.slug}-${message.origin}` : course.slug,
-      publishedAt: course.publishedAt ? new Date(course.publishedAt) : null,
-      status: message.action === 'upsert' ? ('published' as const) : ('draft' as const),
-      originJurisdiction: message.origin,
-      instructorId: null,
-      updatedAt: new Date(),
-    };
-    await tx.insert(courses).values(row).onConflictDoUpdate({ target: courses.id, set: row });
-    const keep = message.lessons.map((lesson) => lesson.id);
-    await tx.delete(lessons).where(keep.length > 0 ? and(eq(lessons.courseId, course.id), notInArray(lessons.id, keep)) : eq(lessons.courseId, course.id));
-    for (const lesson of message.lessons) {
-      const values = { ...lesson, courseId: course.id, updatedAt: new Date() };
-      await tx.insert(lessons).values(values).onConflictDoUpdate({ target: lessons.id, set: values });
-    }
-    // Ready to play here too: no uploader (that account stays home) and no raw source.
-    for (const video of message.videos) {
-      const values = { ...video, courseId: course.id, uploaderId: null, status: 'ready' as const, sourceKey: '', progressPercent: 100, updatedAt: new Date() };
-      await tx.insert(videos).values(values).onConflictDoUpdate({ target: videos.id, set: values });
-    }
-    return true;
-  });
+  const { course, origin } = message;
+  const notOwned = (what: string, id: string) => new RefusedMessage(`${what} ${id} exists here with another origin than "${origin}": a replica never overwrites it.`);
+  try {
+    return await db.transaction(async (tx) => {
+      const [current] = await tx.select({ version: courses.version, origin: courses.originJurisdiction }).from(courses).where(eq(courses.id, course.id)).limit(1);
+      if (current && current.origin !== origin) throw notOwned('course', course.id);
+      if (current && current.version >= course.version) return false;
+      const slugOwner = await tx.select({ id: courses.id }).from(courses).where(and(eq(courses.slug, course.slug), sql`${courses.id} <> ${course.id}`)).limit(1);
+      const row = {
+        ...course,
+        // A local course already has this slug: the replica keeps its own, marked with its origin.
+        slug: slugOwner.length > 0 ? `${course.slug}-${origin}` : course.slug,
+        publishedAt: course.publishedAt ? new Date(course.publishedAt) : null,
+        status: message.action === 'upsert' ? ('published' as const) : ('draft' as const),
+        originJurisdiction: origin,
+        instructorId: null,
+        updatedAt: new Date(),
+      };
+      await tx.insert(courses).values(row).onConflictDoUpdate({ target: courses.id, set: row });
+      const keep = message.lessons.map((lesson) => lesson.id);
+      await tx.delete(lessons).where(keep.length > 0 ? and(eq(lessons.courseId, course.id), notInArray(lessons.id, keep)) : eq(lessons.courseId, course.id));
+      // Lessons and videos name each other: lessons first without their video, then videos, then the links.
+      for (const { videoId: _, ...lesson } of message.lessons) {
+        const values = { ...lesson, courseId: course.id, originJurisdiction: origin, videoId: null, updatedAt: new Date() };
+        const written = await tx.insert(lessons).values(values).onConflictDoUpdate({ target: lessons.id, set: values, where: eq(lessons.originJurisdiction, origin) }).returning({ id: lessons.id });
+        if (written.length === 0) throw notOwned('lesson', lesson.id);
+      }
+      // Ready to play here too: no uploader (that account stays home) and no raw source.
+      for (const video of message.videos) {
+        const values = { ...video, courseId: course.id, originJurisdiction: origin, uploaderId: null, status: 'ready' as const, sourceKey: '', progressPercent: 100, updatedAt: new Date() };
+        const written = await tx.insert(videos).values(values).onConflictDoUpdate({ target: videos.id, set: values, where: eq(videos.originJurisdiction, origin) }).returning({ id: videos.id });
+        if (written.length === 0) throw notOwned('video', video.id);
+      }
+      // As at home, a lesson shows only a video of its own course (and of the same origin).
+      for (const { id, videoId } of message.lessons) {
+        if (!videoId) continue;
+        const ownVideo = tx.select({ id: videos.id }).from(videos).where(and(eq(videos.id, videoId), eq(videos.courseId, course.id), eq(videos.originJurisdiction, origin)));
+        const linked = await tx.update(lessons).set({ videoId }).where(and(eq(lessons.id, id), exists(ownVideo))).returning({ id: lessons.id });
+        if (linked.length === 0) throw new RefusedMessage(`lesson ${id} names video ${videoId}, which is not a video of course ${course.id} from "${origin}" here.`);
+      }
+      return true;
+    });
+  } catch (error) {
+    const failed = foreignKeyViolation(error);
+    if (failed) throw new RefusedMessage(`course ${course.id} version ${course.version} names rows that do not exist here: ${failed}`);
+    throw error;
+  }
 }

@@ -17,7 +17,7 @@ import {
   updateLesson,
 } from '../catalog/courses.ts';
 import { enrollmentIn, enroll, unenroll } from '../catalog/learning.ts';
-import { contentSyncFor } from '../catalog/replication.ts';
+import { contentSyncQueues, replicateCourse } from '../catalog/replication.ts';
 import { CatalogQuery, CourseChanges, CourseRef, CourseIdParam, LessonChanges, LessonOrder, LessonParams, NewCourse, NewLesson } from '../catalog/schemas.ts';
 import type { ApiEnv } from '../context.ts';
 import { findUser } from '../identity/accounts.ts';
@@ -26,20 +26,9 @@ import { limitBody, valid } from '../validation.ts';
 
 type C = Context<ApiEnv>;
 
-/**
- * Tells every other jurisdiction the course's new state through its `content-sync` queue, once it
- * has ever been published (drafts stay home).
- */
 async function replicate(c: C, courseId: string): Promise<void> {
   const { config, database } = c.var.services;
-  if (config.REPLICATE_TO.length === 0) return;
-  const message = await contentSyncFor(database().db, courseId, config.JURISDICTION, c.var.trace.traceparent);
-  if (message.action === 'unpublish' && message.course.publishedAt === null) return;
-  for (const jurisdiction of config.REPLICATE_TO) {
-    const queue = (c.env as unknown as Record<string, Queue | undefined>)[`CONTENT_SYNC_${jurisdiction.toUpperCase()}`];
-    if (!queue) throw new AppError('invalid_configuration', 500, `REPLICATE_TO names "${jurisdiction}" but there is no CONTENT_SYNC_${jurisdiction.toUpperCase()} queue binding.`);
-    await queue.send(message, { contentType: 'json' });
-  }
+  await replicateCourse(database().db, courseId, config.JURISDICTION, contentSyncQueues(config.REPLICATE_TO, c.env), c.var.trace.traceparent);
 }
 
 /** A write to a course: authorised, between cache generation bumps, then replicated. */
@@ -105,14 +94,14 @@ export const coursesRoutes = new Hono<ApiEnv>()
   })
   .post('/:id/lessons', requireUser, valid('param', CourseIdParam), valid('json', NewLesson), async (c) => {
     const { id } = c.req.valid('param');
-    const { db } = c.var.services.database();
-    const lesson = await editCourse(c, id, () => addLesson(db, id, c.req.valid('json')));
+    const { config, database } = c.var.services;
+    const lesson = await editCourse(c, id, () => addLesson(database().db, id, c.req.valid('json'), config.JURISDICTION));
     return c.json(lesson, 201);
   })
   .patch('/:id/lessons/:lessonId', requireUser, valid('param', LessonParams), valid('json', LessonChanges), async (c) => {
     const { id, lessonId } = c.req.valid('param');
-    const { db } = c.var.services.database();
-    return c.json(await editCourse(c, id, () => updateLesson(db, id, lessonId, c.req.valid('json'))));
+    const { config, database } = c.var.services;
+    return c.json(await editCourse(c, id, () => updateLesson(database().db, id, lessonId, c.req.valid('json'), config.JURISDICTION)));
   })
   .delete('/:id/lessons/:lessonId', requireUser, valid('param', LessonParams), async (c) => {
     const { id, lessonId } = c.req.valid('param');

@@ -5,7 +5,9 @@ import { lessons, videos } from '../../../db/schema.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TranscodeEvent, verifyEvent } from '../../../transcoder/src/contract.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { VideoJob } from '../../lib/contracts.ts';
+import { changingCatalog } from '../catalog/cache.ts';
 import { assertCanEdit, loadCourse } from '../catalog/courses.ts';
+import { attachUpload } from '../catalog/lesson-videos.ts';
 import type { ApiEnv } from '../context.ts';
 import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
 import { limitBody, valid } from '../validation.ts';
@@ -33,7 +35,7 @@ async function managedVideo(c: Context<ApiEnv>, id: string) {
 export const videosRoutes = new Hono<ApiEnv>()
   .post('/upload', limitBody(8 * 1024), requireUser, requireRole('instructor', 'admin'), valid('json', NewUpload), async (c) => {
     const upload = c.req.valid('json');
-    const { config, database, storage } = c.var.services;
+    const { config, database, storage, cache } = c.var.services;
     if (upload.sizeBytes > config.VIDEO_MAX_BYTES) {
       throw new AppError('video_too_large', 413, `Videos may be at most ${config.VIDEO_MAX_BYTES} bytes; this one has ${upload.sizeBytes}.`, { maxBytes: config.VIDEO_MAX_BYTES });
     }
@@ -56,7 +58,10 @@ export const videosRoutes = new Hono<ApiEnv>()
       sizeBytes: upload.sizeBytes,
       sourceKey: key,
       uploadId,
+      originJurisdiction: config.JURISDICTION,
     });
+    const { lessonId } = upload;
+    if (lessonId) await changingCatalog(cache(), () => attachUpload(db, { id, courseId: upload.courseId, lessonId }));
     return c.json({ videoId: id, status: 'awaiting_upload', upload: target }, 201);
   })
   // The transcoder's signed callbacks: no user, the HMAC over the raw body is the credential.

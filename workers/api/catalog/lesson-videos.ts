@@ -1,0 +1,50 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
+import { lessons, videos } from '../../../db/schema.ts';
+import { AppError } from '../../lib/errors.ts';
+import { touchCourse } from './courses.ts';
+
+type Video = typeof videos.$inferSelect;
+type Transaction = Parameters<Parameters<NeonDatabase['transaction']>[0]>[0];
+
+/**
+ * A lesson shows only a video uploaded for its own course in this jurisdiction: anything else would
+ * let an instructor publish (and replicate) another course's private video.
+ */
+export async function assertAttachable(db: Pick<NeonDatabase, 'select'>, courseId: string, videoId: string, jurisdiction: string): Promise<void> {
+  const [video] = await db
+    .select({ id: videos.id })
+    .from(videos)
+    .where(and(eq(videos.id, videoId), eq(videos.courseId, courseId), eq(videos.originJurisdiction, jurisdiction)))
+    .limit(1);
+  if (!video) throw new AppError('invalid_video', 400, 'Only a video uploaded for this course can be attached to its lessons.', { field: 'videoId' });
+}
+
+/** A new upload for a lesson without a video is its video at once (a replacement waits until it is ready). */
+export async function attachUpload(db: NeonDatabase, video: Pick<Video, 'id' | 'courseId'> & { lessonId: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const attached = await tx
+      .update(lessons)
+      .set({ videoId: video.id, updatedAt: new Date() })
+      .where(and(eq(lessons.id, video.lessonId), eq(lessons.courseId, video.courseId), isNull(lessons.videoId)))
+      .returning({ id: lessons.id });
+    if (attached.length > 0) await touchCourse(tx, video.courseId);
+  });
+}
+
+/**
+ * A video just became ready: it replaces the video of the lesson it was uploaded for. True when a
+ * lesson shows it, so the course changed for learners and replicas (which receive only ready videos).
+ */
+export async function showReadyVideo(tx: Transaction, video: Video): Promise<boolean> {
+  if (video.lessonId) {
+    await tx
+      .update(lessons)
+      .set({ videoId: video.id, updatedAt: new Date() })
+      .where(and(eq(lessons.id, video.lessonId), eq(lessons.courseId, video.courseId)));
+  }
+  const [shown] = await tx.select({ id: lessons.id }).from(lessons).where(eq(lessons.videoId, video.id)).limit(1);
+  if (!shown) return false;
+  await touchCourse(tx, video.courseId);
+  return true;
+}
