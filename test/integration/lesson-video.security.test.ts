@@ -72,6 +72,20 @@ describe('a lesson shows only a video uploaded for its own course', () => {
     expect(await lessonVideo(instructor, course.id, first!.id)).toBe(videoId);
   });
 
+  it('cancelling an upload its lesson shows empties the lesson, and the cached course page says so', async () => {
+    const instructor = await signedInAs('instructor');
+    const { course, lessons: [first] } = await publishedCourse(instructor);
+    const { videoId } = await presign(instructor, course.id, first!.id);
+    const cached = async () => (await call<CourseDetail>(`/api/courses/${course.id}`)).body.lessons[0]?.videoId;
+    expect(await cached()).toBe(videoId);
+    expect(await cached()).toBe(videoId);
+    expect((await call(`/api/videos/${videoId}/upload`, { method: 'DELETE', token: instructor.accessToken })).status).toBe(204);
+    expect((await lessonRow(first!.id))?.videoId).toBeNull();
+    const after = await call<CourseDetail>(`/api/courses/${course.id}`);
+    expect(after.headers.get('x-cache')).toBe('miss');
+    expect(after.body.lessons[0]?.videoId).toBeNull();
+  });
+
   it('a replacement that becomes ready replaces the lesson video: catalog and replicas show it', { timeout: 150_000 }, async () => {
     const instructor = await signedInAs('instructor');
     const { course, lessons: [first] } = await publishedCourse(instructor);

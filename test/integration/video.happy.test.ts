@@ -1,7 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { startTranscode, type Pipeline } from '../../workers/media/pipeline.ts';
-import { withDatabase } from './backing.ts';
+import { backing, withDatabase } from './backing.ts';
 import { publishedCourse } from './catalog-fixtures.ts';
 import { call, signedInAs } from './client.ts';
 import { finished, sampleClip, uploadVideo, type VideoStatus } from './video-fixtures.ts';
@@ -41,6 +41,9 @@ describe('video pipeline, end to end', () => {
     const posted: string[] = [];
     const pipeline = (db: Pipeline['db']): Pipeline => ({
       db,
+      cache: backing('us').cache(),
+      jurisdiction: 'us',
+      contentSync: [],
       transcoder: async (path) => {
         posted.push(path);
         return new Response(null, { status: 503 });

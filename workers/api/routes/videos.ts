@@ -7,7 +7,7 @@ import { AppError } from '../../lib/errors.ts';
 import type { VideoJob } from '../../lib/contracts.ts';
 import { changingCatalog } from '../catalog/cache.ts';
 import { assertCanEdit, loadCourse } from '../catalog/courses.ts';
-import { attachUpload } from '../catalog/lesson-videos.ts';
+import { attachUpload, cancelUpload, isShown } from '../catalog/lesson-videos.ts';
 import type { ApiEnv } from '../context.ts';
 import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
 import { limitBody, valid } from '../validation.ts';
@@ -48,20 +48,27 @@ export const videosRoutes = new Hono<ApiEnv>()
     const id = crypto.randomUUID();
     const key = sourceKey(id, upload.contentType);
     const { target, uploadId } = await startUpload(storage(), key, upload);
-    await db.insert(videos).values({
-      id,
-      courseId: upload.courseId,
-      lessonId: upload.lessonId ?? null,
-      uploaderId: c.var.user.sub,
-      filename: upload.filename,
-      contentType: upload.contentType,
-      sizeBytes: upload.sizeBytes,
-      sourceKey: key,
-      uploadId,
-      originJurisdiction: config.JURISDICTION,
-    });
+    const insert = () =>
+      db.insert(videos).values({
+        id,
+        courseId: upload.courseId,
+        lessonId: upload.lessonId ?? null,
+        uploaderId: c.var.user.sub,
+        filename: upload.filename,
+        contentType: upload.contentType,
+        sizeBytes: upload.sizeBytes,
+        sourceKey: key,
+        uploadId,
+        originJurisdiction: config.JURISDICTION,
+      });
     const { lessonId } = upload;
-    if (lessonId) await changingCatalog(cache(), () => attachUpload(db, { id, courseId: upload.courseId, lessonId }));
+    // Written only once the catalog can be bumped: a 503 then leaves no video behind.
+    if (lessonId) {
+      await changingCatalog(cache(), async () => {
+        await insert();
+        await attachUpload(db, { id, courseId: upload.courseId, lessonId });
+      });
+    } else await insert();
     return c.json({ videoId: id, status: 'awaiting_upload', upload: target }, 201);
   })
   // The transcoder's signed callbacks: no user, the HMAC over the raw body is the credential.
@@ -109,7 +116,8 @@ export const videosRoutes = new Hono<ApiEnv>()
     const { db, video } = await managedVideo(c, c.req.valid('param').id);
     if (video.status !== 'awaiting_upload') throw new AppError('upload_complete', 409, `The upload is already complete (the video is ${video.status}).`);
     await abortUpload(c.var.services.storage(), video.sourceKey, video.uploadId);
-    await db.delete(videos).where(and(eq(videos.id, video.id), eq(videos.status, 'awaiting_upload')));
+    const cancel = () => cancelUpload(db, video);
+    await ((await isShown(db, video.id)) ? changingCatalog(c.var.services.cache(), cancel) : cancel());
     return c.body(null, 204);
   })
   .get('/:id', requireUser, valid('param', VideoIdParam), async (c) => {
