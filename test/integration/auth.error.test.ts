@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countUsers } from './backing.ts';
-import { call, PASSWORD, register, signedInAs, uniqueEmail } from './client.ts';
+import { call, PASSWORD, register, sendUntilLimited, signedInAs, uniqueEmail } from './client.ts';
 
 interface Refusal {
   error: { code: string; message: string; fields?: Array<{ field: string; message: string }> };
@@ -82,12 +82,9 @@ describe('rate limits', () => {
 
   it('limits sign-in attempts per address, whatever the accounts', async () => {
     const ip = '203.0.113.77';
-    const statuses = [];
-    for (let attempt = 0; attempt < 11; attempt++) {
-      statuses.push((await call('/api/auth/login', { ip, json: { email: uniqueEmail('spray'), password: 'guess' } })).status);
-    }
-    expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
-    expect(statuses[10]).toBe(429);
+    const statuses = await sendUntilLimited(10, async () => (await call('/api/auth/login', { ip, json: { email: uniqueEmail('spray'), password: 'guess' } })).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.at(-1)).toBe(429);
   });
 
   it('answers a wrong password and an unknown email the same way', async () => {

@@ -84,3 +84,15 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/**
+ * Sends until one is refused with 429, at most `2 × limit + 1` times, and returns every status. A
+ * sliding window weighs the previous window by what is left of it, so a burst across a window border
+ * may pass a few more than the limit (never fewer): a test checks the first `limit` passed and a
+ * refusal came.
+ */
+export async function sendUntilLimited(limit: number, send: () => Promise<number>): Promise<number[]> {
+  const statuses: number[] = [];
+  while (statuses.length <= 2 * limit && statuses.at(-1) !== 429) statuses.push(await send());
+  return statuses;
+}
