@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { startTranscode, type Pipeline } from '../../workers/media/pipeline.ts';
 import { backing, withDatabase } from './backing.ts';
 import { publishedCourse } from './catalog-fixtures.ts';
-import { call, signedInAs } from './client.ts';
+import { signMediaToken } from '../../workers/api/videos/media-tokens.ts';
+import { call, eventually, signedInAs } from './client.ts';
 import { finished, sampleClip, uploadVideo, type VideoStatus } from './video-fixtures.ts';
 
 interface Playback {
@@ -71,8 +72,20 @@ describe('video pipeline, end to end', () => {
     const master = await media(playback.body.master);
     expect(master.status).toBe(200);
     expect(master.headers.get('cache-control')).toContain('immutable');
+    expect(master.headers.get('x-cache')).toBe('miss');
     const masterText = await master.text();
     expect(masterText).toContain('#EXT-X-STREAM-INF');
+    // Every viewer shares one cached copy: another viewer's token for the job is answered from the edge cache.
+    const [, , token = '', , jobId = ''] = new URL(playback.body.master).pathname.split('/');
+    const otherViewer = playback.body.master.replace(token, await signMediaToken(env.JWT_SECRET, videoId, jobId, Math.floor(Date.now() / 1000) + 600));
+    const shared = await eventually(async () => {
+      const answer = await media(otherViewer);
+      const text = await answer.text();
+      return answer.headers.get('x-cache') === 'hit' && text;
+    }, 10_000, 'the master playlist in the edge cache');
+    expect(shared).toBe(masterText);
+    // The token is still checked first.
+    expect((await media(otherViewer.replace(/\/media\/\d+-/, '/media/1-'))).status).toBe(403);
     const renditionPlaylists = uris(masterText, playback.body.master);
     expect(renditionPlaylists.length).toBeGreaterThanOrEqual(1);
     for (const playlistUrl of renditionPlaylists) {
@@ -87,6 +100,16 @@ describe('video pipeline, end to end', () => {
       }
     }
 
+    // Range requests: from storage on a miss, from the cached copy on a hit.
+    const rangeOf = async (url: string) => {
+      const partial = await media(url, { range: 'bytes=0-9' });
+      expect(partial.status).toBe(206);
+      expect((await partial.arrayBuffer()).byteLength).toBe(10);
+      expect(partial.headers.get('content-range')).toMatch(/^bytes 0-9\/\d+$/);
+      return partial.headers.get('x-cache');
+    };
+    // A range never fills the cache: the poster is still a miss until it is read whole.
+    expect(await rangeOf(playback.body.poster)).toBe('miss');
     const poster = await media(playback.body.poster);
     expect(poster.headers.get('content-type')).toBe('image/jpeg');
     const posterBytes = new Uint8Array(await poster.arrayBuffer());
@@ -97,10 +120,6 @@ describe('video pipeline, end to end', () => {
     const vtt = await media(playback.body.storyboard.vtt);
     expect(await vtt.text()).toMatch(/^WEBVTT/);
 
-    // Range requests pass through to storage.
-    const partial = await media(playback.body.poster, { range: 'bytes=0-9' });
-    expect(partial.status).toBe(206);
-    expect((await partial.arrayBuffer()).byteLength).toBe(10);
-    expect(partial.headers.get('content-range')).toMatch(/^bytes 0-9\/\d+$/);
+    await eventually(async () => (await rangeOf(playback.body.poster)) === 'hit', 10_000, 'a range of the cached poster');
   });
 });

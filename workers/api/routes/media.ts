@@ -16,10 +16,17 @@ const CONTENT_TYPES = new Map([
 
 const refused = () => new AppError('invalid_media_token', 403, 'This media link is not valid or has expired: ask for a new playback URL.');
 
+/** Files of a job never change once written, unless storage says otherwise (a growing playlist does). */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** The edge cache's key for a file: without the token, so every viewer shares one copy. */
+const cacheKey = (key: string) => new Request(`https://media.kce.invalid/${key}`);
+
 /**
- * `/media/{token}/{videoId}/{jobId}/...`: published renditions, straight from storage. Keys are
- * per job and never rewritten, so the CDN may keep them for a year; Range requests pass through.
- * Refusals are never cached.
+ * `/media/{token}/{videoId}/{jobId}/...`: published renditions. The token is checked first, then
+ * the file comes from the Workers cache (keyed without the token) or from storage, which fills it.
+ * Storage's own `Cache-Control`, when a file has one, decides how long it is kept; Range
+ * requests are answered from the cached copy, or passed to storage on a miss. Refusals are never cached.
  */
 export const mediaRoutes = new Hono<ApiEnv>()
   .use(async (c, next) => {
@@ -30,8 +37,11 @@ export const mediaRoutes = new Hono<ApiEnv>()
     // The still-encoded path: after `/media/`, token, ids and file name (see mediaFile).
     const { token, videoId, jobId, key } = mediaFile(new URL(c.req.url).pathname.split('/').slice(2));
     if (!(await verifyMediaToken(c.var.services.config.JWT_SECRET, token, videoId, jobId, Math.floor(Date.now() / 1000)))) throw refused();
-    const storage = c.var.services.storage();
     const range = c.req.header('range');
+    const edge = caches.default;
+    const cached = await edge.match(new Request(cacheKey(key), { headers: range ? { range } : {} }));
+    if (cached) return withCacheState(cached, 'hit');
+    const storage = c.var.services.storage();
     const object = await storage.s3.send(new GetObjectCommand({ Bucket: storage.bucket, Key: key, Range: range })).catch((error: unknown) => {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404) throw new AppError('not_found', 404, 'There is no such media file.');
@@ -40,12 +50,20 @@ export const mediaRoutes = new Hono<ApiEnv>()
     });
     const headers = new Headers({
       'content-type': CONTENT_TYPES.get(key.split('.').pop() ?? '') ?? 'application/octet-stream',
-      'cache-control': 'public, max-age=31536000, immutable',
+      'cache-control': object.CacheControl ?? IMMUTABLE,
       'accept-ranges': 'bytes',
       'x-content-type-options': 'nosniff',
     });
     if (object.ContentLength !== undefined) headers.set('content-length', String(object.ContentLength));
     if (object.ContentRange) headers.set('content-range', object.ContentRange);
     if (object.ETag) headers.set('etag', object.ETag);
-    return new Response(object.Body?.transformToWebStream() ?? null, { status: object.ContentRange ? 206 : 200, headers });
+    const response = new Response(object.Body?.transformToWebStream() ?? null, { status: object.ContentRange ? 206 : 200, headers });
+    if (response.status === 200) c.executionCtx.waitUntil(edge.put(cacheKey(key), response.clone()));
+    return withCacheState(response, 'miss');
   });
+
+function withCacheState(response: Response, state: 'hit' | 'miss'): Response {
+  const answer = new Response(response.body, response);
+  answer.headers.set('x-cache', state);
+  return answer;
+}
