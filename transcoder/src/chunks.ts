@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { renditionPlaylist, runFfmpeg, SEGMENT_SECONDS, videoChunkArgs, wholeFileArgs, type Chunk, type WholeFilePlan } from './ffmpeg.ts';
+import { AUDIO_RENDITION, renditionPlaylist, runFfmpeg, SEGMENT_SECONDS, videoChunkArgs, wholeFileArgs, type Chunk, type WholeFilePlan } from './ffmpeg.ts';
 import type { Ladder } from './ladder.ts';
 import { inParallel } from './parallel.ts';
 import { mediaPlaylist, mediaPlaylistFiles, type MediaPart } from './playlists.ts';
@@ -58,6 +58,7 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
     encoded[chunk.index] = Math.max(encoded[chunk.index]!, Math.min(seconds, chunk.endSeconds - chunk.startSeconds));
     plan.onProgress(Math.floor((100 * encoded.reduce((sum, s) => sum + s, 0)) / source.durationSeconds));
   };
+  await mkdir(join(plan.outDir, AUDIO_RENDITION), { recursive: true });
   const tasks = [
     () => runFfmpeg(wholeFileArgs({ ...plan, threads }), { signal, onProgress: () => undefined }),
     ...chunks.map((chunk) => async () => {
