@@ -94,10 +94,10 @@ export async function writeRenditionPlaylists(folders: ChunkFolders, ladder: Lad
       const parts: MediaPart[] = [];
       let previous: { bytes: Buffer; name: string } | undefined;
       for (const chunk of leading) {
-        const dir = join(folders.chunksDir, String(chunk.index), name);
-        const { segments } = mediaPlaylistFiles(await readFile(join(folders.chunksDir, String(chunk.index), renditionPlaylist(name)), 'utf8'));
-        if (segments.length === 0) continue;
-        const bytes = await readFile(join(dir, `init_${name}.mp4`));
+        const chunkDir = join(folders.chunksDir, String(chunk.index));
+        const { init, segments } = mediaPlaylistFiles(await readFile(join(chunkDir, renditionPlaylist(name)), 'utf8'));
+        if (!init || segments.length === 0) continue;
+        const bytes = await readFile(join(chunkDir, name, init));
         if (!previous?.bytes.equals(bytes)) {
           previous = { bytes, name: `init_${chunk.index}.mp4` };
           await writeFile(join(folders.outDir, name, previous.name), bytes);

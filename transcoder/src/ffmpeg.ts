@@ -78,7 +78,8 @@ export function videoChunkArgs(plan: ChunkEncodePlan): string[] {
     // Average bitrate held to the target over a 2 s buffer (one keyframe interval).
     ...renditions.flatMap((rendition, i) => [`-b:v:${i}`, `${rendition.bitrate}`, `-maxrate:v:${i}`, `${rendition.bitrate}`, `-bufsize:v:${i}`, `${2 * rendition.bitrate}`]),
     ...['-avoid_negative_ts', 'disabled'],
-    ...hlsArgs(`${plan.outDir}/%v`, 'init_%v.mp4', chunk.firstSegment),
+    // The init segment goes beside the chunk's playlist, named by ffmpeg (init.mp4 or init_{n}.mp4): the playlist says which.
+    ...hlsArgs(`${plan.outDir}/%v`, 'init.mp4', chunk.firstSegment),
     ...['-hls_segment_options', 'movflags=+frag_discont'],
     ...['-var_stream_map', renditions.map((rendition, i) => `v:${i},name:${rendition.name}`).join(' ')],
     `${plan.chunkDir}/${renditionPlaylist('%v')}`,
