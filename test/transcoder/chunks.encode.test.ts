@@ -35,15 +35,16 @@ async function listedFiles(playlist: string): Promise<string> {
   return `concat:${files.map((file) => join(folder, file)).join('|')}`;
 }
 
-/** Every packet of the input's one stream, in presentation order. */
-async function packets(input: string): Promise<Array<{ pts: number; duration: number; key: boolean }>> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time,duration_time,flags', '-of', 'csv=p=0', input], { maxBuffer: 64 * 1024 * 1024 });
+/** Every packet of the input's stream (its only one by default), in presentation order. */
+async function packets(input: string, stream = '0'): Promise<Array<{ pts: number; duration: number; key: boolean }>> {
+  const args = ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time,duration_time,flags', '-of', 'csv=p=0', input];
+  const { stdout } = await run('ffprobe', args, { maxBuffer: 64 * 1024 * 1024 });
   return stdout
-    .trim()
     .split('\n')
+    .filter((line) => line.includes(','))
     .map((line) => {
       const [pts, duration, flags] = line.split(',');
-      return { pts: Number(pts), duration: Number(duration), key: flags!.startsWith('K') };
+      return { pts: Number(pts), duration: Number(duration), key: flags?.startsWith('K') === true };
     })
     .sort((a, b) => a.pts - b.pts);
 }
@@ -116,9 +117,7 @@ describe('chunked encoding: a multi-chunk source plays through every chunk borde
     const audio = await packets(audioPlaylist);
     for (const step of steps(audio)) expect(step).toBeCloseTo(AUDIO_FRAME, 4);
     const span = (list: Array<{ pts: number; duration: number }>) => list.at(-1)!.pts + list.at(-1)!.duration - list[0]!.pts;
-    const sourceAudio = await run('ffprobe', ['-v', 'error', '-select_streams', 'a', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', input]);
-    const sourcePackets = sourceAudio.stdout.trim().split('\n').map((line) => ({ pts: Number(line.split(',')[0]), duration: Number(line.split(',')[1]) }));
-    expect(Math.abs(span(audio) - span(sourcePackets))).toBeLessThanOrEqual(AUDIO_FRAME);
+    expect(Math.abs(span(audio) - span(await packets(input, 'a')))).toBeLessThanOrEqual(AUDIO_FRAME);
     expect(Math.abs(audio[0]!.pts)).toBeLessThanOrEqual(AUDIO_FRAME);
   });
 
@@ -139,5 +138,39 @@ describe('chunked encoding: a multi-chunk source plays through every chunk borde
     const video = await packets(files);
     expect(video).toHaveLength(12 * 30);
     for (const step of steps(video)) expect(step).toBeCloseTo(FRAME, 3);
+  });
+
+  // Sources that break naive seeking or timestamp handling, each cut into two chunks (0-4 s, 4-10 s).
+  const testsrc = ['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '10'];
+  it.each([
+    ['odd-sized (321x181, FFV1)', 'odd.mkv', ['-f', 'lavfi', '-i', 'testsrc2=size=321x181:rate=30', '-t', '10', '-c:v', 'ffv1']],
+    ['a phone video turned 90°', 'rotated.mp4', [...testsrc, '-c:v', 'libx264', '-preset', 'ultrafast', '-metadata:s:v:0', 'rotate=90', '-c:a', 'aac']],
+    ['variable frame rate', 'vfr.mp4', [...testsrc, '-vf', "select='not(mod(n,3))+eq(mod(n,7),1)'", '-vsync', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac']],
+    ['10-bit HEVC', 'hevc.mp4', [...testsrc, '-c:v', 'libx265', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', '-tag:v', 'hvc1', '-x265-params', 'log-level=error', '-c:a', 'aac']],
+    ['VP9 and Opus in WebM', 'vp9.webm', [...testsrc, '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-c:a', 'libopus']],
+    ['MPEG-TS whose clock starts at 1.4 s', 'clock.ts', [...testsrc, '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac']],
+    ['half a second long', 'short.mp4', [...testsrc.slice(0, -2), '-t', '0.5', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac']],
+  ])('encodes %s in chunks that decode and join without a gap', async (_, file, args) => {
+    const path = join(dir, file);
+    await run('ffmpeg', ['-v', 'error', ...args, path]);
+    const hostile = await probeSource(path, { maxDurationSeconds: 3600, maxWidth: 1920, maxHeight: 1080 }, new AbortController().signal);
+    const { outDir, ...rest } = plan(`${file}-encoded`);
+    const ladder = ladderFor(hostile);
+    await encodeInChunks({ ...rest, input: path, outDir, source: hostile, ladder, pictures: { posterAtSeconds: 0, storyboard: storyboardFor(hostile) }, chunks: planChunks(hostile.durationSeconds) });
+
+    // The source's frames on the timeline the transcoder uses: 0 at the start of the file.
+    const start = Number((await run('ffprobe', ['-v', 'error', '-show_entries', 'format=start_time', '-of', 'csv=p=0', path])).stdout);
+    const original = (await packets(path, 'v:0')).map((packet) => ({ ...packet, pts: packet.pts - start }));
+    const frame = Math.max(...steps(original), FRAME);
+    for (const { name } of ladder.renditions) {
+      const playlist = join(outDir, renditionPlaylist(name));
+      expect(await decodeErrors(playlist)).toBe('');
+      const video = await packets(playlist);
+      for (const step of steps(video)) expect(step).toBeGreaterThan(0);
+      for (const step of steps(video)) expect(step).toBeLessThanOrEqual(frame + 0.001);
+      expect(Math.abs(video[0]!.pts - original[0]!.pts)).toBeLessThanOrEqual(frame);
+      expect(Math.abs(video.at(-1)!.pts + video.at(-1)!.duration - original.at(-1)!.pts - original.at(-1)!.duration)).toBeLessThanOrEqual(frame);
+    }
+    if (ladder.audio) expect(await decodeErrors(join(outDir, renditionPlaylist(AUDIO_RENDITION)))).toBe('');
   });
 });

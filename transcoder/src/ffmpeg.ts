@@ -50,11 +50,13 @@ export interface ChunkEncodePlan {
 
 /**
  * The video rungs of one chunk, no audio: the chunk is decoded once and `split` feeds every rung's
- * scaler. `-copyts -start_at_zero` keeps timestamps on the source's timeline (0 at its start), and
- * `frag_discont` makes each fragment's baseMediaDecodeTime that timestamp (without it the muxer
- * restarts at 0 and writes the chunk's start as an edit list), so the chunks' segments play one after
- * another. `-avoid_negative_ts disabled`: the first chunk's B-frames start decoding before 0, and
- * shifting them would shift that chunk alone by two frames.
+ * scaler. Its timestamps start at 0 (an input-side `-ss` after the source's own start time) and
+ * `-output_ts_offset` moves them to the chunk's place; `frag_discont` makes each fragment's
+ * baseMediaDecodeTime that place (without it the muxer restarts at 0 and writes the offset as an
+ * edit list), so the chunks' segments play one after another. `-avoid_negative_ts disabled`: the
+ * first chunk's B-frames are decoded before 0, and shifting them would move that chunk alone by two
+ * frames. (`-copyts -start_at_zero` instead gives the same output for MP4, but skips seconds of an
+ * MPEG-TS whose clock does not start at 0.)
  */
 export function videoChunkArgs(plan: ChunkEncodePlan): string[] {
   const { source, ladder, chunk } = plan;
@@ -69,15 +71,15 @@ export function videoChunkArgs(plan: ChunkEncodePlan): string[] {
   const start = chunk.startSeconds.toFixed(3);
   return [
     ...['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', '-threads', threads],
-    ...['-copyts', '-start_at_zero', '-ss', start, ...(plan.last ? [] : ['-to', chunk.endSeconds.toFixed(3)]), '-i', plan.input],
+    ...['-ss', start, ...(plan.last ? [] : ['-to', chunk.endSeconds.toFixed(3)]), '-i', plan.input],
     ...['-filter_complex_threads', threads, '-filter_complex', graph],
     ...renditions.flatMap((_, i) => ['-map', `[v${i}]`]),
     ...['-c:v', 'libx264', '-preset', PRESET, '-profile:v', 'high', '-threads', threads],
-    // Keyframes every 2 s of the whole video's timeline, so they line up across rungs and chunks.
-    ...['-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-force_key_frames', `expr:gte(t,${start}+n_forced*${KEYFRAME_SECONDS})`],
+    // Keyframes every 2 s from the chunk's start, itself on that grid: they line up across rungs and chunks.
+    ...['-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-force_key_frames', `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`],
     // Average bitrate held to the target over a 2 s buffer (one keyframe interval).
     ...renditions.flatMap((rendition, i) => [`-b:v:${i}`, `${rendition.bitrate}`, `-maxrate:v:${i}`, `${rendition.bitrate}`, `-bufsize:v:${i}`, `${2 * rendition.bitrate}`]),
-    ...['-avoid_negative_ts', 'disabled'],
+    ...['-output_ts_offset', start, '-avoid_negative_ts', 'disabled'],
     // The init segment goes beside the chunk's playlist, named by ffmpeg (init.mp4 or init_{n}.mp4): the playlist says which.
     ...hlsArgs(`${plan.outDir}/%v`, 'init.mp4', chunk.firstSegment),
     ...['-hls_segment_options', 'movflags=+frag_discont'],
