@@ -5,6 +5,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { planChunks } from '../transcoder/src/chunks.ts';
 
@@ -36,7 +38,9 @@ try {
     const end = range?.[2] ? Number(range[2]) : size - 1;
     response.writeHead(range ? 206 : 200, { 'content-length': end - start + 1, 'accept-ranges': 'bytes', ...(range ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}) });
     sent.requests++;
-    createReadStream(source, { start, end }).on('data', (data) => (sent.bytes += data.length)).pipe(response);
+    // Counted as they go to the socket; ffmpeg closing the connection (to seek) ends the pipeline.
+    const count = new Transform({ transform: (data: Buffer, _, done) => done(null, ((sent.bytes += data.length), data)) });
+    pipeline(createReadStream(source, { start, end }), count, response).catch(() => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/source.mp4`;
