@@ -20,10 +20,12 @@ export const CHUNK_SIZES: ChunkSizes = { rampSeconds: [4, 8, 16, 32], steadySeco
 /** The source cut into chunks on the segment grid; the last one takes what remains. */
 export function planChunks(durationSeconds: number, sizes: ChunkSizes = CHUNK_SIZES): Chunk[] {
   const chunks: Chunk[] = [];
-  for (let start = 0; start < durationSeconds; start = chunks.at(-1)!.endSeconds) {
-    const end = start + (sizes.rampSeconds[chunks.length] ?? sizes.steadySeconds);
+  for (let start = 0; start < durationSeconds; ) {
+    const planned = start + (sizes.rampSeconds[chunks.length] ?? sizes.steadySeconds);
     // A tail shorter than a segment joins the chunk before it rather than costing an ffmpeg run of its own.
-    chunks.push({ index: chunks.length, startSeconds: start, endSeconds: durationSeconds - end < SEGMENT_SECONDS ? durationSeconds : end, firstSegment: start / SEGMENT_SECONDS });
+    const end = durationSeconds - planned < SEGMENT_SECONDS ? durationSeconds : planned;
+    chunks.push({ index: chunks.length, startSeconds: start, endSeconds: end, firstSegment: start / SEGMENT_SECONDS });
+    start = end;
   }
   return chunks;
 }
@@ -49,14 +51,16 @@ export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFold
  * failed and their work would be thrown away.
  */
 export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
-  const { chunks, source } = plan;
+  const { chunks } = plan;
   const threads = Math.max(1, Math.floor(availableParallelism() / plan.concurrency));
   const failed = new AbortController();
   const signal = AbortSignal.any([plan.signal, failed.signal]);
-  const encoded = chunks.map(() => 0);
+  const length = (chunk: Chunk) => chunk.endSeconds - chunk.startSeconds;
+  const totalSeconds = chunks.reduce((sum, chunk) => sum + length(chunk), 0);
+  const encoded = new Map<Chunk, number>();
   const progress = (chunk: Chunk, seconds: number) => {
-    encoded[chunk.index] = Math.max(encoded[chunk.index]!, Math.min(seconds, chunk.endSeconds - chunk.startSeconds));
-    plan.onProgress(Math.floor((100 * encoded.reduce((sum, s) => sum + s, 0)) / source.durationSeconds));
+    encoded.set(chunk, Math.max(encoded.get(chunk) ?? 0, Math.min(seconds, length(chunk))));
+    plan.onProgress(Math.floor((100 * [...encoded.values()].reduce((sum, s) => sum + s, 0)) / totalSeconds));
   };
   await mkdir(join(plan.outDir, AUDIO_RENDITION), { recursive: true });
   const tasks = [
