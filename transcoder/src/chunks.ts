@@ -62,7 +62,7 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
     encoded.set(chunk, Math.max(encoded.get(chunk) ?? 0, Math.min(seconds, length(chunk))));
     plan.onProgress(Math.floor((100 * [...encoded.values()].reduce((sum, s) => sum + s, 0)) / totalSeconds));
   };
-  await mkdir(join(plan.outDir, AUDIO_RENDITION), { recursive: true });
+  if (plan.ladder.audio) await mkdir(join(plan.outDir, AUDIO_RENDITION), { recursive: true });
   const tasks = [
     () => runFfmpeg(wholeFileArgs({ ...plan, threads }), { signal, onProgress: () => undefined }),
     ...chunks.map((chunk) => async () => {

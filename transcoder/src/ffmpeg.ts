@@ -50,8 +50,8 @@ export interface ChunkEncodePlan {
 
 /**
  * The video rungs of one chunk, no audio: the chunk is decoded once and `split` feeds every rung's
- * scaler. Its timestamps start at 0 (an input-side `-ss` after the source's own start time) and
- * `-output_ts_offset` moves them to the chunk's place; `frag_discont` makes each fragment's
+ * scaler. An input-side `-ss` (counted from the source's own start time) restarts its timestamps at
+ * 0 and `-output_ts_offset` moves them to the chunk's place; `frag_discont` makes each fragment's
  * baseMediaDecodeTime that place (without it the muxer restarts at 0 and writes the offset as an
  * edit list), so the chunks' segments play one after another. `-avoid_negative_ts disabled`: the
  * first chunk's B-frames are decoded before 0, and shifting them would move that chunk alone by two
@@ -131,7 +131,7 @@ export function wholeFileArgs(plan: WholeFilePlan): string[] {
   ];
 }
 
-/** HLS fMP4 with SEGMENT_SECONDS segments numbered from `firstSegment`; the playlist and init segment go beside the playlist. */
+/** HLS fMP4, SEGMENT_SECONDS segments written to `segmentDir` and numbered from `firstSegment`; ffmpeg puts the init segment beside the playlist. */
 function hlsArgs(segmentDir: string, init: string, firstSegment: number): string[] {
   return [
     ...['-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4', '-hls_flags', 'independent_segments'],
