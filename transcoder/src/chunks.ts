@@ -52,7 +52,8 @@ export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFold
  */
 export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   const { chunks } = plan;
-  const threads = Math.max(1, Math.floor(availableParallelism() / plan.concurrency));
+  // A source of one chunk (most short clips) gets every core; the whole-file pass beside it is light.
+  const threads = Math.max(1, Math.floor(availableParallelism() / Math.min(plan.concurrency, chunks.length)));
   const failed = new AbortController();
   const signal = AbortSignal.any([plan.signal, failed.signal]);
   const length = (chunk: Chunk) => chunk.endSeconds - chunk.startSeconds;
