@@ -140,7 +140,7 @@ describe('chunked encoding: a multi-chunk source plays through every chunk borde
     for (const step of steps(video)) expect(step).toBeCloseTo(FRAME, 3);
   });
 
-  // Sources that break naive seeking or timestamp handling, each cut into two chunks (0-4 s, 4-10 s).
+  // Sources that break naive seeking or timestamp handling, cut into two chunks (0-4 s, 4-10 s; the half-second one is one chunk).
   const testsrc = ['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '10'];
   it.each([
     ['odd-sized (321x181, FFV1)', 'odd.mkv', ['-f', 'lavfi', '-i', 'testsrc2=size=321x181:rate=30', '-t', '10', '-c:v', 'ffv1']],
