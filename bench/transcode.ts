@@ -3,14 +3,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { encodeArgs, PRESET, runFfmpeg, type EncodePlan } from '../transcoder/src/ffmpeg.ts';
+import { PRESET, runFfmpeg, videoChunkArgs, type ChunkEncodePlan } from '../transcoder/src/ffmpeg.ts';
 import { ladderFor } from '../transcoder/src/ladder.ts';
 import { probeSource } from '../transcoder/src/probe.ts';
-import { storyboardFor } from '../transcoder/src/storyboard.ts';
 
 /**
- * `npm run bench:transcode`: the full 1080p ladder from one ffmpeg process (decode once, `split`,
- * every rendition, poster and storyboard: what the transcoder runs) beside one ffmpeg process per
+ * `npm run bench:transcode`: the full 1080p video ladder from one ffmpeg process (decode once, `split`,
+ * every rendition: what the transcoder runs per chunk, here over the whole source) beside one ffmpeg process per
  * rendition run one after another (the way PeerTube does it), same preset and settings, same run.
  * BENCH_SECONDS shortens the source for a quick check. Besides wall time it prints the CPU time
  * ffmpeg used, which other load on a shared machine barely changes.
@@ -34,9 +33,9 @@ async function childrenCpuSeconds(): Promise<number> {
   return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
 }
 
-async function timed(args: string[], durationSeconds: number): Promise<{ seconds: number; cpuSeconds: number }> {
+async function timed(args: string[]): Promise<{ seconds: number; cpuSeconds: number }> {
   const [started, cpuBefore] = [performance.now(), await childrenCpuSeconds()];
-  await runFfmpeg(args, { durationSeconds, signal: new AbortController().signal, onProgress: () => undefined });
+  await runFfmpeg(args, { signal: new AbortController().signal, onProgress: () => undefined });
   return { seconds: (performance.now() - started) / 1000, cpuSeconds: (await childrenCpuSeconds()) - cpuBefore };
 }
 
@@ -55,18 +54,28 @@ try {
   ]);
   const source = await probeSource(input, { maxDurationSeconds: SECONDS + 1, maxWidth: 1920, maxHeight: 1080 }, new AbortController().signal);
   const ladder = ladderFor(source);
-  const plan = (outDir: string): EncodePlan => ({ input, outDir, source, ladder, pictures: undefined });
+  // The whole source as one chunk, all cores to one ffmpeg.
+  const plan = (outDir: string): ChunkEncodePlan => ({
+    input,
+    outDir,
+    chunkDir: outDir,
+    source,
+    ladder,
+    chunk: { index: 0, startSeconds: 0, endSeconds: source.durationSeconds, firstSegment: 0 },
+    last: true,
+    threads: availableParallelism(),
+  });
 
   const single = join(dir, 'single');
   await mkdir(single);
-  const singleRun = await timed(encodeArgs({ ...plan(single), pictures: { posterAtSeconds: SECONDS / 10, storyboard: storyboardFor(source) } }), SECONDS);
+  const singleRun = await timed(videoChunkArgs(plan(single)));
   const singleSizes = await Promise.all(ladder.renditions.map((rendition) => folderBytes(join(single, rendition.name))));
 
   const perRendition: Array<{ seconds: number; cpuSeconds: number; bytes: number }> = [];
   for (const rendition of ladder.renditions) {
     const outDir = join(dir, `separate-${rendition.name}`);
     await mkdir(outDir);
-    const measured = await timed(encodeArgs({ ...plan(outDir), ladder: { ...ladder, renditions: [rendition] } }), SECONDS);
+    const measured = await timed(videoChunkArgs({ ...plan(outDir), ladder: { ...ladder, renditions: [rendition] } }));
     perRendition.push({ ...measured, bytes: await folderBytes(join(outDir, rendition.name)) });
   }
   const singleSeconds = singleRun.seconds;
@@ -81,7 +90,7 @@ try {
   const size = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
   printColumns([
     ['', 'wall s', 'realtime', 'CPU s', ...ladder.renditions.map((r) => r.name), 'total'],
-    ['one process, whole ladder (+ poster, storyboard)', singleSeconds.toFixed(1), factor(singleSeconds), singleRun.cpuSeconds.toFixed(1), ...singleSizes.map(size), size(singleSizes.reduce((a, b) => a + b, 0))],
+    ['one process, whole ladder', singleSeconds.toFixed(1), factor(singleSeconds), singleRun.cpuSeconds.toFixed(1), ...singleSizes.map(size), size(singleSizes.reduce((a, b) => a + b, 0))],
     [
       'one process per rendition, in sequence',
       separateSeconds.toFixed(1),

@@ -21,6 +21,8 @@ export interface TranscoderOptions {
   workDir?: string;
   /** At most one progress callback per this many milliseconds; the server's 2 s when absent. */
   progressIntervalMs?: number;
+  /** ffmpeg processes per job; the number of cores when absent. */
+  chunkConcurrency?: number;
 }
 
 const server = fileURLToPath(new URL('../../transcoder/src/server.ts', import.meta.url));
@@ -34,6 +36,7 @@ export async function startTranscoder(options: TranscoderOptions = {}): Promise<
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', TRANSCODER_CALLBACK_SECRET: callbackSecret };
   if (options.workDir) env.TRANSCODER_WORK_DIR = options.workDir;
   if (options.progressIntervalMs) env.TRANSCODER_PROGRESS_INTERVAL_MS = String(options.progressIntervalMs);
+  if (options.chunkConcurrency) env.TRANSCODER_CHUNK_CONCURRENCY = String(options.chunkConcurrency);
   let child = await launch(env, url);
   const killChild = () => child.kill('SIGTERM');
   process.once('exit', killChild);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ladderFor, type SourceVideo } from '../../transcoder/src/ladder.ts';
-import { avcCodec, masterPlaylist, measuredBandwidth, mediaPlaylistFiles } from '../../transcoder/src/playlists.ts';
+import { avcCodec, masterPlaylist, measuredBandwidth, mediaPlaylist, mediaPlaylistFiles } from '../../transcoder/src/playlists.ts';
 import { storyboardFor, storyboardVtt } from '../../transcoder/src/storyboard.ts';
 
 const aacStereo = { codec: 'aac', profile: 'LC', channels: 2, sampleRate: 48_000 };
@@ -127,15 +127,45 @@ describe('playlists', () => {
     expect(() => avcCodec(Buffer.from('no codec here'))).toThrow(/avcC/);
   });
 
-  it('writes every variant with BANDWIDTH, AVERAGE-BANDWIDTH, RESOLUTION and CODECS', () => {
-    const master = masterPlaylist([
-      { playlist: '720p/index.m3u8', width: 1280, height: 720, bandwidth: 3_000_000, averageBandwidth: 2_800_000, codecs: 'avc1.64001f,mp4a.40.2' },
-      { playlist: '360p/index.m3u8', width: 640, height: 360, bandwidth: 900_000, averageBandwidth: 850_000, codecs: 'avc1.64001e,mp4a.40.2' },
-    ]);
+  it('writes every variant with BANDWIDTH, AVERAGE-BANDWIDTH, RESOLUTION and CODECS, sharing one audio rendition', () => {
+    const master = masterPlaylist(
+      [
+        { playlist: '720p/index.m3u8', width: 1280, height: 720, bandwidth: 3_000_000, averageBandwidth: 2_800_000, codecs: 'avc1.64001f,mp4a.40.2' },
+        { playlist: '360p/index.m3u8', width: 640, height: 360, bandwidth: 900_000, averageBandwidth: 850_000, codecs: 'avc1.64001e,mp4a.40.2' },
+      ],
+      'audio/index.m3u8',
+    );
     expect(master).toBe(
       '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n' +
-        '#EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2800000,RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2"\n720p/index.m3u8\n' +
-        '#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=850000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2"\n360p/index.m3u8\n',
+        '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,CHANNELS="2",URI="audio/index.m3u8"\n' +
+        '#EXT-X-STREAM-INF:BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2800000,RESOLUTION=1280x720,CODECS="avc1.64001f,mp4a.40.2",AUDIO="audio"\n720p/index.m3u8\n' +
+        '#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=850000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2",AUDIO="audio"\n360p/index.m3u8\n',
     );
+    expect(masterPlaylist([{ playlist: '360p/index.m3u8', width: 640, height: 360, bandwidth: 900_000, averageBandwidth: 850_000, codecs: 'avc1.64001e' }], undefined)).toBe(
+      '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=850000,RESOLUTION=640x360,CODECS="avc1.64001e"\n360p/index.m3u8\n',
+    );
+  });
+
+  const parts = [
+    { init: 'init_0.mp4', segments: [{ uri: 'segment_00000.m4s', durationSeconds: 4 }] },
+    { init: 'init_0.mp4', segments: [{ uri: 'segment_00001.m4s', durationSeconds: 4 }, { uri: 'segment_00002.m4s', durationSeconds: 4 }] },
+    { init: 'init_2.mp4', segments: [{ uri: 'segment_00003.m4s', durationSeconds: 1.5 }] },
+  ];
+
+  it('joins the chunks of a finished rendition into one VOD playlist, with an EXT-X-MAP where the init segment changes', () => {
+    expect(mediaPlaylist(parts, true)).toBe(
+      [
+        ...['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-TARGETDURATION:4', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-INDEPENDENT-SEGMENTS'],
+        ...['#EXT-X-MAP:URI="init_0.mp4"', '#EXTINF:4.000000,', 'segment_00000.m4s', '#EXTINF:4.000000,', 'segment_00001.m4s', '#EXTINF:4.000000,', 'segment_00002.m4s'],
+        ...['#EXT-X-MAP:URI="init_2.mp4"', '#EXTINF:1.500000,', 'segment_00003.m4s', '#EXT-X-ENDLIST', ''],
+      ].join('\n'),
+    );
+  });
+
+  it('writes an unfinished rendition as a growing EVENT playlist without an end', () => {
+    const growing = mediaPlaylist(parts.slice(0, 2), false);
+    expect(growing).toContain('#EXT-X-PLAYLIST-TYPE:EVENT\n');
+    expect(growing).not.toContain('#EXT-X-ENDLIST');
+    expect(mediaPlaylistFiles(growing).segments.map((segment) => segment.uri)).toEqual(['segment_00000.m4s', 'segment_00001.m4s', 'segment_00002.m4s']);
   });
 });

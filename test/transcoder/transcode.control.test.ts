@@ -21,7 +21,8 @@ describe('transcoder: cancelling, repeated requests, lost callbacks, bad request
     await harness.put('raw/long.mp4', await makeClip({ width: 1280, height: 720, seconds: 12 }));
     const job = harness.jobFor('raw/long.mp4');
     expect((await harness.post(job)).status).toBe(202);
-    await vi.waitFor(async () => expect(await ffmpegProcessesIn(harness.workDir)).toHaveLength(1), { timeout: 20_000, interval: 50 });
+    // The 12 s source is two chunks beside the whole-file pass, two ffmpeg runs at a time.
+    await vi.waitFor(async () => expect((await ffmpegProcessesIn(harness.workDir)).length).toBeGreaterThanOrEqual(2), { timeout: 20_000, interval: 50 });
     expect(await readdir(harness.workDir)).toHaveLength(1);
 
     const cancelled = await fetch(jobUrl(job.jobId), { method: 'DELETE' });
@@ -60,8 +61,10 @@ describe('transcoder: cancelling, repeated requests, lost callbacks, bad request
     const ready = await harness.waitForFinal(job.jobId);
     const { folders, ffmpegs } = await work.stop();
     expect(ready.type).toBe('ready');
-    expect(ffmpegs.size).toBe(1);
+    // One run: one folder, and at most its two ffmpeg processes (the 4 s source is one chunk, beside the whole-file pass).
     expect(folders.size).toBe(1);
+    expect(ffmpegs.size).toBeGreaterThanOrEqual(1);
+    expect(ffmpegs.size).toBeLessThanOrEqual(2);
 
     // A redelivered message after the end: no new run, the same `ready` delivered again.
     const again = watchWork(harness.workDir);

@@ -16,80 +16,134 @@ import type { Storyboard } from './storyboard.ts';
 export const PRESET = 'veryfast';
 /** Every rendition has a keyframe at the same instants, so players switch renditions at any segment. */
 const KEYFRAME_SECONDS = 2;
-const SEGMENT_SECONDS = 4;
+/** A multiple of KEYFRAME_SECONDS: every segment starts on a keyframe. */
+export const SEGMENT_SECONDS = 4;
 
 /** Output names, relative to the job's output folder (and prefix). */
 export const MASTER_PLAYLIST = 'master.m3u8';
 export const POSTER = 'poster.jpg';
 export const STORYBOARD_IMAGE = 'storyboard.jpg';
 export const STORYBOARD_VTT = 'storyboard.vtt';
+export const AUDIO_RENDITION = 'audio';
 export const renditionPlaylist = (name: string) => `${name}/index.m3u8`;
 
-export interface EncodePlan {
+/** A span of the source, on the segment grid, and the number of its first segment. */
+export interface Chunk {
+  index: number;
+  startSeconds: number;
+  endSeconds: number;
+  firstSegment: number;
+}
+
+export interface ChunkEncodePlan {
+  input: string;
+  /** Segments go to `outDir/{rendition}/`; the chunk's own playlists and init segments to `chunkDir/{rendition}/`. */
+  outDir: string;
+  chunkDir: string;
+  source: ProbedSource;
+  ladder: Ladder;
+  chunk: Chunk;
+  /** The last chunk reads to the end of the file rather than to its planned end, which a probe can misjudge. */
+  last: boolean;
+  threads: number;
+}
+
+/**
+ * The video rungs of one chunk, no audio: the chunk is decoded once and `split` feeds every rung's
+ * scaler. An input-side `-ss` (counted from the source's own start time) restarts its timestamps at
+ * 0 and `-output_ts_offset` moves them to the chunk's place; `frag_discont` makes each fragment's
+ * baseMediaDecodeTime that place (without it the muxer restarts at 0 and writes the offset as an
+ * edit list), so the chunks' segments play one after another. `-avoid_negative_ts disabled`: the
+ * first chunk's B-frames are decoded before 0, and shifting them would move that chunk alone by two
+ * frames. (`-copyts -start_at_zero` instead gives the same output for MP4, but skips seconds of an
+ * MPEG-TS whose clock does not start at 0.)
+ */
+export function videoChunkArgs(plan: ChunkEncodePlan): string[] {
+  const { source, ladder, chunk } = plan;
+  const renditions = ladder.renditions;
+  const graph = [
+    // 8-bit 4:2:0 once, before the split: what H.264 High profile and every player expect.
+    `[0:${source.videoStream}]format=yuv420p,split=${renditions.length}${renditions.map((_, i) => `[r${i}]`).join('')}`,
+    ...renditions.map((rendition, i) => `[r${i}]scale=${rendition.width}:${rendition.height}[v${i}]`),
+  ].join(';');
+  const gop = String(Math.max(1, Math.round(source.fps * KEYFRAME_SECONDS)));
+  const threads = String(plan.threads);
+  const start = chunk.startSeconds.toFixed(3);
+  return [
+    ...['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', '-threads', threads],
+    ...['-ss', start, ...(plan.last ? [] : ['-to', chunk.endSeconds.toFixed(3)]), '-i', plan.input],
+    ...['-filter_complex_threads', threads, '-filter_complex', graph],
+    ...renditions.flatMap((_, i) => ['-map', `[v${i}]`]),
+    ...['-c:v', 'libx264', '-preset', PRESET, '-profile:v', 'high', '-threads', threads],
+    // Keyframes every 2 s from the chunk's start, itself on that grid: they line up across rungs and chunks.
+    ...['-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-force_key_frames', `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`],
+    // Average bitrate held to the target over a 2 s buffer (one keyframe interval).
+    ...renditions.flatMap((rendition, i) => [`-b:v:${i}`, `${rendition.bitrate}`, `-maxrate:v:${i}`, `${rendition.bitrate}`, `-bufsize:v:${i}`, `${2 * rendition.bitrate}`]),
+    ...['-output_ts_offset', start, '-avoid_negative_ts', 'disabled'],
+    // The init segment goes beside the chunk's playlist, named by ffmpeg (init.mp4 or init_{n}.mp4): the playlist says which.
+    ...hlsArgs(`${plan.outDir}/%v`, 'init.mp4', chunk.firstSegment),
+    ...['-hls_segment_options', 'movflags=+frag_discont'],
+    ...['-var_stream_map', renditions.map((rendition, i) => `v:${i},name:${rendition.name}`).join(' ')],
+    `${plan.chunkDir}/${renditionPlaylist('%v')}`,
+  ];
+}
+
+export interface WholeFilePlan {
   input: string;
   outDir: string;
   source: ProbedSource;
   ladder: Ladder;
   /** The poster (at `posterAtSeconds`, the size of the top rendition) and the storyboard sprite. */
-  pictures: { posterAtSeconds: number; storyboard: Storyboard } | undefined;
+  pictures: { posterAtSeconds: number; storyboard: Storyboard };
+  threads: number;
 }
 
 /**
- * One ffmpeg process for everything: the source is decoded once and `split` feeds every rendition's
- * scaler (and the poster and storyboard), instead of decoding it again per rendition. The HLS muxer
- * writes one fMP4 media playlist per rendition (`-var_stream_map`); the master playlist is written
- * afterwards from what was measured (see playlists.ts).
+ * What needs the whole timeline, in one pass beside the chunks: the audio rendition (one encode, so
+ * no chunk border can click or drift) and the poster and storyboard, whose tiles span every chunk.
  */
-export function encodeArgs(plan: EncodePlan): string[] {
+export function wholeFileArgs(plan: WholeFilePlan): string[] {
   const { source, ladder, pictures, outDir } = plan;
-  const renditions = ladder.renditions;
-  const top = renditions[0];
+  const top = ladder.renditions[0];
   if (!top) throw new Error('a ladder has at least one rendition');
-  const branches = [...renditions.map((_, i) => `[r${i}]`), ...(pictures ? ['[poster]', '[thumbs]'] : [])];
   const graph = [
-    // 8-bit 4:2:0 once, before the split: what H.264 High profile and every player expect.
-    `[0:${source.videoStream}]format=yuv420p,split=${branches.length}${branches.join('')}`,
-    ...renditions.map((rendition, i) => `[r${i}]scale=${rendition.width}:${rendition.height}[v${i}]`),
-    ...(pictures
-      ? [
-          `[poster]select='gte(t,${pictures.posterAtSeconds.toFixed(3)})*eq(selected_n,0)',scale=${top.width}:${top.height}[poster_out]`,
-          // The first frame of every interval, so tile k shows the picture at k × interval, as the VTT says.
-          `[thumbs]select='gte(t,selected_n*${pictures.storyboard.intervalSeconds})',scale=${pictures.storyboard.tileWidth}:${pictures.storyboard.tileHeight},` +
-            `tile=${pictures.storyboard.columns}x${pictures.storyboard.rows}[storyboard_out]`,
-        ]
-      : []),
+    `[0:${source.videoStream}]format=yuv420p,split=2[poster][thumbs]`,
+    `[poster]select='gte(t,${pictures.posterAtSeconds.toFixed(3)})*eq(selected_n,0)',scale=${top.width}:${top.height}[poster_out]`,
+    // The first frame of every interval, so tile k shows the picture at k × interval, as the VTT says.
+    `[thumbs]select='gte(t,selected_n*${pictures.storyboard.intervalSeconds})',scale=${pictures.storyboard.tileWidth}:${pictures.storyboard.tileHeight},` +
+      `tile=${pictures.storyboard.columns}x${pictures.storyboard.rows}[storyboard_out]`,
   ].join(';');
-  const gop = String(Math.max(1, Math.round(source.fps * KEYFRAME_SECONDS)));
-  const audio = ladder.audio && source.audioStream !== undefined;
-  const streamMap = renditions.map((rendition, i) => `v:${i}${audio ? `,a:${i}` : ''},name:${rendition.name}`).join(' ');
-
+  const threads = String(plan.threads);
+  const audio = ladder.audio && source.audioStream !== undefined
+    ? [
+        ...['-map', `0:${source.audioStream}`],
+        ...(ladder.audio === 'copy' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', String(AUDIO_BITRATE), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE)]),
+        ...hlsArgs(`${outDir}/${AUDIO_RENDITION}`, 'init.mp4', 0),
+        `${outDir}/${renditionPlaylist(AUDIO_RENDITION)}`,
+      ]
+    : [];
   return [
-    ...['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', '-i', plan.input],
-    ...['-filter_complex', graph],
-    ...renditions.flatMap((_, i) => ['-map', `[v${i}]`]),
-    ...(audio ? renditions.flatMap(() => ['-map', `0:${source.audioStream}`]) : []),
-    ...['-c:v', 'libx264', '-preset', PRESET, '-profile:v', 'high'],
-    ...['-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-force_key_frames', `expr:gte(t,n_forced*${KEYFRAME_SECONDS})`],
-    // Average bitrate held to the target over a 2 s buffer (one keyframe interval).
-    ...renditions.flatMap((rendition, i) => [`-b:v:${i}`, `${rendition.bitrate}`, `-maxrate:v:${i}`, `${rendition.bitrate}`, `-bufsize:v:${i}`, `${2 * rendition.bitrate}`]),
-    ...(ladder.audio === 'copy' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', String(AUDIO_BITRATE), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE)]),
+    ...['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', '-threads', threads, '-i', plan.input],
+    ...['-filter_complex_threads', threads, '-filter_complex', graph],
+    ...audio,
+    ...['-map', '[poster_out]', '-frames:v', '1', '-update', '1', '-q:v', '3', `${outDir}/${POSTER}`],
+    ...['-map', '[storyboard_out]', '-frames:v', '1', '-update', '1', '-q:v', '5', `${outDir}/${STORYBOARD_IMAGE}`],
+  ];
+}
+
+/** HLS fMP4, SEGMENT_SECONDS segments written to `segmentDir` and numbered from `firstSegment`; ffmpeg puts the init segment beside the playlist. */
+function hlsArgs(segmentDir: string, init: string, firstSegment: number): string[] {
+  return [
     ...['-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4', '-hls_flags', 'independent_segments'],
-    ...['-hls_fmp4_init_filename', 'init.mp4', '-hls_segment_filename', `${outDir}/%v/segment_%05d.m4s`],
-    ...['-var_stream_map', streamMap, `${outDir}/${renditionPlaylist('%v')}`],
-    ...(pictures
-      ? [
-          ...['-map', '[poster_out]', '-frames:v', '1', '-update', '1', '-q:v', '3', `${outDir}/${POSTER}`],
-          ...['-map', '[storyboard_out]', '-frames:v', '1', '-update', '1', '-q:v', '5', `${outDir}/${STORYBOARD_IMAGE}`],
-        ]
-      : []),
+    ...['-start_number', String(firstSegment), '-hls_fmp4_init_filename', init, '-hls_segment_filename', `${segmentDir}/segment_%05d.m4s`],
   ];
 }
 
 /**
- * Runs ffmpeg, reporting `-progress` as percent of the source's duration. Aborting kills it and
+ * Runs ffmpeg, reporting `-progress` as the seconds of output written so far. Aborting kills it and
  * waits for it to exit, so nothing writes into the job's folder after this returns.
  */
-export async function runFfmpeg(args: string[], options: { durationSeconds: number; signal: AbortSignal; onProgress: (percent: number) => void }): Promise<void> {
+export async function runFfmpeg(args: string[], options: { signal: AbortSignal; onProgress: (seconds: number) => void }): Promise<void> {
   options.signal.throwIfAborted();
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const kill = () => child.kill('SIGKILL');
@@ -100,7 +154,7 @@ export async function runFfmpeg(args: string[], options: { durationSeconds: numb
   });
   createInterface({ input: child.stdout }).on('line', (line) => {
     const microseconds = /^out_time_us=(\d+)$/.exec(line)?.[1];
-    if (microseconds) options.onProgress(Math.min(100, Math.floor(Number(microseconds) / 1e4 / options.durationSeconds)));
+    if (microseconds) options.onProgress(Number(microseconds) / 1e6);
   });
   try {
     const [code] = (await once(child, 'close')) as [number | null];

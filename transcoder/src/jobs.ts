@@ -13,6 +13,8 @@ export interface JobsSettings {
   workDir: string;
   /** At most one progress callback per this many milliseconds. */
   progressIntervalMs: number;
+  /** How many ffmpeg processes a job runs at once (its chunks and its whole-file pass). */
+  chunkConcurrency: number;
 }
 
 /** How long a finished job answers `GET /jobs/:jobId`, for a caller that missed its final callback. */
@@ -112,7 +114,7 @@ export class Jobs {
     let outcome: TranscodeEvent;
     try {
       workDir = await mkdtemp(join(this.#settings.workDir, `job-${job.spec.jobId}-`));
-      const result = await transcode(job.spec, workDir, signal, {
+      const result = await transcode(job.spec, workDir, this.#settings.chunkConcurrency, signal, {
         onProgress: (percent) => this.#progress(job, percent),
         onPublishing: () => {
           job.state = 'uploading';

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { TranscodeJob, type JobAccepted, type JobStatus, type TranscoderError } from './contract.ts';
@@ -18,6 +18,8 @@ const Settings = z.object({
   TRANSCODER_CALLBACK_SECRET: z.string().min(16, 'TRANSCODER_CALLBACK_SECRET must be at least 16 characters'),
   TRANSCODER_WORK_DIR: z.string().min(1).default(tmpdir()),
   TRANSCODER_PROGRESS_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
+  /** ffmpeg processes per job; each gets an equal share of the cores as threads. */
+  TRANSCODER_CHUNK_CONCURRENCY: z.coerce.number().int().positive().default(availableParallelism()),
 });
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -122,6 +124,7 @@ if (import.meta.main) {
     callbackSecret: env.TRANSCODER_CALLBACK_SECRET,
     workDir: env.TRANSCODER_WORK_DIR,
     progressIntervalMs: env.TRANSCODER_PROGRESS_INTERVAL_MS,
+    chunkConcurrency: env.TRANSCODER_CHUNK_CONCURRENCY,
   });
   log('info', `transcoder listening on ${env.PORT}`);
   process.once('SIGTERM', () => {

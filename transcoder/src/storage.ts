@@ -7,6 +7,7 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey
 import type { TranscodeJob } from './contract.ts';
 import { JobFailure } from './failure.ts';
 import { log } from './log.ts';
+import { inParallel } from './parallel.ts';
 import { withRetries, type Backoff } from './retry.ts';
 
 /**
@@ -79,7 +80,7 @@ export async function publish(s3: S3Client, dir: string, output: TranscodeJob['o
       );
     }, signal);
   try {
-    await inParallel(files.filter((file) => file !== last), upload);
+    await inParallel(files.filter((file) => file !== last), PARALLEL_REQUESTS, upload);
     await upload(last);
   } catch (error) {
     if (!signal.aborted) await removeOutputs(s3, output).catch((cleanup: unknown) => log('error', 'could not remove a half-published output', { prefix: output.prefix, error: String(cleanup) }));
@@ -101,17 +102,4 @@ export async function removeOutputs(s3: S3Client, output: TranscodeJob['output']
     }
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken);
-}
-
-/** Runs `task` over `items`, a few at a time; after a failure it starts no more and waits for those under way. */
-async function inParallel<T>(items: T[], task: (item: T) => Promise<unknown>): Promise<void> {
-  const queue = [...items];
-  const errors: unknown[] = [];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined && errors.length === 0; item = queue.shift()) {
-      await task(item).catch((error: unknown) => errors.push(error));
-    }
-  };
-  await Promise.all(Array.from({ length: PARALLEL_REQUESTS }, worker));
-  if (errors.length > 0) throw errors[0];
 }

@@ -1,10 +1,11 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Rendition, TranscodeJob, TranscodeResult } from './contract.ts';
-import { encodeArgs, MASTER_PLAYLIST, POSTER, renditionPlaylist, runFfmpeg, STORYBOARD_IMAGE, STORYBOARD_VTT } from './ffmpeg.ts';
+import { encodeInChunks, planChunks } from './chunks.ts';
+import { AUDIO_RENDITION, MASTER_PLAYLIST, POSTER, renditionPlaylist, STORYBOARD_IMAGE, STORYBOARD_VTT } from './ffmpeg.ts';
 import { JobFailure } from './failure.ts';
 import { ladderFor, type Ladder } from './ladder.ts';
-import { avcCodec, masterPlaylist, measuredBandwidth, mediaPlaylistFiles, type Variant } from './playlists.ts';
+import { avcCodec, masterPlaylist, measuredBandwidth, mediaPlaylistFiles, type Bandwidth, type Variant } from './playlists.ts';
 import { probeSource } from './probe.ts';
 import { downloadSource, openStorage, publish } from './storage.ts';
 import { storyboardFor, storyboardVtt } from './storyboard.ts';
@@ -21,10 +22,11 @@ export interface TranscodeHooks {
 
 /**
  * One job, start to finish, in `workDir` (which the caller removes): download, probe, encode the
- * whole ladder with poster and storyboard in one ffmpeg run, write the master playlist, publish.
- * Throws a `JobFailure` saying why when it cannot finish.
+ * ladder in time chunks (`concurrency` ffmpeg runs at a time) beside one pass for the audio, poster
+ * and storyboard, write the master playlist, publish. Throws a `JobFailure` saying why when it
+ * cannot finish.
  */
-export async function transcode(job: TranscodeJob, workDir: string, signal: AbortSignal, hooks: TranscodeHooks): Promise<TranscodeResult> {
+export async function transcode(job: TranscodeJob, workDir: string, concurrency: number, signal: AbortSignal, hooks: TranscodeHooks): Promise<TranscodeResult> {
   const s3 = openStorage(job.storage);
   try {
     const input = join(workDir, 'source');
@@ -34,13 +36,21 @@ export async function transcode(job: TranscodeJob, workDir: string, signal: Abor
     const ladder = ladderFor(source);
     const storyboard = storyboardFor(source);
     await mkdir(outDir);
-    await runFfmpeg(encodeArgs({ input, outDir, source, ladder, pictures: { posterAtSeconds: source.durationSeconds * POSTER_AT, storyboard } }), {
-      durationSeconds: source.durationSeconds,
+    await encodeInChunks({
+      input,
+      outDir,
+      chunksDir: join(workDir, 'chunks'),
+      source,
+      ladder,
+      pictures: { posterAtSeconds: source.durationSeconds * POSTER_AT, storyboard },
+      chunks: planChunks(source.durationSeconds),
+      concurrency,
       signal,
       onProgress: hooks.onProgress,
     });
-    const variants = await describeVariants(outDir, ladder);
-    await writeFile(join(outDir, MASTER_PLAYLIST), masterPlaylist(variants));
+    const audio = ladder.audio && (await measureRendition(outDir, AUDIO_RENDITION));
+    const variants = await describeVariants(outDir, ladder, audio);
+    await writeFile(join(outDir, MASTER_PLAYLIST), masterPlaylist(variants, audio && renditionPlaylist(AUDIO_RENDITION)));
     await writeFile(join(outDir, STORYBOARD_VTT), storyboardVtt(storyboard, STORYBOARD_IMAGE, source.durationSeconds));
     await Promise.all([POSTER, STORYBOARD_IMAGE].map((picture) => stat(join(outDir, picture)))).catch(() => {
       throw new JobFailure('transcode_failed', 'Encoding finished without a poster or storyboard.', true);
@@ -62,23 +72,31 @@ export async function transcode(job: TranscodeJob, workDir: string, signal: Abor
   }
 }
 
-/** Each rendition as it came out of ffmpeg: its measured bit rates and the codecs in its init segment. */
-async function describeVariants(outDir: string, ladder: Ladder): Promise<Array<Variant & Rendition>> {
+/** A rendition's first init segment and its measured bit rates. */
+async function measureRendition(outDir: string, name: string): Promise<{ init: Buffer } & Bandwidth> {
+  const folder = join(outDir, name);
+  const { init, segments } = mediaPlaylistFiles(await readFile(join(outDir, renditionPlaylist(name)), 'utf8'));
+  if (!init || segments.length === 0) throw new JobFailure('transcode_failed', `Encoding produced an empty ${name} rendition.`, true);
+  const sized = await Promise.all(segments.map(async (segment) => ({ ...segment, bytes: (await stat(join(folder, segment.uri))).size })));
+  return { init: await readFile(join(folder, init)), ...measuredBandwidth(sized) };
+}
+
+/**
+ * Each video rendition as it came out of ffmpeg: the codecs in its init segment and its measured bit
+ * rates, to which the audio's add (a player downloads both).
+ */
+async function describeVariants(outDir: string, ladder: Ladder, audio: Bandwidth | undefined): Promise<Array<Variant & Rendition>> {
   return Promise.all(
     ladder.renditions.map(async (rendition) => {
-      const playlist = renditionPlaylist(rendition.name);
-      const folder = dirname(join(outDir, playlist));
-      const { init, segments } = mediaPlaylistFiles(await readFile(join(outDir, playlist), 'utf8'));
-      if (!init || segments.length === 0) throw new JobFailure('transcode_failed', `Encoding produced an empty ${rendition.name} rendition.`, true);
-      const sized = await Promise.all(segments.map(async (segment) => ({ ...segment, bytes: (await stat(join(folder, segment.uri))).size })));
-      const video = avcCodec(await readFile(join(folder, init)));
+      const video = await measureRendition(outDir, rendition.name);
       return {
         name: rendition.name,
         width: rendition.width,
         height: rendition.height,
-        playlist,
-        codecs: ladder.audio ? `${video},${AUDIO_CODEC}` : video,
-        ...measuredBandwidth(sized),
+        playlist: renditionPlaylist(rendition.name),
+        codecs: audio ? `${avcCodec(video.init)},${AUDIO_CODEC}` : avcCodec(video.init),
+        bandwidth: video.bandwidth + (audio?.bandwidth ?? 0),
+        averageBandwidth: video.averageBandwidth + (audio?.averageBandwidth ?? 0),
       };
     }),
   );

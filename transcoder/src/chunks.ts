@@ -1,0 +1,115 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
+import { AUDIO_RENDITION, renditionPlaylist, runFfmpeg, SEGMENT_SECONDS, videoChunkArgs, wholeFileArgs, type Chunk, type WholeFilePlan } from './ffmpeg.ts';
+import type { Ladder } from './ladder.ts';
+import { inParallel } from './parallel.ts';
+import { mediaPlaylist, mediaPlaylistFiles, type MediaPart } from './playlists.ts';
+
+/**
+ * Chunk lengths, multiples of SEGMENT_SECONDS. Short ones first, so the first seconds are encoded
+ * soon after the start; then long ones, which spend less on each ffmpeg's start-up and on decoding
+ * from the keyframe before their start.
+ */
+export interface ChunkSizes {
+  rampSeconds: number[];
+  steadySeconds: number;
+}
+export const CHUNK_SIZES: ChunkSizes = { rampSeconds: [4, 8, 16, 32], steadySeconds: 48 };
+
+/** The source cut into chunks on the segment grid; the last one takes what remains. */
+export function planChunks(durationSeconds: number, sizes: ChunkSizes = CHUNK_SIZES): Chunk[] {
+  const chunks: Chunk[] = [];
+  for (let start = 0; start < durationSeconds; ) {
+    const planned = start + (sizes.rampSeconds[chunks.length] ?? sizes.steadySeconds);
+    // A tail shorter than a segment joins the chunk before it rather than costing an ffmpeg run of its own.
+    const end = durationSeconds - planned < SEGMENT_SECONDS ? durationSeconds : planned;
+    chunks.push({ index: chunks.length, startSeconds: start, endSeconds: end, firstSegment: start / SEGMENT_SECONDS });
+    start = end;
+  }
+  return chunks;
+}
+
+/** Where a chunked encode writes: the published output, and each chunk's own playlists and init segments. */
+export interface ChunkFolders {
+  outDir: string;
+  chunksDir: string;
+}
+
+export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFolders {
+  chunks: Chunk[];
+  /** How many ffmpeg processes run at once; each gets an equal share of the cores as threads. */
+  concurrency: number;
+  signal: AbortSignal;
+  /** Percent of the chunks' seconds encoded, never decreasing. */
+  onProgress(percent: number): void;
+}
+
+/**
+ * The whole-file pass (audio, poster, storyboard) and every chunk's video, `concurrency` ffmpeg runs
+ * at a time, then each rendition's media playlist. One failure kills the runs under way: the job has
+ * failed and their work would be thrown away.
+ */
+export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
+  const { chunks } = plan;
+  // A source of one chunk (most short clips) gets every core; the whole-file pass beside it is light.
+  const threads = Math.max(1, Math.floor(availableParallelism() / Math.min(plan.concurrency, chunks.length)));
+  const failed = new AbortController();
+  const signal = AbortSignal.any([plan.signal, failed.signal]);
+  const length = (chunk: Chunk) => chunk.endSeconds - chunk.startSeconds;
+  const totalSeconds = chunks.reduce((sum, chunk) => sum + length(chunk), 0);
+  const encoded = new Map<Chunk, number>();
+  const progress = (chunk: Chunk, seconds: number) => {
+    encoded.set(chunk, Math.max(encoded.get(chunk) ?? 0, Math.min(seconds, length(chunk))));
+    plan.onProgress(Math.floor((100 * [...encoded.values()].reduce((sum, s) => sum + s, 0)) / totalSeconds));
+  };
+  if (plan.ladder.audio) await mkdir(join(plan.outDir, AUDIO_RENDITION), { recursive: true });
+  const tasks = [
+    () => runFfmpeg(wholeFileArgs({ ...plan, threads }), { signal, onProgress: () => undefined }),
+    ...chunks.map((chunk) => async () => {
+      const chunkDir = join(plan.chunksDir, String(chunk.index));
+      await mkdir(chunkDir, { recursive: true });
+      const args = videoChunkArgs({ ...plan, chunkDir, chunk, last: chunk === chunks.at(-1), threads });
+      await runFfmpeg(args, { signal, onProgress: (seconds) => progress(chunk, seconds) });
+      progress(chunk, Infinity);
+    }),
+  ];
+  // The whole-file pass first: it is the longest single run.
+  await inParallel(tasks, plan.concurrency, (task) =>
+    task().catch((error: unknown) => {
+      failed.abort();
+      throw error;
+    }),
+  );
+  await writeRenditionPlaylists(plan, plan.ladder, chunks, new Set(chunks.map((chunk) => chunk.index)));
+}
+
+/**
+ * Each rendition's media playlist over the chunks done so far: the leading run of done chunks (a
+ * playlist has no holes), VOD once every chunk is done, else EVENT. A chunk's init segment is
+ * published only where it differs from the one before (x264 writes the same one for every chunk of
+ * a constant-frame-rate source).
+ */
+export async function writeRenditionPlaylists(folders: ChunkFolders, ladder: Ladder, chunks: Chunk[], done: ReadonlySet<number>): Promise<void> {
+  const firstMissing = chunks.findIndex((chunk) => !done.has(chunk.index));
+  const leading = firstMissing < 0 ? chunks : chunks.slice(0, firstMissing);
+  await Promise.all(
+    ladder.renditions.map(async ({ name }) => {
+      await mkdir(join(folders.outDir, name), { recursive: true });
+      const parts: MediaPart[] = [];
+      let previous: { bytes: Buffer; name: string } | undefined;
+      for (const chunk of leading) {
+        const chunkDir = join(folders.chunksDir, String(chunk.index));
+        const { init, segments } = mediaPlaylistFiles(await readFile(join(chunkDir, renditionPlaylist(name)), 'utf8'));
+        if (!init || segments.length === 0) continue;
+        const bytes = await readFile(join(chunkDir, name, init));
+        if (!previous?.bytes.equals(bytes)) {
+          previous = { bytes, name: `init_${chunk.index}.mp4` };
+          await writeFile(join(folders.outDir, name, previous.name), bytes);
+        }
+        parts.push({ init: previous.name, segments: segments.map((segment) => ({ ...segment, uri: basename(segment.uri) })) });
+      }
+      await writeFile(join(folders.outDir, renditionPlaylist(name)), mediaPlaylist(parts, leading.length === chunks.length));
+    }),
+  );
+}
