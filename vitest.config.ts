@@ -50,6 +50,8 @@ export default defineConfig({
                 // Short windows, so a test can watch a limit lift.
                 bindings: { ...settings.us, CONTROL_URL: inject('controlUrl'), RATE_LIMIT_LOGIN: '10/30s', RATE_LIMIT_LOGIN_FAILURES: '3/5s' },
                 serviceBindings: { API_SA: 'kce-api-sa' },
+                // Test-only: R2's own notifications and redeliveries arrive on the media Worker's queue.
+                queueProducers: { VIDEO_JOBS: { queueName: 'kce-us-video-jobs' } },
                 workers: [beside('analytics', 'us'), beside('media', 'us'), beside('api', 'sa'), beside('analytics', 'sa'), beside('media', 'sa')],
               },
             };

@@ -4,5 +4,7 @@ declare namespace Cloudflare {
     API_SA: Fetcher;
     /** Test-only: the harness's loopback endpoint for outage drills. */
     CONTROL_URL: string;
+    /** Test-only: the media Worker's `video-jobs` queue, as R2's notifications reach it. */
+    VIDEO_JOBS: Queue;
   }
 }

@@ -1,6 +1,7 @@
+import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { lessons } from '../../db/schema.ts';
+import { lessons, videos } from '../../db/schema.ts';
 import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
 import { withDatabase } from './backing.ts';
 import { publishedCourse, unique } from './catalog-fixtures.ts';
@@ -23,6 +24,7 @@ async function draftCourse(instructor: SignedIn) {
   return created.body;
 }
 
+const redis = (action: 'kill' | 'restart') => fetch(`${env.CONTROL_URL}/redis/us/${action}`, { method: 'POST' });
 const lessonRow = (id: string) => withDatabase('us', async (db) => (await db.select().from(lessons).where(eq(lessons.id, id)))[0]);
 const lessonVideo = async (instructor: SignedIn, courseId: string, lessonId: string) =>
   (await call<CourseDetail>(`/api/courses/${courseId}`, { token: instructor.accessToken })).body.lessons.find((lesson) => lesson.id === lessonId)?.videoId;
@@ -84,6 +86,25 @@ describe('a lesson shows only a video uploaded for its own course', () => {
     const after = await call<CourseDetail>(`/api/courses/${course.id}`);
     expect(after.headers.get('x-cache')).toBe('miss');
     expect(after.body.lessons[0]?.videoId).toBeNull();
+  });
+
+  it('refuses an upload for a lesson while the catalog cannot be bumped, and leaves no video behind', async () => {
+    const instructor = await signedInAs('instructor');
+    const { course, lessons: [first] } = await publishedCourse(instructor);
+    const videosOf = () => withDatabase('us', (db) => db.$count(videos, eq(videos.courseId, course.id)));
+    await redis('kill');
+    try {
+      const refused = await call('/api/videos/upload', {
+        token: instructor.accessToken,
+        json: { courseId: course.id, lessonId: first!.id, filename: 'clip.mp4', sizeBytes: 1_000, contentType: 'video/mp4' },
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ error: { code: 'cache_unavailable', message: expect.stringContaining('nothing was changed') } });
+    } finally {
+      await redis('restart');
+    }
+    expect(await videosOf()).toBe(0);
+    expect((await lessonRow(first!.id))?.videoId).toBeNull();
   });
 
   it('a replacement that becomes ready replaces the lesson video: catalog and replicas show it', { timeout: 150_000 }, async () => {

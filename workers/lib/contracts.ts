@@ -181,4 +181,22 @@ export type StorageObjectEvent = z.infer<typeof StorageObjectEvent>;
 
 /** RPC `media.recordTranscodeEvent`: a transcoder callback the api has verified. */
 export const TranscodeEventDelivery = Traced.extend({ event: z.unknown() });
+
+/** RPC `media.createUpload`: the api has checked who uploads what where and started the upload in storage. */
+export const NewVideo = Traced.extend({
+  id: z.uuid(),
+  courseId: z.uuid(),
+  lessonId: z.uuid().nullable(),
+  uploaderId: z.uuid(),
+  filename: z.string(),
+  contentType: z.string(),
+  sizeBytes: z.int().positive(),
+  sourceKey: z.string(),
+  uploadId: z.string().nullable(),
+});
+export type NewVideo = z.infer<typeof NewVideo>;
+
+/** RPC `media.uploaded` and `media.cancelUpload`: a step of one video's life. */
+export const VideoStep = Traced.extend({ videoId: z.uuid() });
+export type VideoStep = z.infer<typeof VideoStep>;
 export type TranscodeEventDelivery = z.infer<typeof TranscodeEventDelivery>;

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { contentSyncQueues } from '../api/catalog/replication.ts';
 import { openCache } from '../lib/cache.ts';
 import { CacheSettings, DatabaseSettings, JurisdictionIdSetting, PublicApiSettings, readConfig, ReplicationSettings, StorageSettings, TranscoderSettings } from '../lib/config.ts';
-import { HealthCheck, StorageObjectEvent, TranscodeEventDelivery, VideoJob } from '../lib/contracts.ts';
+import { HealthCheck, NewVideo, StorageObjectEvent, TranscodeEventDelivery, VideoJob, VideoStep } from '../lib/contracts.ts';
 import { openDatabase } from '../lib/db.ts';
 import { checkDependency, type DependencyHealth } from '../lib/health.ts';
 import { dispatchQueue, eachMessage } from '../lib/queue.ts';
 import { refuseHttp } from '../lib/rpc-only.ts';
+import { outcome, type Outcome } from '../lib/rpc.ts';
 import { continueTrace } from '../lib/trace.ts';
-import { recordEvent, startTranscode, sweep, videoIdOfSourceKey, type Pipeline } from './pipeline.ts';
+import { cancelUpload, createUpload, markUploaded, recordEvent, startTranscode, sweep, videoIdOfSourceKey, type Pipeline, type Video } from './pipeline.ts';
 import { transcoderFetch } from './transcoder.ts';
 
 export { Transcoder } from './transcoder.ts';
@@ -77,6 +78,24 @@ export class MediaService extends WorkerEntrypoint<MediaEnv> {
   async recordTranscodeEvent(input: TranscodeEventDelivery): Promise<void> {
     const { event, traceparent } = TranscodeEventDelivery.parse(input);
     await withPipeline(this.env, (pipeline) => recordEvent(pipeline, event, traceparent));
+  }
+
+  /** An upload the api started in storage: the video's row (and its lesson, if that has none). */
+  async createUpload(input: NewVideo): Promise<Outcome<void>> {
+    const upload = NewVideo.parse(input);
+    return outcome(() => withPipeline(this.env, (pipeline) => createUpload(pipeline, upload)));
+  }
+
+  /** Storage has the whole file: the video is queued for its transcode. */
+  async uploaded(input: VideoStep): Promise<Outcome<Video>> {
+    const { videoId, traceparent } = VideoStep.parse(input);
+    return outcome(() => withPipeline(this.env, (pipeline) => markUploaded(pipeline, videoId, traceparent)));
+  }
+
+  /** The api has aborted the upload in storage: the video goes. */
+  async cancelUpload(input: VideoStep): Promise<Outcome<void>> {
+    const { videoId } = VideoStep.parse(input);
+    return outcome(() => withPipeline(this.env, (pipeline) => cancelUpload(pipeline, videoId)));
   }
 
   /** What the cron does, on demand: check every unfinished job now. */

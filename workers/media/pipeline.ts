@@ -1,12 +1,20 @@
+/**
+ * The video's life, one named step each: created (`createUpload`), uploaded (`markUploaded`) or
+ * cancelled (`cancelUpload`), claimed (`startTranscode`), progress, ready or failed (`recordEvent`),
+ * run again (`sweep`). Only these write a local video's row; the api reaches them over RPC.
+ */
+
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Redis } from '@upstash/redis/cloudflare';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { videos } from '../../db/schema.ts';
 import { JobStatus, TranscodeEvent, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../transcoder/src/contract.ts';
 import { changingCatalog } from '../api/catalog/cache.ts';
-import { showReadyVideo } from '../api/catalog/lesson-videos.ts';
+import { touchCourse } from '../api/catalog/courses.ts';
+import { attachUpload, isShown, showReadyVideo } from '../api/catalog/lesson-videos.ts';
 import { replicateCourse } from '../api/catalog/replication.ts';
-import type { NotificationMessage, VideoJob } from '../lib/contracts.ts';
+import type { NewVideo, NotificationMessage, VideoJob } from '../lib/contracts.ts';
+import { AppError } from '../lib/errors.ts';
 import { log } from '../lib/log.ts';
 import { continueTrace } from '../lib/trace.ts';
 
@@ -16,7 +24,7 @@ export const LEASE_SECONDS = 120;
 export const MAX_ATTEMPTS = 3;
 const LIMITS: TranscodeJob['limits'] = { maxDurationSeconds: 4 * 60 * 60, maxWidth: 3840, maxHeight: 2160 };
 
-type Video = typeof videos.$inferSelect;
+export type Video = typeof videos.$inferSelect;
 export type TranscoderFetch = (path: string, init: RequestInit & { traceparent: string }) => Promise<Response>;
 
 /** What the pipeline needs from its Worker: the database, the catalog cache, the transcoder, the queues and where things are. */
@@ -38,6 +46,56 @@ const leaseFromNow = () => sql`now() + make_interval(secs => ${LEASE_SECONDS})`;
 /** `raw/{videoId}/...`: the video an R2 event notification is about, if it is a source upload. */
 export function videoIdOfSourceKey(key: string): string | undefined {
   return /^raw\/([0-9a-f-]{36})\//.exec(key)?.[1];
+}
+
+/** Created: the row; a lesson without a video shows it at once, between catalog generation bumps. */
+export async function createUpload(pipeline: Pipeline, upload: NewVideo): Promise<void> {
+  const { v: _v, traceparent: _traceparent, ...fields } = upload;
+  const insert = () => pipeline.db.insert(videos).values({ ...fields, originJurisdiction: pipeline.jurisdiction });
+  const { lessonId } = upload;
+  if (!lessonId) return void (await insert());
+  await changingCatalog(pipeline.cache, async () => {
+    await insert();
+    await attachUpload(pipeline.db, { id: upload.id, courseId: upload.courseId, lessonId });
+  });
+}
+
+/**
+ * Uploaded (storage has the whole file): `awaiting_upload → uploaded → queued`, queued with a lease
+ * before its job message is sent, so the sweep sends it again if the send is lost. Repeating it
+ * queues nothing more. Returns the video as it now is.
+ */
+export async function markUploaded(pipeline: Pipeline, videoId: string, traceparent: string): Promise<Video> {
+  await pipeline.db
+    .update(videos)
+    .set({ status: 'uploaded', uploadId: null, updatedAt: new Date() })
+    .where(and(eq(videos.id, videoId), eq(videos.status, 'awaiting_upload')));
+  const [queued] = await pipeline.db
+    .update(videos)
+    .set({ status: 'queued', leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
+    .where(and(eq(videos.id, videoId), eq(videos.status, 'uploaded')))
+    .returning();
+  if (queued) await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId } satisfies VideoJob);
+  const [video] = queued ? [queued] : await pipeline.db.select().from(videos).where(eq(videos.id, videoId)).limit(1);
+  if (!video) throw new AppError('not_found', 404, `There is no video "${videoId}".`);
+  return video;
+}
+
+/**
+ * Cancelled before its upload finished: the row goes. A lesson that showed it (attached at upload)
+ * is empty again through the foreign key, so then the course changed and the catalog is bumped.
+ */
+export async function cancelUpload(pipeline: Pipeline, videoId: string): Promise<void> {
+  const [video] = await pipeline.db.select().from(videos).where(eq(videos.id, videoId)).limit(1);
+  if (!video) return;
+  if (video.status !== 'awaiting_upload') throw new AppError('upload_complete', 409, `The upload is already complete (the video is ${video.status}).`);
+  const shown = await isShown(pipeline.db, video.id);
+  const cancel = () =>
+    pipeline.db.transaction(async (tx) => {
+      const [deleted] = await tx.delete(videos).where(and(eq(videos.id, video.id), eq(videos.status, 'awaiting_upload'))).returning({ id: videos.id });
+      if (deleted && shown) await touchCourse(tx, video.courseId);
+    });
+  await (shown ? changingCatalog(pipeline.cache, cancel) : cancel());
 }
 
 /**

@@ -49,18 +49,6 @@ export async function showReadyVideo(tx: Transaction, video: Video): Promise<boo
   return true;
 }
 
-/**
- * Cancels an upload that never finished. A lesson that showed it (attached at upload) is empty
- * again through the foreign key, so the course changed: the caller bumps the catalog when `shown`.
- */
-export async function cancelUpload(db: NeonDatabase, video: Pick<Video, 'id' | 'courseId'>): Promise<void> {
-  await db.transaction(async (tx) => {
-    const shown = await isShown(tx, video.id);
-    const [deleted] = await tx.delete(videos).where(and(eq(videos.id, video.id), eq(videos.status, 'awaiting_upload'))).returning({ id: videos.id });
-    if (deleted && shown) await touchCourse(tx, video.courseId);
-  });
-}
-
 /** Whether any lesson shows this video: then changing the video changes the catalog. */
 export async function isShown(db: Pick<NeonDatabase, '$count'>, videoId: string): Promise<boolean> {
   return (await db.$count(lessons, eq(lessons.videoId, videoId))) > 0;

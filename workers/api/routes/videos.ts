@@ -1,13 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { lessons, videos } from '../../../db/schema.ts';
+import { lessons } from '../../../db/schema.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TranscodeEvent, verifyEvent } from '../../../transcoder/src/contract.ts';
 import { AppError } from '../../lib/errors.ts';
-import type { VideoJob } from '../../lib/contracts.ts';
-import { changingCatalog } from '../catalog/cache.ts';
+import { unwrap } from '../../lib/rpc.ts';
 import { assertCanEdit, loadCourse } from '../catalog/courses.ts';
-import { attachUpload, cancelUpload, isShown } from '../catalog/lesson-videos.ts';
 import type { ApiEnv } from '../context.ts';
 import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
 import { limitBody, valid } from '../validation.ts';
@@ -15,8 +13,6 @@ import { assertManages, assertMayWatch, courseVideo, loadVideo, playbackFor, vid
 import { abortUpload, assertPartsOf, CompletedParts, finishUpload, NewUpload, PartNumbers, partUrls, sourceKey, startUpload, uploadedParts } from '../videos/uploads.ts';
 
 const VideoIdParam = z.object({ id: z.uuid() });
-/** A `queued` video whose message is lost is sent again by the media Worker's cron after this. */
-const QUEUED_LEASE_SECONDS = 120;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function multipartOnly(uploadId: string | null): string {
@@ -29,13 +25,13 @@ async function managedVideo(c: Context<ApiEnv>, id: string) {
   const { db } = c.var.services.database();
   const video = await loadVideo(db, id);
   await assertManages(db, video, c.var.user);
-  return { db, video };
+  return video;
 }
 
 export const videosRoutes = new Hono<ApiEnv>()
   .post('/upload', limitBody(8 * 1024), requireUser, requireRole('instructor', 'admin'), valid('json', NewUpload), async (c) => {
     const upload = c.req.valid('json');
-    const { config, database, storage, cache } = c.var.services;
+    const { config, database, storage } = c.var.services;
     if (upload.sizeBytes > config.VIDEO_MAX_BYTES) {
       throw new AppError('video_too_large', 413, `Videos may be at most ${config.VIDEO_MAX_BYTES} bytes; this one has ${upload.sizeBytes}.`, { maxBytes: config.VIDEO_MAX_BYTES });
     }
@@ -48,27 +44,9 @@ export const videosRoutes = new Hono<ApiEnv>()
     const id = crypto.randomUUID();
     const key = sourceKey(id, upload.contentType);
     const { target, uploadId } = await startUpload(storage(), key, upload);
-    const insert = () =>
-      db.insert(videos).values({
-        id,
-        courseId: upload.courseId,
-        lessonId: upload.lessonId ?? null,
-        uploaderId: c.var.user.sub,
-        filename: upload.filename,
-        contentType: upload.contentType,
-        sizeBytes: upload.sizeBytes,
-        sourceKey: key,
-        uploadId,
-        originJurisdiction: config.JURISDICTION,
-      });
-    const { lessonId } = upload;
-    // Written only once the catalog can be bumped: a 503 then leaves no video behind.
-    if (lessonId) {
-      await changingCatalog(cache(), async () => {
-        await insert();
-        await attachUpload(db, { id, courseId: upload.courseId, lessonId });
-      });
-    } else await insert();
+    const { courseId, filename, contentType, sizeBytes } = upload;
+    const fields = { id, courseId, lessonId: upload.lessonId ?? null, uploaderId: c.var.user.sub, filename, contentType, sizeBytes, sourceKey: key, uploadId };
+    unwrap(await c.env.MEDIA.createUpload({ v: 1, traceparent: c.var.trace.traceparent, ...fields }));
     return c.json({ videoId: id, status: 'awaiting_upload', upload: target }, 201);
   })
   // The transcoder's signed callbacks: no user, the HMAC over the raw body is the credential.
@@ -82,7 +60,7 @@ export const videosRoutes = new Hono<ApiEnv>()
     return c.body(null, 204);
   })
   .post('/:id/parts', requireUser, valid('param', VideoIdParam), valid('json', PartNumbers), async (c) => {
-    const { video } = await managedVideo(c, c.req.valid('param').id);
+    const video = await managedVideo(c, c.req.valid('param').id);
     const uploadId = multipartOnly(video.uploadId);
     const { partNumbers } = c.req.valid('json');
     assertPartsOf(video.sizeBytes, partNumbers, 'partNumbers');
@@ -90,38 +68,24 @@ export const videosRoutes = new Hono<ApiEnv>()
     return c.json({ parts });
   })
   .get('/:id/parts', requireUser, valid('param', VideoIdParam), async (c) => {
-    const { video } = await managedVideo(c, c.req.valid('param').id);
+    const video = await managedVideo(c, c.req.valid('param').id);
     return c.json({ parts: await uploadedParts(c.var.services.storage(), video.sourceKey, multipartOnly(video.uploadId)) });
   })
   .post('/:id/complete', limitBody(1024 * 1024), requireUser, valid('param', VideoIdParam), valid('json', CompletedParts), async (c) => {
     const id = c.req.valid('param').id;
-    const { db, video } = await managedVideo(c, id);
-    if (video.status === 'awaiting_upload') {
-      await finishUpload(c.var.services.storage(), video.sourceKey, video.uploadId, c.req.valid('json').parts, video.sizeBytes);
-      await db
-        .update(videos)
-        .set({ status: 'uploaded', uploadId: null, updatedAt: new Date() })
-        .where(and(eq(videos.id, id), eq(videos.status, 'awaiting_upload')));
-    }
-    // Queued before it is sent: if the send is lost, the media Worker's cron sends it again.
-    const [queued] = await db
-      .update(videos)
-      .set({ status: 'queued', leaseExpiresAt: new Date(Date.now() + QUEUED_LEASE_SECONDS * 1000), updatedAt: new Date() })
-      .where(and(eq(videos.id, id), eq(videos.status, 'uploaded')))
-      .returning();
-    if (queued) await c.env.VIDEO_JOBS.send({ v: 1, traceparent: c.var.trace.traceparent, kind: 'video', videoId: id } satisfies VideoJob);
-    return c.json(videoStatus(queued ?? (await loadVideo(db, id))), 202);
+    const video = await managedVideo(c, id);
+    if (video.status === 'awaiting_upload') await finishUpload(c.var.services.storage(), video.sourceKey, video.uploadId, c.req.valid('json').parts, video.sizeBytes);
+    return c.json(videoStatus(unwrap(await c.env.MEDIA.uploaded({ v: 1, traceparent: c.var.trace.traceparent, videoId: id }))), 202);
   })
   .delete('/:id/upload', requireUser, valid('param', VideoIdParam), async (c) => {
-    const { db, video } = await managedVideo(c, c.req.valid('param').id);
+    const video = await managedVideo(c, c.req.valid('param').id);
     if (video.status !== 'awaiting_upload') throw new AppError('upload_complete', 409, `The upload is already complete (the video is ${video.status}).`);
     await abortUpload(c.var.services.storage(), video.sourceKey, video.uploadId);
-    const cancel = () => cancelUpload(db, video);
-    await ((await isShown(db, video.id)) ? changingCatalog(c.var.services.cache(), cancel) : cancel());
+    unwrap(await c.env.MEDIA.cancelUpload({ v: 1, traceparent: c.var.trace.traceparent, videoId: video.id }));
     return c.body(null, 204);
   })
   .get('/:id', requireUser, valid('param', VideoIdParam), async (c) => {
-    const { video } = await managedVideo(c, c.req.valid('param').id);
+    const video = await managedVideo(c, c.req.valid('param').id);
     return c.json(videoStatus(video));
   })
   .get('/:id/playback', optionalUser, valid('param', VideoIdParam), async (c) => {
