@@ -11,7 +11,7 @@ import type { Storyboard } from './storyboard.ts';
  * 1080/720/480/360 ladder faster than realtime on 2 cores. Measured on 1080p30 (CPU seconds per
  * second of video): ultrafast 0.53, superfast 0.83, veryfast 1.2, faster 1.7. Two cores give ffmpeg
  * about 1.7 CPU-s/s in practice, so `veryfast` runs at ~1.4x realtime and `faster` does not keep up
- * (`npm run bench:transcode`).
+ * (the other presets were measured once; `npm run bench:transcode` measures veryfast's every run).
  */
 export const PRESET = 'veryfast';
 /** Every rendition has a keyframe at the same instants, so players switch renditions at any segment. */
