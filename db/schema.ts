@@ -216,6 +216,8 @@ export const videos = pgTable(
     posterKey: text('poster_key'),
     storyboardImageKey: text('storyboard_image_key'),
     storyboardVttKey: text('storyboard_vtt_key'),
+    /** One MP4 of a middle rung for offline viewing; null for videos published before downloads. */
+    downloadKey: text('download_key'),
     durationSeconds: real('duration_seconds'),
     width: integer('width'),
     height: integer('height'),

@@ -102,6 +102,11 @@ test('sign up, find a course, enroll, watch with a quality switch, and resume af
   expect(await tile.evaluate((element) => getComputedStyle(element).backgroundImage)).toContain('storyboard.jpg');
   await page.mouse.move(0, 0);
 
+  // The offline copy is one MP4 of the same video, behind the same signed path.
+  const download = page.getByRole('link', { name: 'Download for offline viewing (MP4)' });
+  expect(await download.getAttribute('href')).toMatch(/\/media\/\d+-[0-9a-f]{64}\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/download\.mp4$/);
+  expect(await download.getAttribute('download')).toMatch(/\.mp4$/);
+
   // Pausing saves the position; the reload must come back to it (a few seconds in, well before the 10 s end).
   await waitForTime(page, 4);
   const saved = page.waitForResponse((response) => /\/api\/lessons\/[^/]+\/progress$/.test(response.url()) && response.request().method() === 'PUT');

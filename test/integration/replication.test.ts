@@ -38,7 +38,7 @@ describe('global content: a published course is replicated to every other jurisd
       db.insert(videos).values({
         id: videoId, courseId: id, originJurisdiction: 'us', uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
         sourceKey: `raw/${videoId}/intro.mp4`, progressPercent: 100, outputPrefix: prefix, masterKey: `${prefix}master.m3u8`, posterKey: `${prefix}poster.jpg`,
-        storyboardImageKey: `${prefix}storyboard.jpg`, storyboardVttKey: `${prefix}storyboard.vtt`, durationSeconds: 10, width: 1280, height: 720, renditions: [],
+        storyboardImageKey: `${prefix}storyboard.jpg`, storyboardVttKey: `${prefix}storyboard.vtt`, downloadKey: `${prefix}download.mp4`, durationSeconds: 10, width: 1280, height: 720, renditions: [],
       }),
     );
     await call(`/api/courses/${id}/lessons`, { token: instructor.accessToken, json: { title: 'With a video', videoId, isPreview: true } });
@@ -52,8 +52,10 @@ describe('global content: a published course is replicated to every other jurisd
     expect(await copied.Body?.transformToString()).toBe(playlist);
     expect(copied.ContentType).toBe('application/vnd.apple.mpegurl');
     await sa.s3.send(new GetObjectCommand({ Bucket: sa.bucket, Key: `${prefix}720p/init.mp4` }));
-    const playback = await call<{ master: string }>(`/api/courses/${id}/video`, { jurisdiction: 'sa' });
+    const playback = await call<{ master: string; download: string | null }>(`/api/courses/${id}/video`, { jurisdiction: 'sa' });
     expect(playback.status, JSON.stringify(playback.body)).toBe(200);
+    // The offline copy travels with its video.
+    expect(playback.body.download).toBe(playback.body.master.replace(/master\.m3u8$/, 'download.mp4'));
     const master = await env.API_SA.fetch(playback.body.master);
     expect(master.status).toBe(200);
     expect(await master.text()).toBe(playlist);
@@ -121,7 +123,7 @@ function fromSa(parts: Pick<ContentSync, 'lessons' | 'videos'>): ContentSync {
 
 const replicatedVideo = (id: string, lessonId: string | null): ContentSync['videos'][number] => ({
   id, lessonId, filename: 'x.mp4', contentType: 'video/mp4', sizeBytes: 1, outputPrefix: `media/${id}/${crypto.randomUUID()}/`, masterKey: null, posterKey: null,
-  storyboardImageKey: null, storyboardVttKey: null, durationSeconds: null, width: null, height: null, renditions: [],
+  storyboardImageKey: null, storyboardVttKey: null, downloadKey: null, durationSeconds: null, width: null, height: null, renditions: [],
 });
 
 /** Delivers messages to this jurisdiction's (us) content-sync consumer, each on its first attempt. */

@@ -11,6 +11,7 @@ interface Playback {
   master: string;
   poster: string;
   storyboard: { image: string; vtt: string };
+  download: string | null;
 }
 
 const media = (url: string, headers?: Record<string, string>) => exports.default.fetch(url, { headers });
@@ -121,5 +122,13 @@ describe('video pipeline, end to end', () => {
     expect(await vtt.text()).toMatch(/^WEBVTT/);
 
     await eventually(async () => (await rangeOf(playback.body.poster)) === 'hit', 10_000, 'a range of the cached poster');
+
+    // The offline copy: one MP4 through the same signed path, saved as a file when opened.
+    expect(playback.body.download).toMatch(new RegExp(`/${videoId}/${jobId}/download\\.mp4$`));
+    const download = await media(playback.body.download ?? '');
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('video/mp4');
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${videoId}.mp4"`);
+    expect(new TextDecoder().decode(new Uint8Array(await download.arrayBuffer()).slice(4, 8))).toBe('ftyp');
   });
 });

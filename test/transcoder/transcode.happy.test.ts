@@ -25,7 +25,7 @@ async function probe(bytes: Buffer) {
   try {
     await writeFile(join(dir, 'file'), bytes);
     const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', join(dir, 'file')]);
-    return JSON.parse(stdout) as { streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; channels?: number; sample_rate?: string }> };
+    return JSON.parse(stdout) as { streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; channels?: number; sample_rate?: string; duration?: string }> };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -135,6 +135,16 @@ describe('transcoder: a video becomes an HLS ladder with poster and storyboard',
         '00:00:04.000 --> 00:00:06.000\nstoryboard.jpg#xywh=320,0,160,90\n',
     );
 
+    // For offline viewing: the middle rung (480p of this ladder) with the audio, one MP4, the whole length.
+    const download = await harness.read(`${job.output.prefix}${result.download}`);
+    expect(download.contentType).toBe('video/mp4');
+    const downloaded = (await probe(download.body)).streams;
+    expect(downloaded).toEqual([
+      expect.objectContaining({ codec_type: 'video', codec_name: 'h264', width: 854, height: 480 }),
+      expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', channels: 2 }),
+    ]);
+    for (const stream of downloaded) expect(Number(stream.duration)).toBeCloseTo(6, 1);
+
     const status = JobStatus.parse(await (await fetch(`${harness.transcoder.url}/jobs/${job.jobId}`)).json());
     expect(status).toEqual({ jobId: job.jobId, state: 'done', percent: 100, result });
     expect(await readdir(harness.workDir)).toEqual([]);
@@ -172,5 +182,6 @@ describe('transcoder: a video becomes an HLS ladder with poster and storyboard',
     expect(variantsOf(master)).toEqual([expect.objectContaining({ CODECS: renditions[0]!.codecs, RESOLUTION: '640x360' })]);
     expect(master).not.toContain('AUDIO');
     expect((await harness.keysUnder(job.output.prefix)).filter((key) => key.includes('/audio/'))).toEqual([]);
+    expect((await probe((await harness.read(`${job.output.prefix}download.mp4`)).body)).streams).toEqual([expect.objectContaining({ codec_type: 'video', width: 640, height: 360 })]);
   });
 });

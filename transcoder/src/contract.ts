@@ -68,6 +68,9 @@ export const Rendition = z.object({
 });
 export type Rendition = z.infer<typeof Rendition>;
 
+/** The result's `download`: the media route serves it as an attachment. */
+export const DOWNLOAD = 'download.mp4';
+
 /** Every file name in a result is a key relative to `prefix`. */
 export const TranscodeResult = z.object({
   prefix: Prefix,
@@ -81,6 +84,8 @@ export const TranscodeResult = z.object({
   poster: z.string(),
   /** A sprite of thumbnails and the WebVTT that maps times to `image#xywh=x,y,w,h` tiles. */
   storyboard: z.object({ image: z.string(), vtt: z.string() }),
+  /** One MP4 of a middle rung with the audio, for offline viewing. */
+  download: z.string(),
 });
 export type TranscodeResult = z.infer<typeof TranscodeResult>;
 

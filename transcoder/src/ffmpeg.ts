@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { DOWNLOAD } from './contract.ts';
 import { JobFailure } from './failure.ts';
 import { AUDIO_BITRATE, AUDIO_SAMPLE_RATE, type Ladder } from './ladder.ts';
 import type { ProbedSource } from './probe.ts';
@@ -26,6 +27,16 @@ export const STORYBOARD_IMAGE = 'storyboard.jpg';
 export const STORYBOARD_VTT = 'storyboard.vtt';
 export const AUDIO_RENDITION = 'audio';
 export const renditionPlaylist = (name: string) => `${name}/index.m3u8`;
+
+/**
+ * The download: the rung's and the audio's finished HLS files remuxed into one MP4, without
+ * re-encoding (seconds even for a long lecture); `faststart` so a player can begin before the end.
+ */
+export function downloadArgs(outDir: string, rendition: string, withAudio: boolean): string[] {
+  const inputs = [renditionPlaylist(rendition), ...(withAudio ? [renditionPlaylist(AUDIO_RENDITION)] : [])].flatMap((playlist) => ['-i', `${outDir}/${playlist}`]);
+  const maps = ['-map', '0:v:0', ...(withAudio ? ['-map', '1:a:0'] : [])];
+  return ['-hide_banner', '-loglevel', 'error', '-nostats', '-y', ...inputs, ...maps, '-c', 'copy', '-movflags', '+faststart', `${outDir}/${DOWNLOAD}`];
+}
 
 /** A span of the source, on the segment grid, and the number of its first segment. */
 export interface Chunk {

@@ -1,8 +1,8 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Rendition, TranscodeJob, TranscodeResult } from './contract.ts';
+import { DOWNLOAD, type Rendition, type TranscodeJob, type TranscodeResult } from './contract.ts';
 import { encodeInChunks, planChunks } from './chunks.ts';
-import { AUDIO_RENDITION, MASTER_PLAYLIST, POSTER, renditionPlaylist, STORYBOARD_IMAGE, STORYBOARD_VTT } from './ffmpeg.ts';
+import { AUDIO_RENDITION, downloadArgs, MASTER_PLAYLIST, POSTER, renditionPlaylist, runFfmpeg, STORYBOARD_IMAGE, STORYBOARD_VTT } from './ffmpeg.ts';
 import { JobFailure } from './failure.ts';
 import { ladderFor, type Ladder } from './ladder.ts';
 import { avcCodec, masterPlaylist, measuredBandwidth, mediaPlaylistFiles, type Bandwidth, type Variant } from './playlists.ts';
@@ -52,6 +52,7 @@ export async function transcode(job: TranscodeJob, workDir: string, concurrency:
     const variants = await describeVariants(outDir, ladder, audio);
     await writeFile(join(outDir, MASTER_PLAYLIST), masterPlaylist(variants, audio && renditionPlaylist(AUDIO_RENDITION)));
     await writeFile(join(outDir, STORYBOARD_VTT), storyboardVtt(storyboard, STORYBOARD_IMAGE, source.durationSeconds));
+    await runFfmpeg(downloadArgs(outDir, downloadRendition(ladder), Boolean(audio)), { signal, onProgress: () => undefined });
     await Promise.all([POSTER, STORYBOARD_IMAGE].map((picture) => stat(join(outDir, picture)))).catch(() => {
       throw new JobFailure('transcode_failed', 'Encoding finished without a poster or storyboard.', true);
     });
@@ -66,10 +67,18 @@ export async function transcode(job: TranscodeJob, workDir: string, concurrency:
       renditions: variants.map(({ averageBandwidth: _average, ...rendition }) => rendition),
       poster: POSTER,
       storyboard: { image: STORYBOARD_IMAGE, vtt: STORYBOARD_VTT },
+      download: DOWNLOAD,
     };
   } finally {
     s3.destroy();
   }
+}
+
+/** The rung offline viewers get: the middle of the ladder (720p of a 1080p source), small enough to keep. */
+function downloadRendition(ladder: Ladder): string {
+  const rendition = ladder.renditions[Math.floor((ladder.renditions.length - 1) / 2)];
+  if (!rendition) throw new Error('a ladder has at least one rendition');
+  return rendition.name;
 }
 
 /** A rendition's first init segment and its measured bit rates. */

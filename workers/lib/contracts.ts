@@ -38,6 +38,8 @@ export const ReplicatedVideo = z.object({
   posterKey: z.string().nullable(),
   storyboardImageKey: z.string().nullable(),
   storyboardVttKey: z.string().nullable(),
+  /** Absent from messages sent before downloads existed. */
+  downloadKey: z.string().nullable().default(null),
   durationSeconds: z.number().nullable(),
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),

@@ -173,6 +173,7 @@ function published(result: TranscodeResult) {
     posterKey: result.prefix + result.poster,
     storyboardImageKey: result.prefix + result.storyboard.image,
     storyboardVttKey: result.prefix + result.storyboard.vtt,
+    downloadKey: result.prefix + result.download,
     durationSeconds: result.durationSeconds,
     width: result.width,
     height: result.height,

@@ -92,6 +92,11 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
             <bdi>{lesson.summary}</bdi>
           </p>
         )}
+        {playback.data?.download && (
+          <a className="button secondary" href={playback.data.download} download={`${course.title} - ${lesson.title}.mp4`}>
+            {t('learner.lesson.download')}
+          </a>
+        )}
       </div>
       <nav className="lesson-nav row" aria-label={t('learner.course.lessons')}>
         {previous && (

@@ -61,6 +61,7 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
               posterKey: video.posterKey,
               storyboardImageKey: video.storyboardImageKey,
               storyboardVttKey: video.storyboardVttKey,
+              downloadKey: video.downloadKey,
               durationSeconds: video.durationSeconds,
               width: video.width,
               height: video.height,

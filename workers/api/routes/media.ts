@@ -1,6 +1,8 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Hono } from 'hono';
+import { DOWNLOAD } from '../../../transcoder/src/contract.ts';
 import { AppError } from '../../lib/errors.ts';
+import { log } from '../../lib/log.ts';
 import type { ApiEnv } from '../context.ts';
 import { mediaFile } from '../videos/media-paths.ts';
 import { verifyMediaToken } from '../videos/media-tokens.ts';
@@ -18,6 +20,9 @@ const refused = () => new AppError('invalid_media_token', 403, 'This media link 
 
 /** Files of a job never change once written, unless storage says otherwise (a growing playlist does). */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** Segments and playlists are small; a long lecture's MP4 is not, and is read with ranges anyway. */
+const CACHED_MAX_BYTES = 64 * 1024 ** 2;
 
 /** The edge cache's key for a file: without the token, so every viewer shares one copy. */
 const cacheKey = (key: string) => new Request(`https://media.kce.invalid/${key}`);
@@ -57,8 +62,12 @@ export const mediaRoutes = new Hono<ApiEnv>()
     if (object.ContentLength !== undefined) headers.set('content-length', String(object.ContentLength));
     if (object.ContentRange) headers.set('content-range', object.ContentRange);
     if (object.ETag) headers.set('etag', object.ETag);
+    // The offline copy saves as a file when opened directly.
+    if (key.endsWith(`/${DOWNLOAD}`)) headers.set('content-disposition', `attachment; filename="${videoId}.mp4"`);
     const response = new Response(object.Body?.transformToWebStream() ?? null, { status: object.ContentRange ? 206 : 200, headers });
-    if (response.status === 200) c.executionCtx.waitUntil(edge.put(cacheKey(key), response.clone()));
+    if (response.status === 200 && (object.ContentLength ?? Infinity) <= CACHED_MAX_BYTES) {
+      c.executionCtx.waitUntil(edge.put(cacheKey(key), response.clone()).catch((error: unknown) => log('warn', 'media file not cached', { key, error: String(error) })));
+    }
     return withCacheState(response, 'miss');
   });
 

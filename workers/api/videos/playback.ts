@@ -64,6 +64,8 @@ export interface Playback {
   master: string;
   poster: string;
   storyboard: { image: string; vtt: string };
+  /** One MP4 for offline viewing (a middle rung); null for videos published before downloads. */
+  download: string | null;
   durationSeconds: number | null;
   expiresAt: string;
 }
@@ -81,6 +83,7 @@ export async function playbackFor(video: Video, origin: string, secret: string, 
     master: url(video.masterKey),
     poster: url(video.posterKey),
     storyboard: { image: url(video.storyboardImageKey), vtt: url(video.storyboardVttKey) },
+    download: video.downloadKey ? url(video.downloadKey) : null,
     durationSeconds: video.durationSeconds,
     expiresAt: new Date(expires * 1000).toISOString(),
   };
