@@ -153,7 +153,8 @@ describe('the directory', () => {
     const refused = await call<Refusal>('/api/auth/locate', { ip, json: { email: body.user.email } });
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('rate_limited');
-    expect(retryAfter(refused)).toBeGreaterThan(30);
+    // Until the end of the limiter's current 600 s window, which may be near: a sliding window weighs the one before.
+    expect(retryAfter(refused)).toBeGreaterThanOrEqual(1);
     expect(retryAfter(refused)).toBeLessThanOrEqual(600);
     // The look-ups spent none of the sign-in budget of that address.
     expect((await call('/api/auth/login', { ip, json: { email: body.user.email, password: PASSWORD } })).status).toBe(200);

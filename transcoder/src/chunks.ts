@@ -74,7 +74,8 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
     // The epsilon keeps float sums of whole work from flooring to 99.
     plan.onProgress(Math.floor((100 * [...encoded.values()].reduce((sum, work) => sum + work, 0)) / totalWork + 1e-9));
   };
-  if (plan.ladder.audio) await mkdir(join(plan.outDir, AUDIO_RENDITION), { recursive: true });
+  // The whole-file pass writes the poster at once: its folders must exist before any run starts.
+  await mkdir(plan.ladder.audio ? join(plan.outDir, AUDIO_RENDITION) : plan.outDir, { recursive: true });
   const tasks = [
     async () => {
       await runFfmpeg(wholeFileArgs({ ...plan, threads }), { signal, onProgress: (seconds) => progress(whole, seconds) });
