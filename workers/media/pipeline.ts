@@ -13,6 +13,7 @@ import { changingCatalog } from '../api/catalog/cache.ts';
 import { touchCourse } from '../api/catalog/courses.ts';
 import { attachUpload, isShown, showReadyVideo } from '../api/catalog/lesson-videos.ts';
 import { replicateCourse } from '../api/catalog/replication.ts';
+import { loadVideo } from '../api/videos/playback.ts';
 import type { NewVideo, NotificationMessage, VideoJob } from '../lib/contracts.ts';
 import { AppError } from '../lib/errors.ts';
 import { log } from '../lib/log.ts';
@@ -76,9 +77,7 @@ export async function markUploaded(pipeline: Pipeline, videoId: string, tracepar
     .where(and(eq(videos.id, videoId), eq(videos.status, 'uploaded')))
     .returning();
   if (queued) await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId } satisfies VideoJob);
-  const [video] = queued ? [queued] : await pipeline.db.select().from(videos).where(eq(videos.id, videoId)).limit(1);
-  if (!video) throw new AppError('not_found', 404, `There is no video "${videoId}".`);
-  return video;
+  return queued ?? loadVideo(pipeline.db, videoId);
 }
 
 /**
@@ -86,8 +85,7 @@ export async function markUploaded(pipeline: Pipeline, videoId: string, tracepar
  * is empty again through the foreign key, so then the course changed and the catalog is bumped.
  */
 export async function cancelUpload(pipeline: Pipeline, videoId: string): Promise<void> {
-  const [video] = await pipeline.db.select().from(videos).where(eq(videos.id, videoId)).limit(1);
-  if (!video) return;
+  const video = await loadVideo(pipeline.db, videoId);
   if (video.status !== 'awaiting_upload') throw new AppError('upload_complete', 409, `The upload is already complete (the video is ${video.status}).`);
   const shown = await isShown(pipeline.db, video.id);
   const cancel = () =>

@@ -59,7 +59,7 @@ export function partSizeFor(sizeBytes: number): number {
   return Math.max(PREFERRED_PART_BYTES, MIN_PART_BYTES, Math.ceil(sizeBytes / MAX_PARTS));
 }
 
-export const partCountFor = (sizeBytes: number) => Math.ceil(sizeBytes / partSizeFor(sizeBytes));
+const partCountFor = (sizeBytes: number) => Math.ceil(sizeBytes / partSizeFor(sizeBytes));
 
 /** Parts 1..partCount, each once: a part past the announced size would park bytes beyond the limit. */
 export function assertPartsOf(sizeBytes: number, partNumbers: number[], field: string): void {
