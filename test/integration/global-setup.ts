@@ -37,8 +37,9 @@ export default async function setup(project: TestProject) {
 
   // Outage drills: tests in workerd cannot kill processes, so they ask the harness over loopback.
   const control = createServer(async (request, response) => {
-    if (request.method === 'GET' && request.url === '/clips/sample.mp4') {
-      response.writeHead(200, { 'content-type': 'video/mp4' }).end(await (sampleClip ??= makeSampleClip(bundleDir)));
+    const clip = CLIPS.get(/^\/clips\/(\w+)\.mp4$/.exec(request.url ?? '')?.[1] ?? '');
+    if (request.method === 'GET' && clip) {
+      response.writeHead(200, { 'content-type': 'video/mp4' }).end(await (clip.made ??= makeClip(bundleDir, clip)));
       return;
     }
     const drill = /^\/clickhouse\/(kill|restart)$/.exec(request.url ?? '')?.[1];
@@ -68,7 +69,6 @@ export default async function setup(project: TestProject) {
     await (match[2] === 'kill' ? redis.killRedis() : redis.restartRedis());
     response.writeHead(204).end();
   });
-  let sampleClip: Promise<Buffer> | undefined;
   const controlPort = await freePort();
   await new Promise<void>((resolve) => control.listen(controlPort, '127.0.0.1', resolve));
 
@@ -83,9 +83,17 @@ export default async function setup(project: TestProject) {
   };
 }
 
-/** Video tests cannot run ffmpeg inside workerd: a 3 s 640x360 clip, made once on first request. */
-async function makeSampleClip(dir: string): Promise<Buffer> {
-  const file = join(dir, 'sample.mp4');
-  await generateClip(file, { seconds: 3, size: '640x360' });
+/**
+ * Video tests cannot run ffmpeg inside workerd: clips made once, on first request. `sample` is one
+ * chunk; `lecture` is four (three chunk borders) and long enough to be watched while it is encoded.
+ */
+const CLIPS = new Map<string, { name: string; seconds: number; size: `${number}x${number}`; made?: Promise<Buffer> }>([
+  ['sample', { name: 'sample', seconds: 3, size: '640x360' }],
+  ['lecture', { name: 'lecture', seconds: 40, size: '1280x720' }],
+]);
+
+async function makeClip(dir: string, clip: { name: string; seconds: number; size: `${number}x${number}` }): Promise<Buffer> {
+  const file = join(dir, `${clip.name}.mp4`);
+  await generateClip(file, clip);
   return readFile(file);
 }

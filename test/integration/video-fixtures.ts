@@ -11,18 +11,18 @@ export interface VideoStatus {
   renditions: Array<{ name: string; width: number; height: number }> | null;
 }
 
-/** The 3 s 640x360 clip the global setup makes with ffmpeg (testsrc2 + sine). */
-export async function sampleClip(): Promise<ArrayBuffer> {
-  const response = await fetch(`${env.CONTROL_URL}/clips/sample.mp4`);
+/** A clip the global setup makes with ffmpeg (testsrc2 + sine): `sample` 3 s 640x360, `lecture` 40 s 1280x720. */
+export async function sampleClip(name: 'sample' | 'lecture' = 'sample'): Promise<ArrayBuffer> {
+  const response = await fetch(`${env.CONTROL_URL}/clips/${name}.mp4`);
   expect(response.status).toBe(200);
   return response.arrayBuffer();
 }
 
 /** Presign, PUT the bytes straight to storage, complete: the way the SPA uploads a small file. */
-export async function uploadVideo(instructor: SignedIn, courseId: string, bytes: ArrayBuffer, filename = 'clip.mp4', contentType = 'video/mp4') {
+export async function uploadVideo(instructor: SignedIn, courseId: string, bytes: ArrayBuffer, filename = 'clip.mp4', contentType = 'video/mp4', lessonId?: string) {
   const presigned = await call<{ videoId: string; upload: { mode: string; url: string; headers: Record<string, string> } }>('/api/videos/upload', {
     token: instructor.accessToken,
-    json: { courseId, filename, sizeBytes: bytes.byteLength, contentType },
+    json: { courseId, lessonId, filename, sizeBytes: bytes.byteLength, contentType },
   });
   expect(presigned.status, JSON.stringify(presigned.body)).toBe(201);
   expect(presigned.body.upload.mode).toBe('single');
@@ -38,14 +38,14 @@ export async function uploadVideo(instructor: SignedIn, courseId: string, bytes:
  * process, so its callbacks cannot arrive: the media Worker's sweep (the cron's work) collects the
  * result from the transcoder's `GET /jobs/:id` instead.
  */
-export async function finished(instructor: SignedIn, videoId: string, timeoutMs = 90_000): Promise<VideoStatus> {
+export async function finished(instructor: SignedIn, videoId: string, timeoutMs = 90_000, until: string[] = ['ready', 'failed']): Promise<VideoStatus> {
   return eventually(
     async () => {
       await env.MEDIA.sweepJobs();
       const { body } = await call<VideoStatus>(`/api/videos/${videoId}`, { token: instructor.accessToken });
-      return body.status === 'ready' || body.status === 'failed' ? body : undefined;
+      return until.includes(body.status) ? body : undefined;
     },
     timeoutMs,
-    `video ${videoId} finishing`,
+    `video ${videoId} reaching ${until.join(' or ')}`,
   );
 }

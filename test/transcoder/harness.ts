@@ -41,9 +41,11 @@ export interface Harness {
   jobFor(sourceKey: string, overrides?: Partial<TranscodeJob>): TranscodeJob;
   post(job: unknown, traceparent?: string): Promise<Response>;
   waitForFinal(jobId: string, timeoutMs?: number): Promise<TranscodeEvent>;
+  /** The first delivered event of one of these types. */
+  waitForEvent(jobId: string, types: Array<TranscodeEvent['type']>, timeoutMs?: number): Promise<TranscodeEvent>;
   eventsOf(jobId: string): TranscodeEvent[];
   keysUnder(prefix: string): Promise<string[]>;
-  read(key: string): Promise<{ body: Buffer; contentType: string | undefined }>;
+  read(key: string): Promise<{ body: Buffer; contentType: string | undefined; cacheControl: string | undefined }>;
   put(key: string, body: Buffer | string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -72,6 +74,15 @@ export async function startHarness(options: { progressIntervalMs?: number } = {}
   const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/transcoder-events`;
 
   const eventsOf = (jobId: string) => deliveries.filter((d) => d.event.jobId === jobId && d.status === 204).map((d) => d.event);
+  const waitForEvent = (jobId: string, types: Array<TranscodeEvent['type']>, timeoutMs = 60_000) =>
+    vi.waitFor(
+      () => {
+        const event = eventsOf(jobId).find((delivered) => types.includes(delivered.type));
+        if (!event) throw new Error(`no ${types.join(' or ')} event for job ${jobId} yet`);
+        return event;
+      },
+      { timeout: timeoutMs, interval: 50 },
+    );
   return {
     transcoder,
     s3,
@@ -97,15 +108,8 @@ export async function startHarness(options: { progressIntervalMs?: number } = {}
     },
     post: (job, traceparent = TRACEPARENT) =>
       fetch(`${transcoder.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent }, body: JSON.stringify(job) }),
-    waitForFinal: (jobId, timeoutMs = 60_000) =>
-      vi.waitFor(
-        () => {
-          const final = eventsOf(jobId).find((event) => event.type !== 'progress');
-          if (!final) throw new Error(`no final event for job ${jobId} yet`);
-          return final;
-        },
-        { timeout: timeoutMs, interval: 50 },
-      ),
+    waitForFinal: (jobId, timeoutMs) => waitForEvent(jobId, ['ready', 'failed'], timeoutMs),
+    waitForEvent,
     eventsOf,
     keysUnder: async (prefix) => {
       const listed = await storage.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
@@ -113,7 +117,7 @@ export async function startHarness(options: { progressIntervalMs?: number } = {}
     },
     read: async (key) => {
       const object = await storage.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-      return { body: Buffer.from(await object.Body!.transformToByteArray()), contentType: object.ContentType };
+      return { body: Buffer.from(await object.Body!.transformToByteArray()), contentType: object.ContentType, cacheControl: object.CacheControl };
     },
     put: async (key, body) => {
       await storage.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));

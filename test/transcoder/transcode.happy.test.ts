@@ -19,6 +19,14 @@ function variantsOf(master: string) {
   });
 }
 
+/** The init and media segments a media playlist lists, relative to the job's output folder. */
+function filesOf(playlist: string, path: string): string[] {
+  const folder = path.slice(0, path.lastIndexOf('/') + 1);
+  const inits = [...playlist.matchAll(/#EXT-X-MAP:URI="([^"]+)"/g)].map((match) => match[1]!);
+  const segments = playlist.split('\n').filter((line) => line.endsWith('.m4s'));
+  return [...inits, ...segments].map((file) => folder + file);
+}
+
 /** What ffprobe sees in a downloaded file. */
 async function probe(bytes: Buffer) {
   const dir = await mkdtemp(join(tmpdir(), 'kce-probe-'));
@@ -146,8 +154,58 @@ describe('transcoder: a video becomes an HLS ladder with poster and storyboard',
     for (const stream of downloaded) expect(Number(stream.duration)).toBeCloseTo(6, 1);
 
     const status = JobStatus.parse(await (await fetch(`${harness.transcoder.url}/jobs/${job.jobId}`)).json());
-    expect(status).toEqual({ jobId: job.jobId, state: 'done', percent: 100, result });
+    const { prefix, master: masterName, durationSeconds, width, height } = result;
+    expect(status).toEqual({ jobId: job.jobId, state: 'done', percent: 100, playable: expect.objectContaining({ prefix, master: masterName, durationSeconds, width, height }), result });
     expect(await readdir(harness.workDir)).toEqual([]);
+  });
+
+  it('publishes a video while it is encoded: playable after its first chunk, growing playlists of stored segments only, VOD at the end', async () => {
+    // 40 s: chunks of 4, 8, 16 and 12 s, so three chunk borders; the job runs well past its first chunk.
+    await harness.put('raw/lecture.mp4', await makeClip({ width: 1280, height: 720, seconds: 40 }));
+    const job = harness.jobFor('raw/lecture.mp4');
+    await harness.post(job);
+    const playable = await harness.waitForEvent(job.jobId, ['playable', 'ready', 'failed']);
+    expect(playable.type).toBe('playable');
+
+    // What a player finds at that moment: a master of every rendition, and EVENT playlists (kept for
+    // 2 s only) whose every segment and init segment is already stored.
+    const keys = new Set(await harness.keysUnder(job.output.prefix));
+    const master = await harness.read(`${job.output.prefix}master.m3u8`);
+    expect(master.cacheControl).toBe('public, max-age=2');
+    const playlists = [...variantsOf(master.body.toString('utf8')).map((variant) => variant.uri), 'audio/index.m3u8'];
+    expect(playlists).toEqual(['720p/index.m3u8', '480p/index.m3u8', '360p/index.m3u8', 'audio/index.m3u8']);
+    for (const playlist of playlists) {
+      const growing = await harness.read(`${job.output.prefix}${playlist}`);
+      const text = growing.body.toString('utf8');
+      expect(growing.cacheControl).toBe('public, max-age=2');
+      expect(text).toContain('#EXT-X-PLAYLIST-TYPE:EVENT');
+      expect(text).not.toContain('#EXT-X-ENDLIST');
+      const files = filesOf(text, playlist);
+      expect(files.length).toBeGreaterThanOrEqual(2);
+      for (const file of files) expect(keys, file).toContain(`${job.output.prefix}${file}`);
+    }
+    expect(keys).not.toContain(`${job.output.prefix}download.mp4`);
+    expect(JobStatus.parse(await (await fetch(`${harness.transcoder.url}/jobs/${job.jobId}`)).json())).toMatchObject({ state: 'running', playable: (playable as { result: unknown }).result });
+
+    const final = await harness.waitForFinal(job.jobId);
+    expect(final.type).toBe('ready');
+    const events = harness.eventsOf(job.jobId);
+    expect(events.findIndex((event) => event.type === 'playable')).toBeLessThan(events.indexOf(final));
+    // Every percent before playable was short of 100: it came early, not at the end.
+    const before = events.slice(0, events.indexOf(playable)).flatMap((event) => (event.type === 'progress' ? [event.percent] : []));
+    expect(Math.max(0, ...before)).toBeLessThan(100);
+
+    // At the end: VOD playlists kept for good (the edge's default), and nothing stored that no playlist lists.
+    const stored = await harness.keysUnder(job.output.prefix);
+    const listed = new Set(['master.m3u8', 'poster.jpg', 'storyboard.jpg', 'storyboard.vtt', 'download.mp4', ...playlists]);
+    for (const playlist of playlists) {
+      const complete = await harness.read(`${job.output.prefix}${playlist}`);
+      expect(complete.cacheControl).toBeUndefined();
+      expect(complete.body.toString('utf8')).toContain('#EXT-X-ENDLIST');
+      for (const file of filesOf(complete.body.toString('utf8'), playlist)) listed.add(file);
+    }
+    expect((await harness.read(`${job.output.prefix}master.m3u8`)).cacheControl).toBeUndefined();
+    expect(stored).toEqual([...listed].map((file) => `${job.output.prefix}${file}`).sort());
   });
 
   it('keeps a small portrait video at its own size and re-encodes its mono MP3 sound to stereo AAC', async () => {

@@ -2,7 +2,7 @@ import { SIGNATURE_HEADER, signEvent, TIMESTAMP_HEADER, type TranscodeEvent } fr
 import { log } from './log.ts';
 import { withRetries, type Backoff } from './retry.ts';
 
-/** About four minutes of retries: the final event carries the result, losing it loses the transcode. */
+/** About four minutes of retries: these events carry results, losing one loses the transcode (or its early start). */
 const FINAL_EVENT_BACKOFF: Backoff = { attempts: 10, firstDelayMs: 1_000, maxDelayMs: 60_000 };
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
@@ -27,8 +27,8 @@ export async function postEvent(url: string, secret: string, event: TranscodeEve
   throw new Error(message);
 }
 
-/** Delivers a `ready` or `failed` event, retrying with backoff; gives up (and logs it) only after the last attempt or a refusal. */
-export async function deliverFinalEvent(url: string, secret: string, event: TranscodeEvent, traceparent: string | undefined, signal: AbortSignal): Promise<void> {
+/** Delivers a `playable`, `ready` or `failed` event, retrying with backoff; gives up (and logs it) only after the last attempt or a refusal. */
+export async function deliverEvent(url: string, secret: string, event: TranscodeEvent, traceparent: string | undefined, signal: AbortSignal): Promise<void> {
   const fields = { jobId: event.jobId, type: event.type, traceparent };
   try {
     await withRetries(() => postEvent(url, secret, event, traceparent), FINAL_EVENT_BACKOFF, {

@@ -49,6 +49,16 @@ export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFold
   signal: AbortSignal;
   /** Percent of the chunks' seconds encoded, never decreasing. */
   onProgress(percent: number): void;
+  /** Told of each chunk as it is done; stopped before the final playlists are written. */
+  publisher?: ChunkPublisher;
+}
+
+export interface ChunkPublisher {
+  chunkDone(chunk: Chunk): void;
+  /** Ends publishing (after a failure too); never throws. */
+  close(): Promise<void>;
+  /** Ends publishing and throws what made it fail, if anything did. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -87,6 +97,7 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
       const args = videoChunkArgs({ ...plan, chunkDir, chunk, last: chunk === chunks.at(-1), threads });
       await runFfmpeg(args, { signal, onProgress: (seconds) => progress(chunk, seconds) });
       progress(chunk, Infinity);
+      plan.publisher?.chunkDone(chunk);
     }),
   ];
   // The whole-file pass first: it is the longest single run.
@@ -95,7 +106,9 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
       failed.abort();
       throw error;
     }),
-  );
+  ).finally(() => plan.publisher?.close());
+  // Stopped first: a sync under way would write its EVENT playlists over the final ones.
+  await plan.publisher?.stop();
   await writeRenditionPlaylists(plan, plan.ladder, chunks, new Set(chunks.map((chunk) => chunk.index)));
 }
 
@@ -103,11 +116,12 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
  * Each rendition's media playlist over the chunks done so far: the leading run of done chunks (a
  * playlist has no holes), VOD once every chunk is done, else EVENT. A chunk's init segment is
  * published only where it differs from the one before (x264 writes the same one for every chunk of
- * a constant-frame-rate source).
+ * a constant-frame-rate source). Returns the init segments' paths, relative to the output folder.
  */
-export async function writeRenditionPlaylists(folders: ChunkFolders, ladder: Ladder, chunks: Chunk[], done: ReadonlySet<number>): Promise<void> {
+export async function writeRenditionPlaylists(folders: ChunkFolders, ladder: Ladder, chunks: Chunk[], done: ReadonlySet<number>): Promise<string[]> {
   const firstMissing = chunks.findIndex((chunk) => !done.has(chunk.index));
   const leading = firstMissing < 0 ? chunks : chunks.slice(0, firstMissing);
+  const inits: string[] = [];
   await Promise.all(
     ladder.renditions.map(async ({ name }) => {
       await mkdir(join(folders.outDir, name), { recursive: true });
@@ -121,10 +135,12 @@ export async function writeRenditionPlaylists(folders: ChunkFolders, ladder: Lad
         if (!previous?.bytes.equals(bytes)) {
           previous = { bytes, name: `init_${chunk.index}.mp4` };
           await writeFile(join(folders.outDir, name, previous.name), bytes);
+          inits.push(`${name}/${previous.name}`);
         }
         parts.push({ init: previous.name, segments: segments.map((segment) => ({ ...segment, uri: basename(segment.uri) })) });
       }
       await writeFile(join(folders.outDir, renditionPlaylist(name)), mediaPlaylist(parts, leading.length === chunks.length));
     }),
   );
+  return inits;
 }

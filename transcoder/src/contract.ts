@@ -71,8 +71,11 @@ export type Rendition = z.infer<typeof Rendition>;
 /** The result's `download`: the media route serves it as an attachment. */
 export const DOWNLOAD = 'download.mp4';
 
-/** Every file name in a result is a key relative to `prefix`. */
-export const TranscodeResult = z.object({
+/**
+ * What a player needs, sent as soon as the first seconds of every rendition are published: the
+ * playlists grow (EVENT) while the rest is encoded. Every file name is a key relative to `prefix`.
+ */
+export const PlayableResult = z.object({
   prefix: Prefix,
   master: z.string(),
   durationSeconds: z.number().positive(),
@@ -81,6 +84,11 @@ export const TranscodeResult = z.object({
   height: z.int().positive(),
   /** Highest first. */
   renditions: z.array(Rendition).min(1),
+});
+export type PlayableResult = z.infer<typeof PlayableResult>;
+
+/** The finished job: complete (VOD) playlists and the files made from the whole video. */
+export const TranscodeResult = PlayableResult.extend({
   poster: z.string(),
   /** A sprite of thumbnails and the WebVTT that maps times to `image#xywh=x,y,w,h` tiles. */
   storyboard: z.object({ image: z.string(), vtt: z.string() }),
@@ -97,6 +105,8 @@ export const JobStatus = z.object({
   state: JobState,
   /** Of the encoding; 100 from `uploading` on. */
   percent: z.number().min(0).max(100),
+  /** Present once the video can be watched: a caller that missed the `playable` callback still gets it. */
+  playable: PlayableResult.optional(),
   /** Present once `done`: a caller that missed the `ready` callback still gets the result. */
   result: TranscodeResult.optional(),
   /** Present once `failed`. */
@@ -108,7 +118,8 @@ const EventBase = { v: z.literal(1), jobId: z.uuid(), videoId: z.uuid(), attempt
 export const TranscodeEvent = z.discriminatedUnion('type', [
   /** At most one every ~2 s while encoding; never retried (the next one supersedes it). */
   z.object({ ...EventBase, type: z.literal('progress'), percent: z.number().min(0).max(100) }),
-  /** Final events are retried with backoff for about four minutes. */
+  /** This and the final events are retried with backoff for about four minutes. */
+  z.object({ ...EventBase, type: z.literal('playable'), result: PlayableResult }),
   z.object({ ...EventBase, type: z.literal('ready'), result: TranscodeResult }),
   z.object({ ...EventBase, type: z.literal('failed'), error: TranscodeFailure }),
 ]);

@@ -92,7 +92,7 @@ export function videoChunkArgs(plan: ChunkEncodePlan): string[] {
     ...renditions.flatMap((rendition, i) => [`-b:v:${i}`, `${rendition.bitrate}`, `-maxrate:v:${i}`, `${rendition.bitrate}`, `-bufsize:v:${i}`, `${2 * rendition.bitrate}`]),
     ...['-output_ts_offset', start, '-avoid_negative_ts', 'disabled'],
     // The init segment goes beside the chunk's playlist, named by ffmpeg (init.mp4 or init_{n}.mp4): the playlist says which.
-    ...hlsArgs(`${plan.outDir}/%v`, 'init.mp4', chunk.firstSegment),
+    ...hlsArgs(`${plan.outDir}/%v`, 'init.mp4', chunk.firstSegment, 'vod'),
     ...['-hls_segment_options', 'movflags=+frag_discont'],
     ...['-var_stream_map', renditions.map((rendition, i) => `v:${i},name:${rendition.name}`).join(' ')],
     `${plan.chunkDir}/${renditionPlaylist('%v')}`,
@@ -129,7 +129,8 @@ export function wholeFileArgs(plan: WholeFilePlan): string[] {
     ? [
         ...['-map', `0:${source.audioStream}`],
         ...(ladder.audio === 'copy' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', String(AUDIO_BITRATE), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE)]),
-        ...hlsArgs(`${outDir}/${AUDIO_RENDITION}`, 'init.mp4', 0),
+        // EVENT: ffmpeg rewrites the playlist after each segment, so the audio is published as it is encoded.
+        ...hlsArgs(`${outDir}/${AUDIO_RENDITION}`, 'init.mp4', 0, 'event'),
         `${outDir}/${renditionPlaylist(AUDIO_RENDITION)}`,
       ]
     : [];
@@ -142,10 +143,13 @@ export function wholeFileArgs(plan: WholeFilePlan): string[] {
   ];
 }
 
-/** HLS fMP4, SEGMENT_SECONDS segments written to `segmentDir` and numbered from `firstSegment`; ffmpeg puts the init segment beside the playlist. */
-function hlsArgs(segmentDir: string, init: string, firstSegment: number): string[] {
+/**
+ * HLS fMP4, SEGMENT_SECONDS segments written to `segmentDir` and numbered from `firstSegment`; ffmpeg
+ * puts the init segment beside the playlist, and renames each file into place once it is whole.
+ */
+function hlsArgs(segmentDir: string, init: string, firstSegment: number, type: 'vod' | 'event'): string[] {
   return [
-    ...['-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4', '-hls_flags', 'independent_segments'],
+    ...['-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', type, '-hls_segment_type', 'fmp4', '-hls_flags', 'independent_segments+temp_file'],
     ...['-start_number', String(firstSegment), '-hls_fmp4_init_filename', init, '-hls_segment_filename', `${segmentDir}/segment_%05d.m4s`],
   ];
 }

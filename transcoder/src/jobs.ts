@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deliverFinalEvent, postEvent } from './callbacks.ts';
-import type { JobState, JobStatus, TranscodeEvent, TranscodeJob } from './contract.ts';
+import { deliverEvent, postEvent } from './callbacks.ts';
+import type { JobState, JobStatus, PlayableResult, TranscodeEvent, TranscodeJob } from './contract.ts';
 import { asJobFailure } from './failure.ts';
 import { log } from './log.ts';
 import { openStorage, removeOutputs } from './storage.ts';
@@ -25,6 +25,8 @@ interface Job {
   traceparent: string | undefined;
   state: JobState;
   percent: number;
+  /** Once the video can be watched while it is encoded. */
+  playable?: PlayableResult;
   /** The `ready` or `failed` event, once finished. */
   outcome?: TranscodeEvent;
   cancel: AbortController;
@@ -52,7 +54,7 @@ export class Jobs {
     const known = this.#jobs.get(spec.jobId);
     if (known) {
       if (known.spec.videoId !== spec.videoId) return 'conflict';
-      if (known.outcome) this.#sendFinalEvent(known, known.outcome);
+      if (known.outcome) this.#deliver(known, known.outcome);
       return 'accepted';
     }
     const job: Job = {
@@ -79,6 +81,7 @@ export class Jobs {
       jobId,
       state: job.state,
       percent: job.percent,
+      playable: job.playable,
       result: outcome?.type === 'ready' ? outcome.result : undefined,
       error: outcome?.type === 'failed' ? outcome.error : undefined,
     };
@@ -116,6 +119,11 @@ export class Jobs {
       workDir = await mkdtemp(join(this.#settings.workDir, `job-${job.spec.jobId}-`));
       const result = await transcode(job.spec, workDir, this.#settings.chunkConcurrency, signal, {
         onProgress: (percent) => this.#progress(job, percent),
+        onPlayable: (playable) => {
+          job.playable = playable;
+          this.#deliver(job, { ...this.#event(job), type: 'playable', result: playable });
+          log('info', 'job playable', { ...fields, renditions: playable.renditions.map((r) => r.name) });
+        },
         onPublishing: () => {
           job.state = 'uploading';
           job.percent = 100;
@@ -133,7 +141,7 @@ export class Jobs {
     }
     job.state = outcome.type === 'ready' ? 'done' : 'failed';
     job.outcome = outcome;
-    this.#sendFinalEvent(job, outcome);
+    this.#deliver(job, outcome);
     setTimeout(() => {
       if (this.#jobs.get(job.spec.jobId) === job) this.#jobs.delete(job.spec.jobId);
     }, FINISHED_JOB_RETENTION_MS).unref();
@@ -161,7 +169,8 @@ export class Jobs {
     });
   }
 
-  #sendFinalEvent(job: Job, event: TranscodeEvent): void {
-    job.callbacks = job.callbacks.then(() => deliverFinalEvent(job.spec.callbackUrl, this.#settings.callbackSecret, event, job.traceparent, job.cancel.signal));
+  /** An event that must arrive (playable, ready, failed), after those before it. */
+  #deliver(job: Job, event: TranscodeEvent): void {
+    job.callbacks = job.callbacks.then(() => deliverEvent(job.spec.callbackUrl, this.#settings.callbackSecret, event, job.traceparent, job.cancel.signal));
   }
 }

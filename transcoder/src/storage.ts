@@ -1,9 +1,7 @@
-import { createWriteStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { TranscodeJob } from './contract.ts';
 import { JobFailure } from './failure.ts';
 import { log } from './log.ts';
@@ -52,40 +50,50 @@ async function storageCall<T>(what: string, task: () => Promise<T>, signal?: Abo
   }
 }
 
-/** Streams the source to a file: sources can be gigabytes. */
-export async function downloadSource(s3: S3Client, source: TranscodeJob['source'], path: string, signal: AbortSignal): Promise<void> {
-  await storageCall('read the uploaded video', async () => {
-    const object = await s3.send(new GetObjectCommand({ Bucket: source.bucket, Key: source.key }), { abortSignal: signal }).catch((error: unknown) => {
-      if (error instanceof NoSuchKey) throw new JobFailure('source_missing', 'The uploaded video is no longer in storage.', false);
+/** Long enough for the longest job: ffmpeg reads the source through this URL until the end. */
+const SOURCE_URL_SECONDS = 24 * 60 * 60;
+
+/**
+ * A presigned GET of the source, which ffmpeg reads by HTTP ranges: each run fetches only the part
+ * it encodes and nothing waits for a whole copy on disk (`npm run bench:chunk-input`).
+ */
+export async function sourceUrl(s3: S3Client, source: TranscodeJob['source'], signal: AbortSignal): Promise<string> {
+  const object = { Bucket: source.bucket, Key: source.key };
+  await storageCall('find the uploaded video', async () => {
+    await s3.send(new HeadObjectCommand(object), { abortSignal: signal }).catch((error: unknown) => {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+        throw new JobFailure('source_missing', 'The uploaded video is no longer in storage.', false);
+      }
       throw error;
     });
-    if (!(object.Body instanceof Readable)) throw new Error('storage answered without a body');
-    await pipeline(object.Body, createWriteStream(path), { signal });
+  }, signal);
+  return getSignedUrl(s3, new GetObjectCommand(object), { expiresIn: SOURCE_URL_SECONDS });
+}
+
+/** Uploads one file of the job's output; `cacheControl` for a file that changes while the job runs. */
+export function putFile(s3: S3Client, output: TranscodeJob['output'], file: string, body: Buffer | string, signal: AbortSignal, cacheControl?: string): Promise<void> {
+  return storageCall(`save ${file}`, async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: output.bucket, Key: `${output.prefix}${file}`, Body: body, ContentType: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', CacheControl: cacheControl }),
+      { abortSignal: signal },
+    );
   }, signal);
 }
 
+/** Uploads files of `dir` (relative paths), PARALLEL_REQUESTS at a time. */
+export async function uploadFiles(s3: S3Client, dir: string, output: TranscodeJob['output'], files: Iterable<string>, signal: AbortSignal): Promise<void> {
+  await inParallel([...files], PARALLEL_REQUESTS, async (file) => putFile(s3, output, file, await readFile(join(dir, file)), signal));
+}
+
 /**
- * Uploads every file under `dir` to the output prefix, `last` after all the others: a master
- * playlist that exists always points at complete renditions. A failed publish removes what it uploaded.
+ * Uploads every file under `dir` to the output prefix but those `published` while the job ran,
+ * `last` after all the others: a master playlist that lists complete renditions comes after them.
  */
-export async function publish(s3: S3Client, dir: string, output: TranscodeJob['output'], last: string, signal: AbortSignal): Promise<void> {
+export async function publish(s3: S3Client, dir: string, output: TranscodeJob['output'], last: string, published: ReadonlySet<string>, signal: AbortSignal): Promise<void> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const files = entries.filter((entry) => entry.isFile()).map((entry) => relative(dir, join(entry.parentPath, entry.name)));
-  const upload = (file: string) =>
-    storageCall(`save ${file}`, async () => {
-      const body = await readFile(join(dir, file));
-      await s3.send(
-        new PutObjectCommand({ Bucket: output.bucket, Key: `${output.prefix}${file}`, Body: body, ContentType: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' }),
-        { abortSignal: signal },
-      );
-    }, signal);
-  try {
-    await inParallel(files.filter((file) => file !== last), PARALLEL_REQUESTS, upload);
-    await upload(last);
-  } catch (error) {
-    if (!signal.aborted) await removeOutputs(s3, output).catch((cleanup: unknown) => log('error', 'could not remove a half-published output', { prefix: output.prefix, error: String(cleanup) }));
-    throw error;
-  }
+  await uploadFiles(s3, dir, output, files.filter((file) => file !== last && !published.has(file)), signal);
+  await uploadFiles(s3, dir, output, [last], signal);
 }
 
 /** Deletes everything under the output prefix, a listed page (up to 1000 keys) per request. */

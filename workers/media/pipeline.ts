@@ -1,17 +1,19 @@
 /**
  * The video's life, one named step each: created (`createUpload`), uploaded (`markUploaded`) or
- * cancelled (`cancelUpload`), claimed (`startTranscode`), progress, ready or failed (`recordEvent`),
- * run again (`sweep`). Only these write a local video's row; the api reaches them over RPC.
+ * cancelled (`cancelUpload`), claimed (`startTranscode`), progress, playable while it is encoded,
+ * ready or failed (`recordEvent`), run again (`sweep`). Only these write a local video's row; the
+ * api reaches them over RPC.
  */
 
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Redis } from '@upstash/redis/cloudflare';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { videos } from '../../db/schema.ts';
-import { JobStatus, TranscodeEvent, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../transcoder/src/contract.ts';
+import { JobStatus, TranscodeEvent, type PlayableResult, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../transcoder/src/contract.ts';
 import { changingCatalog } from '../api/catalog/cache.ts';
 import { touchCourse } from '../api/catalog/courses.ts';
-import { attachUpload, isShown, showReadyVideo } from '../api/catalog/lesson-videos.ts';
+import { attachUpload, isShown, showVideo } from '../api/catalog/lesson-videos.ts';
 import { replicateCourse } from '../api/catalog/replication.ts';
 import { loadVideo } from '../api/videos/playback.ts';
 import type { NewVideo, NotificationMessage, VideoJob } from '../lib/contracts.ts';
@@ -43,6 +45,10 @@ export interface Pipeline {
 }
 
 const leaseFromNow = () => sql`now() + make_interval(secs => ${LEASE_SECONDS})`;
+/** A transcoder job runs for these; `playable` ones are watched already. */
+const TRANSCODING: Array<Video['status']> = ['processing', 'playable'];
+/** What a job that will not finish leaves: nothing of it is played any more. */
+const UNPUBLISHED = { outputPrefix: null, masterKey: null } as const;
 
 /** `raw/{videoId}/...`: the video an R2 event notification is about, if it is a source upload. */
 export function videoIdOfSourceKey(key: string): string | undefined {
@@ -141,19 +147,19 @@ export async function startTranscode(pipeline: Pipeline, videoId: string, tracep
 /** Applies a transcoder event (callback or status poll) to the job it names, if that job is still current. */
 export async function recordEvent(pipeline: Pipeline, input: unknown, traceparent: string): Promise<void> {
   const event = TranscodeEvent.parse(input);
-  const current = and(eq(videos.id, event.videoId), eq(videos.jobId, event.jobId), eq(videos.status, 'processing'));
+  const current = and(eq(videos.id, event.videoId), eq(videos.jobId, event.jobId), inArray(videos.status, TRANSCODING));
   if (event.type === 'progress') {
     await pipeline.db.update(videos).set({ progressPercent: event.percent, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() }).where(current);
     return;
   }
+  if (event.type === 'playable') {
+    // Its lesson shows it from now on (a replacement too); replicas wait for `ready`, as they receive only complete videos.
+    const playable = and(eq(videos.id, event.videoId), eq(videos.jobId, event.jobId), eq(videos.status, 'processing'));
+    await publishVideo(pipeline, { status: 'playable', ...playableColumns(event.result), leaseExpiresAt: leaseFromNow() }, playable);
+    return;
+  }
   if (event.type === 'ready') {
-    // Ready and shown in its lesson in one transaction, between catalog generation bumps as any catalog write.
-    const done = await changingCatalog(pipeline.cache, () =>
-      pipeline.db.transaction(async (tx) => {
-        const [video] = await tx.update(videos).set({ status: 'ready', ...published(event.result), updatedAt: new Date() }).where(current).returning();
-        return video && { video, shown: await showReadyVideo(tx, video) };
-      }),
-    );
+    const done = await publishVideo(pipeline, { status: 'ready', ...readyColumns(event.result) }, current);
     if (!done) return;
     if (done.shown) await replicateCourse(pipeline.db, done.video.courseId, pipeline.jurisdiction, pipeline.contentSync, traceparent);
     await notify(pipeline, done.video, traceparent);
@@ -162,20 +168,36 @@ export async function recordEvent(pipeline: Pipeline, input: unknown, traceparen
   await failOrRetry(pipeline, event.videoId, event.jobId, event.error, traceparent);
 }
 
-function published(result: TranscodeResult) {
+/** The row updated and shown in its lesson in one transaction, between catalog generation bumps as any catalog write. */
+function publishVideo(pipeline: Pipeline, columns: PgUpdateSetSource<typeof videos>, where: SQL | undefined) {
+  return changingCatalog(pipeline.cache, () =>
+    pipeline.db.transaction(async (tx) => {
+      const [video] = await tx.update(videos).set({ ...columns, updatedAt: new Date() }).where(where).returning();
+      return video && { video, shown: await showVideo(tx, video) };
+    }),
+  );
+}
+
+function playableColumns(result: PlayableResult) {
   return {
-    progressPercent: 100,
-    leaseExpiresAt: null,
     outputPrefix: result.prefix,
     masterKey: result.prefix + result.master,
-    posterKey: result.prefix + result.poster,
-    storyboardImageKey: result.prefix + result.storyboard.image,
-    storyboardVttKey: result.prefix + result.storyboard.vtt,
-    downloadKey: result.prefix + result.download,
     durationSeconds: result.durationSeconds,
     width: result.width,
     height: result.height,
     renditions: result.renditions,
+  };
+}
+
+function readyColumns(result: TranscodeResult) {
+  return {
+    ...playableColumns(result),
+    progressPercent: 100,
+    leaseExpiresAt: null,
+    posterKey: result.prefix + result.poster,
+    storyboardImageKey: result.prefix + result.storyboard.image,
+    storyboardVttKey: result.prefix + result.storyboard.vtt,
+    downloadKey: result.prefix + result.download,
     errorCode: null,
     errorMessage: null,
   };
@@ -183,11 +205,11 @@ function published(result: TranscodeResult) {
 
 /** A bad source fails at once; a transient failure runs again until the attempts are spent. */
 async function failOrRetry(pipeline: Pipeline, videoId: string, jobId: string, error: TranscodeFailure, traceparent: string): Promise<void> {
-  const current = and(eq(videos.id, videoId), eq(videos.jobId, jobId), eq(videos.status, 'processing'));
+  const current = and(eq(videos.id, videoId), eq(videos.jobId, jobId), inArray(videos.status, TRANSCODING));
   if (error.retryable) {
     const [requeued] = await pipeline.db
       .update(videos)
-      .set({ status: 'queued', jobId: null, leaseExpiresAt: leaseFromNow(), errorCode: error.code, errorMessage: error.message, updatedAt: new Date() })
+      .set({ status: 'queued', jobId: null, ...UNPUBLISHED, leaseExpiresAt: leaseFromNow(), errorCode: error.code, errorMessage: error.message, updatedAt: new Date() })
       .where(and(current, lt(videos.attempts, MAX_ATTEMPTS)))
       .returning();
     if (requeued) {
@@ -197,7 +219,7 @@ async function failOrRetry(pipeline: Pipeline, videoId: string, jobId: string, e
   }
   const [failed] = await pipeline.db
     .update(videos)
-    .set({ status: 'failed', leaseExpiresAt: null, errorCode: error.code, errorMessage: error.message, updatedAt: new Date() })
+    .set({ status: 'failed', ...UNPUBLISHED, leaseExpiresAt: null, errorCode: error.code, errorMessage: error.message, updatedAt: new Date() })
     .where(current)
     .returning();
   if (failed) await notify(pipeline, failed, traceparent);
@@ -229,7 +251,7 @@ export async function sweep(pipeline: Pipeline): Promise<number> {
   const rows = await pipeline.db
     .select()
     .from(videos)
-    .where(inArray(videos.status, ['queued', 'processing']))
+    .where(inArray(videos.status, ['queued', ...TRANSCODING]))
     .orderBy(videos.leaseExpiresAt)
     .limit(50);
   for (const video of rows) {
@@ -258,6 +280,7 @@ async function sweepOne(pipeline: Pipeline, video: Video, traceparent: string): 
   if (!response.ok) throw new Error(`the transcoder answered ${response.status}: ${await response.text()}`);
   const status = JobStatus.parse(await response.json());
   const base = { v: 1 as const, jobId: video.jobId, videoId: video.id, attempt: video.attempts };
+  if (status.playable && video.status === 'processing') await recordEvent(pipeline, { ...base, type: 'playable', result: status.playable }, traceparent);
   if (status.state === 'done' && status.result) await recordEvent(pipeline, { ...base, type: 'ready', result: status.result }, traceparent);
   else if (status.state === 'failed' && status.error) await recordEvent(pipeline, { ...base, type: 'failed', error: status.error }, traceparent);
   else await recordEvent(pipeline, { ...base, type: 'progress', percent: status.percent }, traceparent);
@@ -268,7 +291,7 @@ async function requeue(pipeline: Pipeline, video: Video, traceparent: string): P
   if (video.attempts >= MAX_ATTEMPTS) {
     const [failed] = await pipeline.db
       .update(videos)
-      .set({ status: 'failed', leaseExpiresAt: null, errorCode: 'transcode_failed', errorMessage: `The transcode did not finish after ${video.attempts} attempts.`, updatedAt: new Date() })
+      .set({ status: 'failed', ...UNPUBLISHED, leaseExpiresAt: null, errorCode: 'transcode_failed', errorMessage: `The transcode did not finish after ${video.attempts} attempts.`, updatedAt: new Date() })
       .where(and(eq(videos.id, video.id), eq(videos.status, video.status)))
       .returning();
     if (failed) await notify(pipeline, failed, traceparent);
@@ -276,7 +299,7 @@ async function requeue(pipeline: Pipeline, video: Video, traceparent: string): P
   }
   const [requeued] = await pipeline.db
     .update(videos)
-    .set({ status: 'queued', jobId: null, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
+    .set({ status: 'queued', jobId: null, ...UNPUBLISHED, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
     .where(and(eq(videos.id, video.id), eq(videos.status, video.status), video.jobId ? eq(videos.jobId, video.jobId) : sql`${videos.jobId} is null`))
     .returning();
   if (requeued) await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId: video.id } satisfies VideoJob);

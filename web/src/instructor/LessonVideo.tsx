@@ -8,7 +8,7 @@ import type { Lesson, VideoState, VideoStatus } from './types.ts';
 import { cancelUpload, MissingEtagError, resumeRecord, StorageError, Throughput, uploadVideo } from './uploader.ts';
 
 /** Statuses that change on their own: polled every 2 s. */
-const MOVING: VideoState[] = ['uploaded', 'queued', 'processing'];
+const MOVING: VideoState[] = ['uploaded', 'queued', 'processing', 'playable'];
 const POLL_MS = 2_000;
 /** The "ready" notification comes through a queue, a few seconds after the status changes. */
 const NOTIFICATION_DELAY_MS = 5_000;
@@ -63,7 +63,7 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
         setTimeout(() => void queryClient.invalidateQueries({ queryKey: ['notifications'] }), NOTIFICATION_DELAY_MS);
         setReadyNotice(next.status === 'ready');
       }
-      if (next.status === 'ready' && next.id !== lesson.videoId) await refreshCourse();
+      if ((next.status === 'playable' || next.status === 'ready') && next.id !== lesson.videoId) await refreshCourse();
       return next;
     },
     refetchInterval: (query) => (query.state.data && MOVING.includes(query.state.data.status) ? POLL_MS : false),
@@ -165,7 +165,7 @@ function VideoStatusLine({ status }: { status: VideoStatus }) {
     <div className="teach-video-line">
       <p className="small">
         <span className={`video-state video-${status.status}`}>{label}</span>
-        {status.status === 'processing' && ` ${formatNumber(status.percent / 100, { style: 'percent' })}`}
+        {(status.status === 'processing' || status.status === 'playable') && ` ${formatNumber(status.percent / 100, { style: 'percent' })}`}
         {status.status === 'ready' && status.durationSeconds !== null && ` · ${formatDuration(status.durationSeconds)}`}
       </p>
       {MOVING.includes(status.status) && <ProgressBar value={status.percent} label={t('instructor.video.processingLabel')} />}

@@ -9,6 +9,7 @@ import { Player } from './player/Player.tsx';
 import './learner.css';
 
 const NEXT_LESSON_SECONDS = 5;
+const PROGRESS_POLL_MS = 5_000;
 
 export function LessonPage() {
   const { idOrSlug = '', lessonId = '' } = useParams();
@@ -41,6 +42,14 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
     staleTime: Infinity,
     gcTime: 0,
   });
+  // While it is still encoded (playable), the same answer polled for how far it is; the player keeps its own.
+  const progress = useQuery({
+    queryKey: ['playback-progress', lesson.videoId],
+    queryFn: ({ signal }) => api<Playback>(`/api/videos/${lesson.videoId}/playback`, { signal }),
+    enabled: playback.data?.status === 'playable',
+    refetchInterval: (query) => ((query.state.data ?? playback.data)?.status === 'playable' ? PROGRESS_POLL_MS : false),
+  });
+  const processing = (progress.data ?? playback.data)?.status === 'playable' ? (progress.data ?? playback.data) : undefined;
   const saved = course.enrollment?.lessons[lesson.id];
   // A finished lesson starts again from the beginning; an unfinished one where the learner left it.
   const startAt = saved && !saved.completed && saved.positionSeconds < saved.durationSeconds - 2 ? saved.positionSeconds : 0;
@@ -79,6 +88,11 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
           onEnded={() => setFinished(true)}
         />
       )}
+      {processing && (
+        <p className="muted small lesson-processing" role="status">
+          {t('learner.lesson.processing', { percent: formatNumber(processing.percent / 100, { style: 'percent' }) })}
+        </p>
+      )}
       {finished && (next?.videoId ? <UpNext course={course} lesson={next} onCancel={() => setFinished(false)} /> : <p role="status">{t('learner.player.finished')}</p>)}
       {startAt > 0 && !finished && <p className="muted small">{t('learner.player.resumed', { time: formatClock(startAt) })}</p>}
 
@@ -92,8 +106,8 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
             <bdi>{lesson.summary}</bdi>
           </p>
         )}
-        {playback.data?.download && (
-          <a className="button secondary" href={playback.data.download} download={`${course.title} - ${lesson.title}.mp4`}>
+        {(progress.data ?? playback.data)?.download && (
+          <a className="button secondary" href={(progress.data ?? playback.data)?.download ?? undefined} download={`${course.title} - ${lesson.title}.mp4`}>
             {t('learner.lesson.download')}
           </a>
         )}

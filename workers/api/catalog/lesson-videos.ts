@@ -20,7 +20,7 @@ export async function assertAttachable(db: Pick<NeonDatabase, 'select'>, courseI
   if (!video) throw new AppError('invalid_video', 400, 'Only a video uploaded for this course can be attached to its lessons.', { field: 'videoId' });
 }
 
-/** A new upload for a lesson without a video is its video at once (a replacement waits until it is ready). */
+/** A new upload for a lesson without a video is its video at once (a replacement waits until it is playable). */
 export async function attachUpload(db: NeonDatabase, video: Pick<Video, 'id' | 'courseId'> & { lessonId: string }): Promise<void> {
   await db.transaction(async (tx) => {
     const attached = await tx
@@ -33,10 +33,10 @@ export async function attachUpload(db: NeonDatabase, video: Pick<Video, 'id' | '
 }
 
 /**
- * A video just became ready: it replaces the video of the lesson it was uploaded for. True when a
- * lesson shows it, so the course changed for learners and replicas (which receive only ready videos).
+ * A video just became playable or ready: it replaces the video of the lesson it was uploaded for.
+ * True when a lesson shows it, so the course changed for learners and replicas (which receive only ready videos).
  */
-export async function showReadyVideo(tx: Transaction, video: Video): Promise<boolean> {
+export async function showVideo(tx: Transaction, video: Video): Promise<boolean> {
   if (video.lessonId) {
     await tx
       .update(lessons)

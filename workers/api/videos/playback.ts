@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { courses, lessons, videos } from '../../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -46,13 +46,16 @@ export async function assertMayWatch(db: NeonDatabase, video: Video, viewer: Vie
   throw new AppError('forbidden', 403, 'Enroll in the course to watch this video.');
 }
 
-/** The video of a course's first lesson that has one ready, or of the named lesson. */
+/** What can be watched: a ready video, or a playable one while the rest of it is encoded. */
+const WATCHABLE: Array<Video['status']> = ['playable', 'ready'];
+
+/** The video of a course's first lesson that has one to watch, or of the named lesson. */
 export async function courseVideo(db: NeonDatabase, courseId: string, lessonId: string | undefined): Promise<Video> {
   const [row] = await db
     .select({ video: videos })
     .from(lessons)
     .innerJoin(videos, eq(videos.id, lessons.videoId))
-    .where(and(eq(lessons.courseId, courseId), lessonId ? eq(lessons.id, lessonId) : eq(videos.status, 'ready'), isNotNull(lessons.videoId)))
+    .where(and(eq(lessons.courseId, courseId), lessonId ? eq(lessons.id, lessonId) : inArray(videos.status, WATCHABLE), isNotNull(lessons.videoId)))
     .orderBy(asc(lessons.position))
     .limit(1);
   if (!row) throw new AppError('not_found', 404, lessonId ? `Lesson "${lessonId}" of this course has no video.` : 'This course has no video ready yet.');
@@ -61,10 +64,14 @@ export async function courseVideo(db: NeonDatabase, courseId: string, lessonId: 
 
 export interface Playback {
   videoId: string;
+  /** `playable`: still being encoded, its playlists grow; `percent` says how far it is. */
+  status: 'playable' | 'ready';
+  percent: number;
   master: string;
-  poster: string;
-  storyboard: { image: string; vtt: string };
-  /** One MP4 for offline viewing (a middle rung); null for videos published before downloads. */
+  /** The poster and storyboard are made from the whole video: null until it is ready. */
+  poster: string | null;
+  storyboard: { image: string; vtt: string } | null;
+  /** One MP4 for offline viewing (a middle rung); null until ready, and for videos published before downloads. */
   download: string | null;
   durationSeconds: number | null;
   expiresAt: string;
@@ -72,18 +79,22 @@ export interface Playback {
 
 /** Signed URLs under `/media/{token}/`: the token sits in the path so HLS's relative URLs carry it; it grants the published job only. */
 export async function playbackFor(video: Video, origin: string, secret: string, nowSeconds: number): Promise<Playback> {
-  if (video.status !== 'ready' || !video.outputPrefix || !video.masterKey || !video.posterKey || !video.storyboardImageKey || !video.storyboardVttKey) {
-    throw new AppError('video_not_ready', 409, `The video is ${video.status.replace('_', ' ')}, not ready to watch yet.`, { status: video.status });
+  const { status } = video;
+  if ((status !== 'playable' && status !== 'ready') || !video.outputPrefix || !video.masterKey) {
+    throw new AppError('video_not_ready', 409, `The video is ${status.replace('_', ' ')}, not ready to watch yet.`, { status });
   }
   const expires = nowSeconds + PLAYBACK_SECONDS;
   const token = await signMediaToken(secret, video.id, publishedJobOf(video.outputPrefix), expires);
   const url = (key: string) => `${origin}/media/${token}/${key.replace(/^media\//, '')}`;
+  const ready = status === 'ready';
   return {
     videoId: video.id,
+    status,
+    percent: video.progressPercent,
     master: url(video.masterKey),
-    poster: url(video.posterKey),
-    storyboard: { image: url(video.storyboardImageKey), vtt: url(video.storyboardVttKey) },
-    download: video.downloadKey ? url(video.downloadKey) : null,
+    poster: ready && video.posterKey ? url(video.posterKey) : null,
+    storyboard: ready && video.storyboardImageKey && video.storyboardVttKey ? { image: url(video.storyboardImageKey), vtt: url(video.storyboardVttKey) } : null,
+    download: ready && video.downloadKey ? url(video.downloadKey) : null,
     durationSeconds: video.durationSeconds,
     expiresAt: new Date(expires * 1000).toISOString(),
   };

@@ -88,7 +88,8 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
       void import('hls.js/light')
         .then(({ default: HlsPlayer }) => {
           if (cancelled) return;
-          const player = new HlsPlayer({ startPosition: start > 0 ? start : -1 });
+          // An explicit start: a video still processing has a growing (EVENT) playlist, which hls.js would join at its end.
+          const player = new HlsPlayer({ startPosition: start });
           hls = player;
           hlsRef.current = player;
           player.on(HlsPlayer.Events.MANIFEST_PARSED, (_event, data) => {
@@ -190,7 +191,7 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
         ref={videoRef}
         data-testid="player-video"
         className="player-video"
-        poster={playback.poster}
+        poster={playback.poster ?? undefined}
         playsInline
         preload="metadata"
         aria-label={title}
@@ -212,7 +213,7 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
         </button>
       )}
       <div className="player-controls">
-        <SeekBar current={current} duration={duration} storyboardVtt={playback.storyboard.vtt} onSeek={seekTo} />
+        <SeekBar current={current} duration={duration} storyboardVtt={playback.storyboard?.vtt} onSeek={seekTo} />
         <div className="player-buttons">
           <button type="button" className="player-button" onClick={togglePlay} aria-label={paused ? t('learner.player.play') : t('learner.player.pause')}>
             <Icon name={paused ? 'play' : 'pause'} />
@@ -272,16 +273,19 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
  * The timeline: a native range input (keyboard, screen readers) with storyboard thumbnails while the
  * pointer hovers or drags. Time runs left to right in Arabic too, as on a tape.
  */
-function SeekBar({ current, duration, storyboardVtt, onSeek }: { current: number; duration: number; storyboardVtt: string; onSeek(time: number): void }) {
+function SeekBar({ current, duration, storyboardVtt, onSeek }: { current: number; duration: number; storyboardVtt: string | undefined; onSeek(time: number): void }) {
   const { t } = useI18n();
   const [hover, setHover] = useState<number>();
   const storyboard = useQuery({
     queryKey: ['storyboard', storyboardVtt],
     queryFn: async ({ signal }) => {
+      if (!storyboardVtt) return [];
       const response = await fetch(storyboardVtt, { signal });
       if (!response.ok) throw new Error(`storyboard ${response.status}`);
       return parseStoryboard(await response.text(), storyboardVtt);
     },
+    // A video still processing has none yet.
+    enabled: Boolean(storyboardVtt),
     staleTime: Infinity,
     // Thumbnails are a nicety: without them the timeline still seeks.
     retry: false,

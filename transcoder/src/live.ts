@@ -1,0 +1,132 @@
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { TranscodeJob } from './contract.ts';
+import { writeRenditionPlaylists, type ChunkFolders, type ChunkPublisher } from './chunks.ts';
+import { AUDIO_RENDITION, MASTER_PLAYLIST, renditionPlaylist, type Chunk } from './ffmpeg.ts';
+import type { Ladder } from './ladder.ts';
+import { mediaPlaylist, mediaPlaylistFiles, type MediaPart } from './playlists.ts';
+import { describeLadder } from './renditions.ts';
+import { putFile, uploadFiles } from './storage.ts';
+
+/**
+ * What changes while the job runs (the master and the growing playlists): kept by the edge and by
+ * players for a moment only, so the next segments and the final VOD playlists show up at once.
+ */
+export const GROWING = 'public, max-age=2';
+/** How often the audio, which one long ffmpeg run writes segment by segment, is looked at. */
+const AUDIO_POLL_MS = 2_000;
+
+export interface LivePlan {
+  s3: S3Client;
+  output: TranscodeJob['output'];
+  folders: ChunkFolders;
+  ladder: Ladder;
+  chunks: Chunk[];
+  signal: AbortSignal;
+  /** Once: the first chunk of every rendition (and the audio under it) is published, with a master that lists them. */
+  onPlayable(master: Awaited<ReturnType<typeof describeLadder>>): void;
+}
+
+/**
+ * Publishes a job while it runs: each finished chunk's segments as soon as it is done, the audio
+ * as ffmpeg writes it, and EVENT playlists over the leading run of finished chunks (a playlist has
+ * no holes), so the video plays from the start long before its end is encoded. Syncs run one at a
+ * time; a request during one is served by the next.
+ */
+export class LivePublisher implements ChunkPublisher {
+  /** Segments and init segments already in storage (paths relative to the output folder); the final publish skips them. */
+  readonly published = new Set<string>();
+  readonly #plan: LivePlan;
+  readonly #done = new Set<number>();
+  /** Chunks whose every segment is in storage. */
+  readonly #uploaded = new Set<number>();
+  #running: Promise<void> = Promise.resolve();
+  #queued = false;
+  #playable = false;
+  #closed = false;
+  #failure: unknown;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(plan: LivePlan) {
+    this.#plan = plan;
+    this.#timer = setInterval(() => this.#request(), AUDIO_POLL_MS);
+  }
+
+  chunkDone(chunk: Chunk): void {
+    this.#done.add(chunk.index);
+    this.#request();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#closed = true;
+    await this.#running;
+  }
+
+  /** A failed sync (storage down past its retries) fails the job. */
+  async stop(): Promise<void> {
+    await this.close();
+    if (this.#failure) throw this.#failure;
+  }
+
+  #request(): void {
+    if (this.#queued || this.#closed || this.#failure || this.#plan.signal.aborted) return;
+    this.#queued = true;
+    this.#running = this.#running.then(async () => {
+      this.#queued = false;
+      try {
+        await this.#sync();
+      } catch (error) {
+        this.#failure ??= error;
+        clearInterval(this.#timer);
+      }
+    });
+  }
+
+  async #sync(): Promise<void> {
+    const { s3, output, folders, ladder, chunks, signal } = this.#plan;
+    const done = new Set(this.#done);
+    const fresh = chunks.filter((chunk) => done.has(chunk.index) && !this.#uploaded.has(chunk.index));
+    const segments = await Promise.all(fresh.flatMap((chunk) => ladder.renditions.map((rendition) => this.#chunkSegments(chunk, rendition.name))));
+    const inits = await writeRenditionPlaylists(folders, ladder, chunks, done);
+    await this.#upload([...segments.flat(), ...inits.filter((file) => !this.published.has(file))]);
+    for (const chunk of fresh) this.#uploaded.add(chunk.index);
+    const audioSeconds = ladder.audio ? await this.#publishAudio() : Infinity;
+    await Promise.all(ladder.renditions.map(({ name }) => this.#uploadGrowing(renditionPlaylist(name))));
+    const first = chunks[0];
+    if (this.#playable || !first || !done.has(first.index) || audioSeconds < first.endSeconds - 0.5) return;
+    const described = await describeLadder(folders.outDir, ladder);
+    await putFile(s3, output, MASTER_PLAYLIST, described.master, signal, GROWING);
+    this.#playable = true;
+    this.#plan.onPlayable(described);
+  }
+
+  /** The segments a finished chunk wrote for one rendition. */
+  async #chunkSegments(chunk: Chunk, rendition: string): Promise<string[]> {
+    const playlist = await readFile(join(this.#plan.folders.chunksDir, String(chunk.index), renditionPlaylist(rendition)), 'utf8');
+    return mediaPlaylistFiles(playlist).segments.map((segment) => `${rendition}/${basename(segment.uri)}`);
+  }
+
+  /** The audio segments ffmpeg's playlist lists so far, then an EVENT playlist over them; returns the seconds published. */
+  async #publishAudio(): Promise<number> {
+    const { folders, s3, output, signal } = this.#plan;
+    const written = await readFile(join(folders.outDir, renditionPlaylist(AUDIO_RENDITION)), 'utf8').catch(() => undefined);
+    const { init, segments } = mediaPlaylistFiles(written ?? '');
+    if (!init || segments.length === 0) return 0;
+    await this.#upload([init, ...segments.map((segment) => segment.uri)].map((file) => `${AUDIO_RENDITION}/${file}`).filter((file) => !this.published.has(file)));
+    const part: MediaPart = { init, segments };
+    await putFile(s3, output, renditionPlaylist(AUDIO_RENDITION), mediaPlaylist([part], false), signal, GROWING);
+    return segments.reduce((sum, segment) => sum + segment.durationSeconds, 0);
+  }
+
+  async #upload(files: string[]): Promise<void> {
+    await uploadFiles(this.#plan.s3, this.#plan.folders.outDir, this.#plan.output, files, this.#plan.signal);
+    for (const file of files) this.published.add(file);
+  }
+
+  async #uploadGrowing(file: string): Promise<void> {
+    const { s3, output, folders, signal } = this.#plan;
+    await putFile(s3, output, file, await readFile(join(folders.outDir, file)), signal, GROWING);
+  }
+}
