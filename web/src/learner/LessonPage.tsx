@@ -10,6 +10,11 @@ import './learner.css';
 
 const NEXT_LESSON_SECONDS = 5;
 const PROGRESS_POLL_MS = 5_000;
+/** A learner waiting for a just-uploaded video: asked often, so it starts within seconds of being playable. */
+const WAIT_POLL_MS = 2_000;
+
+/** The video is uploaded and still being encoded, not yet watchable: it will be in seconds. */
+const notYet = (error: unknown) => error instanceof ApiError && error.code === 'video_not_ready' && ['uploaded', 'queued', 'processing'].includes(String(error.details.status));
 
 export function LessonPage() {
   const { idOrSlug = '', lessonId = '' } = useParams();
@@ -41,6 +46,9 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
     // The signed URLs last an hour; refetching would restart the player with a new source.
     staleTime: Infinity,
     gcTime: 0,
+    // A video still being encoded is asked for again until its first seconds can be watched.
+    retry: (_count, error) => notYet(error),
+    retryDelay: WAIT_POLL_MS,
   });
   // While it is still encoded (playable), the same answer polled for how far it is; the player keeps its own.
   const progress = useQuery({
@@ -64,6 +72,10 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
       {!lesson.videoId ? (
         <div className="player-placeholder notice">
           <p>{t('learner.lesson.noVideo')}</p>
+        </div>
+      ) : playback.isPending && notYet(playback.failureReason) ? (
+        <div className="player-placeholder notice">
+          <p role="status">{t('learner.lesson.notYet')}</p>
         </div>
       ) : playback.isPending ? (
         <div className="player-placeholder">

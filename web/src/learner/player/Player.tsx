@@ -200,7 +200,8 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
         onPlay={() => setPaused(false)}
         onPause={() => setPaused(true)}
         onTimeUpdate={(event) => setCurrent(event.currentTarget.currentTime)}
-        onDurationChange={(event) => Number.isFinite(event.currentTarget.duration) && setDuration(event.currentTarget.duration)}
+        // A video still processing has played out only its encoded part: the timeline shows the whole length.
+        onDurationChange={(event) => Number.isFinite(event.currentTarget.duration) && setDuration(Math.max(event.currentTarget.duration, playback.durationSeconds ?? 0))}
         onVolumeChange={(event) => setMuted(event.currentTarget.muted)}
         onRateChange={(event) => setSpeed(event.currentTarget.playbackRate)}
         onEnded={() => endedRef.current()}
