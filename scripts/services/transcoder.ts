@@ -44,7 +44,9 @@ export async function startTranscoder(options: TranscoderOptions = {}): Promise<
   const signal = async (name: NodeJS.Signals) => {
     if (exited()) return;
     const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(name);
+    // SIGTERM lets the server stop its own jobs; SIGKILL goes to the whole group.
+    if (name === 'SIGKILL' && child.pid) process.kill(-child.pid, name);
+    else child.kill(name);
     await gone;
   };
   return {
@@ -63,7 +65,8 @@ export async function startTranscoder(options: TranscoderOptions = {}): Promise<
 }
 
 async function launch(env: NodeJS.ProcessEnv, url: string) {
-  const child = spawn(process.execPath, [server], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Its own process group: a kill takes its ffmpeg runs with it, as a crashed container's would.
+  const child = spawn(process.execPath, [server], { env, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`the transcoder exited with code ${child.exitCode} while starting`);
     const ready = await fetch(`${url}/health`).then((r) => r.ok, () => false);

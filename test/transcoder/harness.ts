@@ -161,27 +161,38 @@ export async function makeClip(options: { width: number; height: number; seconds
 
 /** The ffmpeg processes working in `workDir`, found through /proc (the transcoder's children). */
 export async function ffmpegProcessesIn(workDir: string): Promise<number[]> {
-  const pids: number[] = [];
+  return (await ffmpegRunsIn(workDir)).map((run) => run.pid);
+}
+
+/** The ffmpeg processes working in `workDir`, with their arguments. */
+export async function ffmpegRunsIn(workDir: string): Promise<Array<{ pid: number; args: string[] }>> {
+  const runs: Array<{ pid: number; args: string[] }> = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const [executable, commandLine] = await Promise.all([
       readlink(`/proc/${entry}/exe`).catch(() => ''),
       readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => ''),
     ]);
-    if (executable.endsWith('/ffmpeg') && commandLine.includes(workDir)) pids.push(Number(entry));
+    if (executable.endsWith('/ffmpeg') && commandLine.includes(workDir)) runs.push({ pid: Number(entry), args: commandLine.split('\0') });
   }
-  return pids;
+  return runs;
 }
 
 /** What a running job leaves on the machine, sampled until stopped: temporary folders and ffmpeg processes. */
-export function watchWork(workDir: string): { stop(): Promise<{ folders: Set<string>; ffmpegs: Set<number> }> } {
+export function watchWork(workDir: string): { stop(): Promise<{ folders: Set<string>; ffmpegs: Set<number>; chunkStarts: Set<number> }> } {
   const folders = new Set<string>();
   const ffmpegs = new Set<number>();
+  /** The `-ss` of each chunk run seen: which chunks were encoded. */
+  const chunkStarts = new Set<number>();
   let watching = true;
   const sampling = (async () => {
     while (watching) {
       for (const folder of await readdir(workDir)) folders.add(folder);
-      for (const pid of await ffmpegProcessesIn(workDir)) ffmpegs.add(pid);
+      for (const { pid, args } of await ffmpegRunsIn(workDir)) {
+        ffmpegs.add(pid);
+        const start = args.indexOf('-ss');
+        if (start >= 0) chunkStarts.add(Number(args[start + 1]));
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
@@ -189,7 +200,7 @@ export function watchWork(workDir: string): { stop(): Promise<{ folders: Set<str
     stop: async () => {
       watching = false;
       await sampling;
-      return { folders, ffmpegs };
+      return { folders, ffmpegs, chunkStarts };
     },
   };
 }

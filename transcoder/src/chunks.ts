@@ -44,6 +44,8 @@ export interface ChunkFolders {
 
 export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFolders {
   chunks: Chunk[];
+  /** Chunks an earlier run of the job finished (resume.ts): counted as done, not encoded again. */
+  done?: ReadonlySet<number>;
   /** How many ffmpeg processes run at once; each gets an equal share of the cores as threads. */
   concurrency: number;
   signal: AbortSignal;
@@ -68,8 +70,9 @@ export interface ChunkPublisher {
  */
 export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   const { chunks } = plan;
+  const remaining = chunks.filter((chunk) => !plan.done?.has(chunk.index));
   // A source of one chunk (most short clips) gets every core; the whole-file pass beside it is light.
-  const threads = Math.max(1, Math.floor(availableParallelism() / Math.min(plan.concurrency, chunks.length)));
+  const threads = Math.max(1, Math.floor(availableParallelism() / Math.max(1, Math.min(plan.concurrency, remaining.length))));
   const failed = new AbortController();
   const signal = AbortSignal.any([plan.signal, failed.signal]);
   // Work in chunk-seconds; the whole-file pass counts as its length at its relative cost.
@@ -78,7 +81,7 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   const whole = { index: -1, startSeconds: 0, endSeconds: chunkSeconds, firstSegment: 0 } satisfies Chunk;
   const weight = (chunk: Chunk) => (chunk === whole ? WHOLE_FILE_COST : 1);
   const totalWork = chunkSeconds * (1 + WHOLE_FILE_COST);
-  const encoded = new Map<Chunk, number>();
+  const encoded = new Map<Chunk, number>(chunks.filter((chunk) => plan.done?.has(chunk.index)).map((chunk) => [chunk, length(chunk)]));
   const progress = (chunk: Chunk, seconds: number) => {
     encoded.set(chunk, Math.max(encoded.get(chunk) ?? 0, weight(chunk) * Math.min(seconds, length(chunk))));
     // The epsilon keeps float sums of whole work from flooring to 99.
@@ -91,7 +94,7 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
       await runFfmpeg(wholeFileArgs({ ...plan, threads }), { signal, onProgress: (seconds) => progress(whole, seconds) });
       progress(whole, Infinity);
     },
-    ...chunks.map((chunk) => async () => {
+    ...remaining.map((chunk) => async () => {
       const chunkDir = join(plan.chunksDir, String(chunk.index));
       await mkdir(chunkDir, { recursive: true });
       const args = videoChunkArgs({ ...plan, chunkDir, chunk, last: chunk === chunks.at(-1), threads });

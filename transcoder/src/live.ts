@@ -7,6 +7,7 @@ import { AUDIO_RENDITION, MASTER_PLAYLIST, renditionPlaylist, type Chunk } from 
 import type { Ladder } from './ladder.ts';
 import { mediaPlaylist, mediaPlaylistFiles, type MediaPart } from './playlists.ts';
 import { describeLadder } from './renditions.ts';
+import { saveChunk, type Resumed } from './resume.ts';
 import { putFile, uploadFiles } from './storage.ts';
 
 /**
@@ -24,6 +25,8 @@ export interface LivePlan {
   ladder: Ladder;
   chunks: Chunk[];
   signal: AbortSignal;
+  /** What an earlier run of the job left: those chunks are done and stored. */
+  resumed: Resumed;
   /** Once: the first chunk of every rendition (and the audio under it) is published, with a master that lists them. */
   onPlayable(master: Awaited<ReturnType<typeof describeLadder>>): void;
 }
@@ -36,11 +39,11 @@ export interface LivePlan {
  */
 export class LivePublisher implements ChunkPublisher {
   /** Segments and init segments already in storage (paths relative to the output folder); the final publish skips them. */
-  readonly published = new Set<string>();
+  readonly published: Set<string>;
   readonly #plan: LivePlan;
-  readonly #done = new Set<number>();
-  /** Chunks whose every segment is in storage. */
-  readonly #uploaded = new Set<number>();
+  readonly #done: Set<number>;
+  /** Chunks whose every segment is in storage, with their manifest (resume.ts). */
+  readonly #uploaded: Set<number>;
   #running: Promise<void> = Promise.resolve();
   #queued = false;
   #playable = false;
@@ -50,6 +53,9 @@ export class LivePublisher implements ChunkPublisher {
 
   constructor(plan: LivePlan) {
     this.#plan = plan;
+    this.published = new Set(plan.resumed.files);
+    this.#done = new Set(plan.resumed.done);
+    this.#uploaded = new Set(plan.resumed.done);
     this.#timer = setInterval(() => this.#request(), AUDIO_POLL_MS);
   }
 
@@ -91,7 +97,10 @@ export class LivePublisher implements ChunkPublisher {
     const segments = await Promise.all(fresh.flatMap((chunk) => ladder.renditions.map((rendition) => this.#chunkSegments(chunk, rendition.name))));
     const inits = await writeRenditionPlaylists(folders, ladder, chunks, done);
     await this.#upload([...segments.flat(), ...inits.filter((file) => !this.published.has(file))]);
-    for (const chunk of fresh) this.#uploaded.add(chunk.index);
+    for (const chunk of fresh) {
+      await saveChunk(this.#plan, chunk);
+      this.#uploaded.add(chunk.index);
+    }
     const audioSeconds = ladder.audio ? await this.#publishAudio() : Infinity;
     await Promise.all(ladder.renditions.map(({ name }) => this.#uploadGrowing(renditionPlaylist(name))));
     const first = chunks[0];

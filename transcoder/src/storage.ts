@@ -96,18 +96,34 @@ export async function publish(s3: S3Client, dir: string, output: TranscodeJob['o
   await uploadFiles(s3, dir, output, [last], signal);
 }
 
-/** Deletes everything under the output prefix, a listed page (up to 1000 keys) per request. */
-export async function removeOutputs(s3: S3Client, output: TranscodeJob['output']): Promise<void> {
+/** Every key under the output prefix (a folder of it, or the whole job's). */
+export async function listOutputs(s3: S3Client, output: TranscodeJob['output']): Promise<string[]> {
+  const keys: string[] = [];
   let ContinuationToken: string | undefined;
   do {
     const page = await storageCall('list the outputs', () => s3.send(new ListObjectsV2Command({ Bucket: output.bucket, Prefix: output.prefix, ContinuationToken })));
-    const Objects = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
-    if (Objects.length > 0) {
-      await storageCall('delete the outputs', async () => {
-        const { Errors } = await s3.send(new DeleteObjectsCommand({ Bucket: output.bucket, Delete: { Objects, Quiet: true } }));
-        if (Errors?.length) throw new Error(`${Errors.length} outputs were not deleted, e.g. ${Errors[0]?.Key}: ${Errors[0]?.Message}`);
-      });
-    }
+    keys.push(...(page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : [])));
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (ContinuationToken);
+  return keys;
+}
+
+/** One file of the job's output, relative to its prefix. */
+export function readOutput(s3: S3Client, output: TranscodeJob['output'], file: string, signal: AbortSignal): Promise<Buffer> {
+  return storageCall(`read ${file}`, async () => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: output.bucket, Key: `${output.prefix}${file}` }), { abortSignal: signal });
+    return Buffer.from((await object.Body?.transformToByteArray()) ?? []);
+  }, signal);
+}
+
+/** Deletes everything under the output prefix, up to 1000 keys per request. */
+export async function removeOutputs(s3: S3Client, output: TranscodeJob['output']): Promise<void> {
+  const keys = await listOutputs(s3, output);
+  for (let start = 0; start < keys.length; start += 1000) {
+    const Objects = keys.slice(start, start + 1000).map((Key) => ({ Key }));
+    await storageCall('delete the outputs', async () => {
+      const { Errors } = await s3.send(new DeleteObjectsCommand({ Bucket: output.bucket, Delete: { Objects, Quiet: true } }));
+      if (Errors?.length) throw new Error(`${Errors.length} outputs were not deleted, e.g. ${Errors[0]?.Key}: ${Errors[0]?.Message}`);
+    });
+  }
 }

@@ -10,6 +10,7 @@ import { log } from './log.ts';
 import { mediaPlaylist, mediaPlaylistFiles } from './playlists.ts';
 import { probeSource } from './probe.ts';
 import { describeLadder } from './renditions.ts';
+import { MANIFESTS, resumeChunks } from './resume.ts';
 import { openStorage, publish, removeOutputs, sourceUrl } from './storage.ts';
 import { storyboardFor, storyboardVtt } from './storyboard.ts';
 
@@ -43,7 +44,10 @@ export async function transcode(job: TranscodeJob, workDir: string, concurrency:
     const chunks = planChunks(source.durationSeconds);
     const video = { prefix: job.output.prefix, master: MASTER_PLAYLIST, durationSeconds: source.durationSeconds, width: source.width, height: source.height };
     await mkdir(outDir);
-    live = new LivePublisher({ s3, output: job.output, folders, ladder, chunks, signal, onPlayable: ({ renditions }) => hooks.onPlayable({ ...video, renditions }) });
+    const place = { s3, output: job.output, folders, ladder, signal };
+    const resumed = await resumeChunks(place, chunks);
+    if (resumed.done.size > 0) log('info', 'job resumed', { jobId: job.jobId, chunks: [...resumed.done], of: chunks.length });
+    live = new LivePublisher({ ...place, chunks, resumed, onPlayable: ({ renditions }) => hooks.onPlayable({ ...video, renditions }) });
     await encodeInChunks({
       input,
       ...folders,
@@ -51,6 +55,7 @@ export async function transcode(job: TranscodeJob, workDir: string, concurrency:
       ladder,
       pictures: { posterAtSeconds: source.durationSeconds * POSTER_AT, storyboard },
       chunks,
+      done: resumed.done,
       concurrency,
       signal,
       onProgress: hooks.onProgress,
@@ -67,6 +72,10 @@ export async function transcode(job: TranscodeJob, workDir: string, concurrency:
     hooks.onPublishing();
     // The segments went up as they were made; the playlists go again, complete, the master last.
     await publish(s3, outDir, job.output, MASTER_PLAYLIST, live.published, signal);
+    // Published: no run of this job needs them any more; left behind, they are only clutter.
+    await removeOutputs(s3, { bucket: job.output.bucket, prefix: job.output.prefix + MANIFESTS }).catch((error: unknown) =>
+      log('warn', 'could not remove a published job’s chunk manifests', { prefix: job.output.prefix, error: String(error) }),
+    );
     return { ...video, renditions, poster: POSTER, storyboard: { image: STORYBOARD_IMAGE, vtt: STORYBOARD_VTT }, download: DOWNLOAD };
   } catch (error) {
     await live?.close();

@@ -110,16 +110,17 @@ export async function cancelUpload(pipeline: Pipeline, videoId: string): Promise
  */
 export async function startTranscode(pipeline: Pipeline, videoId: string, traceparent: string, fromStorageEvent = false): Promise<void> {
   const claimable: Array<Video['status']> = fromStorageEvent ? ['awaiting_upload', 'uploaded', 'queued'] : ['uploaded', 'queued'];
-  const jobId = crypto.randomUUID();
+  // A job whose transcoder was lost keeps its id: its next run resumes the chunks already stored.
   const [video] = await pipeline.db
     .update(videos)
-    .set({ status: 'processing', jobId, attempts: sql`${videos.attempts} + 1`, progressPercent: 0, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
+    .set({ status: 'processing', jobId: sql`coalesce(${videos.jobId}, ${crypto.randomUUID()}::uuid)`, attempts: sql`${videos.attempts} + 1`, progressPercent: 0, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
     .where(and(eq(videos.id, videoId), inArray(videos.status, claimable)))
     .returning();
-  if (!video) {
+  if (!video?.jobId) {
     log('info', 'video job skipped: the video is not waiting for a transcode', { videoId, traceparent });
     return;
   }
+  const { jobId } = video;
   const job: TranscodeJob = {
     v: 1,
     jobId,
@@ -138,7 +139,7 @@ export async function startTranscode(pipeline: Pipeline, videoId: string, tracep
     // Back to `queued`, so the redelivery of this message can claim it again.
     await pipeline.db
       .update(videos)
-      .set({ status: 'queued', jobId: null, updatedAt: new Date() })
+      .set({ status: 'queued', updatedAt: new Date() })
       .where(and(eq(videos.id, videoId), eq(videos.jobId, jobId)));
     throw error;
   }
@@ -286,7 +287,10 @@ async function sweepOne(pipeline: Pipeline, video: Video, traceparent: string): 
   else await recordEvent(pipeline, { ...base, type: 'progress', percent: status.percent }, traceparent);
 }
 
-/** A lost job runs again (a new job id), or fails once its attempts are spent. */
+/**
+ * A lost job runs again, or fails once its attempts are spent. It keeps its id, so the next run
+ * finds the chunks this one stored and encodes only the rest (transcoder/src/resume.ts).
+ */
 async function requeue(pipeline: Pipeline, video: Video, traceparent: string): Promise<void> {
   if (video.attempts >= MAX_ATTEMPTS) {
     const [failed] = await pipeline.db
@@ -299,7 +303,7 @@ async function requeue(pipeline: Pipeline, video: Video, traceparent: string): P
   }
   const [requeued] = await pipeline.db
     .update(videos)
-    .set({ status: 'queued', jobId: null, ...UNPUBLISHED, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
+    .set({ status: 'queued', ...UNPUBLISHED, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
     .where(and(eq(videos.id, video.id), eq(videos.status, video.status), video.jobId ? eq(videos.jobId, video.jobId) : sql`${videos.jobId} is null`))
     .returning();
   if (requeued) await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId: video.id } satisfies VideoJob);

@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { planChunks } from '../../transcoder/src/chunks.ts';
+import type { TranscodeResult } from '../../transcoder/src/contract.ts';
+import { makeClip, startHarness, watchWork, type Harness } from './harness.ts';
+
+const run = promisify(execFile);
+
+describe('transcoder: a job run again after its transcoder died', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('encodes again only the chunks the killed run had not finished, and publishes the whole video', { timeout: 180_000 }, async () => {
+    const seconds = 40;
+    await harness.put('raw/lecture.mp4', await makeClip({ width: 1280, height: 720, seconds }));
+    const job = harness.jobFor('raw/lecture.mp4');
+    const manifests = `${job.output.prefix}chunks/`;
+    const plan = planChunks(seconds);
+    expect(plan.map((chunk) => chunk.startSeconds)).toEqual([0, 4, 12, 28]);
+
+    // Killed (the whole process group, as a container dies) once the first two chunks are stored.
+    await harness.post(job);
+    await vi.waitFor(async () => expect(await harness.keysUnder(manifests)).toContain(`${manifests}1.json`), { timeout: 90_000, interval: 100 });
+    await harness.transcoder.kill();
+    const finished = (await harness.keysUnder(manifests)).map((key) => Number(/(\d+)\.json$/.exec(key)![1]));
+    // Mid-chunk: at least one chunk was still being encoded.
+    expect(finished.length).toBeLessThan(plan.length);
+
+    // The media Worker's sweep posts the same job again to the restarted transcoder.
+    await harness.transcoder.restart();
+    const work = watchWork(harness.workDir);
+    await harness.post(job);
+    const final = await harness.waitForFinal(job.jobId, 120_000);
+    const { chunkStarts } = await work.stop();
+    expect(final.type).toBe('ready');
+    const unfinished = plan.filter((chunk) => !finished.includes(chunk.index)).map((chunk) => chunk.startSeconds);
+    expect([...chunkStarts].sort((a, b) => a - b)).toEqual(unfinished);
+
+    // Complete: every rendition decodes from start to end, as long as the source; the manifests are gone.
+    const result = (final as { result: TranscodeResult }).result;
+    const keys = await harness.keysUnder(job.output.prefix);
+    expect(keys.filter((key) => key.startsWith(manifests))).toEqual([]);
+    for (const rendition of result.renditions) {
+      const playlist = (await harness.read(`${job.output.prefix}${rendition.playlist}`)).body.toString('utf8');
+      const listed = [...playlist.matchAll(/^(segment_\d+\.m4s)$/gm)].map((match) => `${job.output.prefix}${rendition.name}/${match[1]}`);
+      expect(listed.length).toBe(seconds / 4);
+      for (const key of listed) expect(keys).toContain(key);
+      const url = `${harness.s3.endpoint}/${job.output.bucket}/${job.output.prefix}${rendition.playlist}`;
+      const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', url]).catch(() => ({ stdout: 'unreadable' }));
+      expect(Number(stdout), `${rendition.name}: ${stdout}`).toBeCloseTo(seconds, 0);
+    }
+  });
+});
