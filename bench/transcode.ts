@@ -1,19 +1,20 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CHUNK_SIZES, encodeInChunks, planChunks } from '../transcoder/src/chunks.ts';
-import { AUDIO_RENDITION, POSTER, PRESET, renditionPlaylist, SEGMENT_SECONDS, STORYBOARD_IMAGE, videoChunkArgs, wholeFileArgs, type Chunk } from '../transcoder/src/ffmpeg.ts';
-import { ladderFor, type Ladder } from '../transcoder/src/ladder.ts';
+import { CHUNK_SIZES, planChunks } from '../transcoder/src/chunks.ts';
+import { AUDIO_RENDITION, PRESET, renditionPlaylist, SEGMENT_SECONDS, videoChunkArgs, wholeFileArgs, type Chunk } from '../transcoder/src/ffmpeg.ts';
 import { mediaPlaylistFiles } from '../transcoder/src/playlists.ts';
-import { probeSource, type ProbedSource } from '../transcoder/src/probe.ts';
 import { storyboardFor } from '../transcoder/src/storyboard.ts';
+import { encodeLadder, encodeSingleProcess, POSTER_AT, timed } from './encode.ts';
+import { printCells } from './harness.ts';
+import { sourceOf } from './sources.ts';
 
 /**
- * `npm run bench:transcode`: issue #13's time to the full ladder, for 1080p30 sources of
- * BENCH_MINUTES (default 1,5; the issue asks for 5 and 20, which takes long on 2 cores).
+ * The second part of `npm run bench:transcode` (after bench/playable.ts's time to playable):
+ * issue #13's time to the full ladder, for 1080p30 sources of BENCH_MINUTES (default 1,5; the issue
+ * asks for 5 and 20, which takes long on 2 cores).
  * 1. Measured, same run: the whole source as one chunk (one video ffmpeg after the whole-file pass:
  *    today's single process) beside `encodeInChunks` over `planChunks` with BENCH_CONCURRENCY ffmpeg
  *    runs at a time (default: the cores). CPU is the ffmpeg children's user + system time, which
@@ -27,110 +28,11 @@ const MINUTES = (process.env.BENCH_MINUTES ?? '1,5').split(',').map(Number);
 const CORES = availableParallelism();
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? String(CORES)).split(',').map(Number);
 const LECTURE_SECONDS = 3600;
-/** As transcode.ts takes it: a tenth of the way in. */
-const POSTER_AT = 0.1;
 const CONTAINERS = [1, 10, 20];
 /** Aims from issue #13. */
 const AIM = { cpuRatio: 1.1, bytesRatio: 0.05, projectedSeconds: 300 };
-const SOURCES = fileURLToPath(new URL('../.data/bench/', import.meta.url));
 const run = promisify(execFile);
 const MB = 1024 * 1024;
-const never = new AbortController().signal;
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-
-/** CPU seconds (user + system) of this process's finished children, from /proc/self/stat (cutime, cstime). */
-async function childrenCpuSeconds(): Promise<number> {
-  const stat = await readFile('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-}
-
-async function timed(task: () => Promise<unknown>): Promise<{ seconds: number; cpuSeconds: number }> {
-  const [started, cpuBefore] = [performance.now(), await childrenCpuSeconds()];
-  await task();
-  return { seconds: (performance.now() - started) / 1000, cpuSeconds: (await childrenCpuSeconds()) - cpuBefore };
-}
-
-async function folderBytes(dir: string): Promise<number> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const sizes = await Promise.all(entries.filter((entry) => entry.isFile()).map(async (entry) => (await stat(join(entry.parentPath, entry.name))).size));
-  return sizes.reduce((sum, size) => sum + size, 0);
-}
-
-function printColumns(table: string[][]): void {
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((cells) => cells[column]!.length)));
-  for (const cells of table) console.log(cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
-}
-
-/** A 1080p30 source of `seconds` (testsrc2 + sine, AAC stereo), made once; written under another name first so an interrupted run leaves nothing to reuse. */
-async function sourceOf(seconds: number): Promise<{ path: string; source: ProbedSource; ladder: Ladder }> {
-  const path = join(SOURCES, `source-1080p30-${seconds}s.mp4`);
-  if (!(await access(path).then(() => true, () => false))) {
-    console.log(`making a ${seconds} s 1080p30 source in ${SOURCES}...`);
-    await mkdir(SOURCES, { recursive: true });
-    const partial = path.replace(/\.mp4$/, '.partial.mp4');
-    await run('ffmpeg', [
-      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
-      ...['-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', '2', partial],
-    ]);
-    await rename(partial, path);
-  }
-  const source = await probeSource(path, { maxDurationSeconds: seconds + 1, maxWidth: 1920, maxHeight: 1080 }, never);
-  return { path, source, ladder: ladderFor(source) };
-}
-
-/**
- * That the sample is what its row claims: `chunks` chunk folders written, and every rendition's
- * playlist complete (ENDLIST), its segments on disk, distinct, and covering the source within one
- * segment; poster and storyboard there. Throws otherwise.
- */
-async function checkOutput(outDir: string, chunksDir: string, ladder: Ladder, durationSeconds: number, chunks: number): Promise<string> {
-  const written = (await readdir(chunksDir)).length;
-  if (written !== chunks) throw new Error(`${chunks} chunks planned, ${written} written`);
-  const names = [...ladder.renditions.map((rendition) => rendition.name), ...(ladder.audio ? [AUDIO_RENDITION] : [])];
-  const covered = await Promise.all(
-    names.map(async (name) => {
-      const playlist = await readFile(join(outDir, renditionPlaylist(name)), 'utf8');
-      const { segments } = mediaPlaylistFiles(playlist);
-      const seconds = segments.reduce((sum, segment) => sum + segment.durationSeconds, 0);
-      if (!playlist.includes('#EXT-X-ENDLIST')) throw new Error(`${name}: playlist not complete`);
-      if (new Set(segments.map((segment) => segment.uri)).size !== segments.length) throw new Error(`${name}: a segment listed twice`);
-      if (Math.abs(seconds - durationSeconds) > SEGMENT_SECONDS) throw new Error(`${name}: segments cover ${seconds.toFixed(1)} s of ${durationSeconds.toFixed(1)} s`);
-      await Promise.all(segments.map((segment) => stat(join(outDir, name, segment.uri))));
-      return seconds;
-    }),
-  );
-  await Promise.all([POSTER, STORYBOARD_IMAGE].map((picture) => stat(join(outDir, picture))));
-  return `${names.length} playlists cover ${Math.min(...covered).toFixed(1)}-${Math.max(...covered).toFixed(1)} of ${durationSeconds.toFixed(1)} s`;
-}
-
-/** One full-ladder encode of `path` into a fresh folder, checked, then removed. */
-async function encodeLadder(path: string, source: ProbedSource, ladder: Ladder, chunks: Chunk[], concurrency: number) {
-  const dir = await mkdtemp(join(tmpdir(), 'kce-bench-transcode-'));
-  try {
-    const [outDir, chunksDir] = [join(dir, 'out'), join(dir, 'chunks')];
-    await mkdir(outDir);
-    const measured = await timed(() =>
-      encodeInChunks({
-        input: path,
-        outDir,
-        chunksDir,
-        source,
-        ladder,
-        pictures: { posterAtSeconds: source.durationSeconds * POSTER_AT, storyboard: storyboardFor(source) },
-        chunks,
-        concurrency,
-        signal: never,
-        onProgress: () => undefined,
-      }),
-    );
-    const checked = await checkOutput(outDir, chunksDir, ladder, source.durationSeconds, chunks.length);
-    return { ...measured, bytes: await folderBytes(outDir), checked };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 /** ffmpeg pinned to core 0 (its args say one thread); checks it really stayed on one core. */
 async function onOneCore(args: string[]): Promise<{ seconds: number; cpuSeconds: number }> {
@@ -157,17 +59,18 @@ const header = ['', 'chunks', 'wall s', 'realtime', 'CPU s', 'output MB', 'CPU /
 const rows: string[][] = [header];
 let described = '';
 for (const length of MINUTES) {
-  const { path, source, ladder } = await sourceOf(length * 60);
+  const bench = await sourceOf(length * 60);
+  const { source, ladder } = bench;
   described ||= `ladder ${ladder.renditions.map((r) => r.name).join('/')} + audio ${ladder.audio}, x264 ${PRESET}; ${CORES} cores (${cpus()[0]?.model ?? 'unknown CPU'})`;
   const duration = source.durationSeconds;
   console.log(`${length} min: single process...`);
-  const single = await encodeLadder(path, source, ladder, [{ index: 0, startSeconds: 0, endSeconds: duration, firstSegment: 0 }], 1);
+  const single = await encodeSingleProcess(bench);
   rows.push([`${length} min, single process (concurrency 1)`, '1', single.seconds.toFixed(1), factor(single.seconds, duration), single.cpuSeconds.toFixed(1), (single.bytes / MB).toFixed(1), '', '', single.checked]);
   for (const concurrency of CONCURRENCIES) {
     const chunks = planChunks(duration);
     if (chunks.length < 2) throw new Error(`a ${length} min source is one chunk: nothing to compare`);
     console.log(`${length} min: ${chunks.length} chunks, ${concurrency} at a time...`);
-    const chunked = await encodeLadder(path, source, ladder, chunks, concurrency);
+    const chunked = await encodeLadder(bench, chunks, concurrency);
     const cpuRatio = chunked.cpuSeconds / single.cpuSeconds;
     const bytesRatio = chunked.bytes / single.bytes;
     rows.push([
@@ -222,9 +125,9 @@ const wholeFileSeconds = (wholeFile.seconds / source.durationSeconds) * LECTURE_
 
 console.log(`\n1080p30 testsrc2 source, ${described}\n`);
 console.log(`1. MEASURED: time to the full ladder, single process beside chunked (each row checked: chunk count, playlists complete and covering the source)\n`);
-printColumns(rows);
+printCells(rows);
 console.log(`\n2. PROJECTION (not a measurement): a ${LECTURE_SECONDS / 60}-minute 1080p30 lecture on one-vCPU containers (standard-2)\n`);
-printColumns([
+printCells([
   ['measured on one core (taskset -c 0, 1 thread)', 'wall s', 'CPU s', 'realtime'],
   ...oneCore.map(({ chunk, seconds, cpuSeconds }) => [`video chunk ${chunk.startSeconds}-${chunk.endSeconds} s, every rung`, seconds.toFixed(1), cpuSeconds.toFixed(1), factor(seconds, lengthOf(chunk))]),
   [`whole-file pass (audio, poster, storyboard), ${source.durationSeconds.toFixed(0)} s`, wholeFile.seconds.toFixed(1), wholeFile.cpuSeconds.toFixed(1), factor(wholeFile.seconds, source.durationSeconds)],
@@ -236,7 +139,7 @@ console.log(
 );
 console.log('scheduling: the whole-file pass first, then the chunks in plan order, each to the container free first (as encodeInChunks orders them)');
 console.log('not counted: container start, reading the source from and writing segments to storage, the network, the coordinator\n');
-printColumns([
+printCells([
   ['containers', 'video chunks only', 'full ladder (with whole-file pass)', `aim < ${minutes(AIM.projectedSeconds)}`],
   ...CONTAINERS.map((containers) => {
     const full = finishSeconds([wholeFileSeconds, ...chunkSeconds], containers);

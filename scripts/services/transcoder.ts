@@ -1,13 +1,19 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TranscodeEvent, verifyEvent, type TranscodeJob } from '../../transcoder/src/contract.ts';
 import { freePort } from './ports.ts';
+import type { LocalS3 } from './s3.ts';
 import { ensureBinary } from './system.ts';
 
 export interface LocalTranscoder {
   url: string;
   /** Signs the transcoder's callbacks: the media Worker needs the same value to verify them. */
   callbackSecret: string;
+  /** The running process's id (another after `restart`), e.g. to read its CPU time from /proc; as Node types it, undefined had it failed to spawn. */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
   /** Outage drills: the process dies as a crashed container would (SIGKILL), then starts again on its port. */
   kill(): Promise<void>;
@@ -52,6 +58,9 @@ export async function startTranscoder(options: TranscoderOptions = {}): Promise<
   return {
     url,
     callbackSecret,
+    get pid() {
+      return child.pid;
+    },
     stop: async () => {
       process.off('exit', killChild);
       // The server stops its jobs (ffmpeg, temporary folders) on SIGTERM before it exits.
@@ -74,4 +83,28 @@ async function launch(env: NodeJS.ProcessEnv, url: string) {
     if (attempt === 100) throw new Error(`the transcoder did not answer on ${url} within 10 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** A callback request's event, and whether it is signed with `callbackSecret` and fresh (see `verifyEvent`). */
+export async function receiveEvent(request: IncomingMessage, callbackSecret: string): Promise<{ event: TranscodeEvent; signed: boolean }> {
+  const body = await text(request);
+  const header = (name: string) => request.headers[name] as string | undefined;
+  const signed = await verifyEvent(callbackSecret, header(TIMESTAMP_HEADER), body, header(SIGNATURE_HEADER), Math.floor(Date.now() / 1000));
+  return { event: TranscodeEvent.parse(JSON.parse(body)), signed };
+}
+
+/** A new job (fresh ids) for a source in local S3, output beside it under `media/{videoId}/{jobId}/` and limits as the media Worker sets them. */
+export function localJob(s3: LocalS3, source: TranscodeJob['source'], callbackUrl: string): TranscodeJob {
+  const [jobId, videoId] = [randomUUID(), randomUUID()];
+  return {
+    v: 1,
+    jobId,
+    videoId,
+    attempt: 1,
+    source,
+    output: { bucket: source.bucket, prefix: `media/${videoId}/${jobId}/` },
+    storage: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    limits: { maxDurationSeconds: 4 * 60 * 60, maxWidth: 3840, maxHeight: 2160 },
+    callbackUrl,
+  };
 }

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +9,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { vi } from 'vitest';
 import { startS3, type LocalS3 } from '../../scripts/services/s3.ts';
-import { startTranscoder, type LocalTranscoder } from '../../scripts/services/transcoder.ts';
+import { localJob, receiveEvent, startTranscoder, type LocalTranscoder } from '../../scripts/services/transcoder.ts';
 import { storageAt } from '../../workers/lib/storage.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TranscodeEvent, verifyEvent, type TranscodeJob } from '../../transcoder/src/contract.ts';
+import type { TranscodeEvent, TranscodeJob } from '../../transcoder/src/contract.ts';
 
 const run = promisify(execFile);
 export const BUCKET = 'media';
@@ -60,15 +59,10 @@ export async function startHarness(options: { progressIntervalMs?: number } = {}
   const deliveries: Delivery[] = [];
   const refusals: Array<{ type: string; status: number }> = [];
   const receiver = await listen(async (request, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const header = (name: string) => request.headers[name] as string | undefined;
-    const signed = await verifyEvent(transcoder.callbackSecret, header(TIMESTAMP_HEADER), body, header(SIGNATURE_HEADER), Math.floor(Date.now() / 1000));
-    const event = TranscodeEvent.parse(JSON.parse(body));
+    const { event, signed } = await receiveEvent(request, transcoder.callbackSecret);
     const refusal = refusals.findIndex((r) => r.type === event.type);
     const status = !signed ? 401 : refusal >= 0 ? refusals.splice(refusal, 1)[0]!.status : 204;
-    deliveries.push({ event, traceparent: header('traceparent'), status });
+    deliveries.push({ event, traceparent: request.headers.traceparent as string | undefined, status });
     response.writeHead(status).end();
   });
   const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/transcoder-events`;
@@ -90,22 +84,7 @@ export async function startHarness(options: { progressIntervalMs?: number } = {}
     workDir,
     deliveries,
     refuseNext: (type, count, status) => refusals.push(...Array.from({ length: count }, () => ({ type, status }))),
-    jobFor: (sourceKey, overrides = {}) => {
-      const jobId = randomUUID();
-      const videoId = randomUUID();
-      return {
-        v: 1,
-        jobId,
-        videoId,
-        attempt: 1,
-        source: { bucket: BUCKET, key: sourceKey },
-        output: { bucket: BUCKET, prefix: `media/${videoId}/${jobId}/` },
-        storage: { endpoint: s3.endpoint, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-        limits: { maxDurationSeconds: 3600, maxWidth: 3840, maxHeight: 2160 },
-        callbackUrl,
-        ...overrides,
-      };
-    },
+    jobFor: (sourceKey, overrides = {}) => ({ ...localJob(s3, { bucket: BUCKET, key: sourceKey }, callbackUrl), ...overrides }),
     post: (job, traceparent = TRACEPARENT) =>
       fetch(`${transcoder.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', traceparent }, body: JSON.stringify(job) }),
     waitForFinal: (jobId, timeoutMs) => waitForEvent(jobId, ['ready', 'failed'], timeoutMs),
