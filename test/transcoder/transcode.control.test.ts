@@ -61,11 +61,11 @@ describe('transcoder: cancelling, repeated requests, lost callbacks, bad request
     const ready = await harness.waitForFinal(job.jobId);
     const { folders, ffmpegs } = await work.stop();
     expect(ready.type).toBe('ready');
-    // One run: one folder, and at most its three ffmpeg processes (the 4 s source is one chunk, beside the
-    // whole-file pass, then the download's remux).
+    // One run: one folder, and at most its four ffmpeg processes (the 4 s source is one chunk, beside the
+    // audio and pictures passes, then the download's remux).
     expect(folders.size).toBe(1);
     expect(ffmpegs.size).toBeGreaterThanOrEqual(1);
-    expect(ffmpegs.size).toBeLessThanOrEqual(3);
+    expect(ffmpegs.size).toBeLessThanOrEqual(4);
 
     // A redelivered message after the end: no new run, the same `ready` delivered again.
     const again = watchWork(harness.workDir);

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { AUDIO_RENDITION, renditionPlaylist, runFfmpeg, SEGMENT_SECONDS, videoChunkArgs, wholeFileArgs, type Chunk, type WholeFilePlan } from './ffmpeg.ts';
+import { audioArgs, AUDIO_RENDITION, picturesArgs, renditionPlaylist, runFfmpeg, SEGMENT_SECONDS, videoChunkArgs, type Chunk, type WholeFilePlan } from './ffmpeg.ts';
 import type { Ladder } from './ladder.ts';
 import { inParallel } from './parallel.ts';
 import { mediaPlaylist, mediaPlaylistFiles, type MediaPart } from './playlists.ts';
@@ -18,10 +18,12 @@ export interface ChunkSizes {
 export const CHUNK_SIZES: ChunkSizes = { rampSeconds: [4, 8, 16, 32], steadySeconds: 48 };
 
 /**
- * The audio, poster and storyboard pass's cost per second of source beside a chunk's, so progress
- * reaches 100 % only when it is done too (`npm run bench:transcode`, one core: 0.09 vs 1.6 s per s).
+ * The whole-file passes' cost per second of source beside a chunk's, so progress reaches 100 % only
+ * when they are done too (`npm run bench:transcode`, one core: the pictures 0.09, a chunk 1.6 s per s;
+ * the audio, which decodes no video, a few hundredths of that).
  */
-const WHOLE_FILE_COST = 0.06;
+const PICTURES_COST = 0.055;
+const AUDIO_COST = 0.005;
 
 /** The source cut into chunks on the segment grid; the last one takes what remains. */
 export function planChunks(durationSeconds: number, sizes: ChunkSizes = CHUNK_SIZES): Chunk[] {
@@ -64,46 +66,51 @@ export interface ChunkPublisher {
 }
 
 /**
- * The whole-file pass (audio, poster, storyboard) and every chunk's video, `concurrency` ffmpeg runs
+ * The whole-file passes (audio; poster and storyboard) and every chunk's video, `concurrency` ffmpeg runs
  * at a time, then each rendition's media playlist. One failure kills the runs under way: the job has
  * failed and their work would be thrown away.
  */
 export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   const { chunks } = plan;
-  const remaining = chunks.filter((chunk) => !plan.done?.has(chunk.index));
-  // A source of one chunk (most short clips) gets every core; the whole-file pass beside it is light.
-  const threads = Math.max(1, Math.floor(availableParallelism() / Math.max(1, Math.min(plan.concurrency, remaining.length))));
+  const [first, ...rest] = chunks.filter((chunk) => !plan.done?.has(chunk.index));
+  // The first chunk still to do gets every core: the video is playable once it is stored.
+  const cores = availableParallelism();
+  const threads = Math.max(1, Math.floor(cores / Math.max(1, Math.min(plan.concurrency, rest.length))));
   const failed = new AbortController();
   const signal = AbortSignal.any([plan.signal, failed.signal]);
-  // Work in chunk-seconds; the whole-file pass counts as its length at its relative cost.
+  // Work in chunk-seconds; a whole-file pass counts as the source's length at its relative cost.
   const length = (chunk: Chunk) => chunk.endSeconds - chunk.startSeconds;
   const chunkSeconds = chunks.reduce((sum, chunk) => sum + length(chunk), 0);
-  const whole = { index: -1, startSeconds: 0, endSeconds: chunkSeconds, firstSegment: 0 } satisfies Chunk;
-  const weight = (chunk: Chunk) => (chunk === whole ? WHOLE_FILE_COST : 1);
-  const totalWork = chunkSeconds * (1 + WHOLE_FILE_COST);
-  const encoded = new Map<Chunk, number>(chunks.filter((chunk) => plan.done?.has(chunk.index)).map((chunk) => [chunk, length(chunk)]));
-  const progress = (chunk: Chunk, seconds: number) => {
-    encoded.set(chunk, Math.max(encoded.get(chunk) ?? 0, weight(chunk) * Math.min(seconds, length(chunk))));
+  const audio = audioArgs({ ...plan, threads: 1 });
+  const totalWork = chunkSeconds * (1 + PICTURES_COST + (audio ? AUDIO_COST : 0));
+  const work = new Map<string, number>(chunks.filter((chunk) => plan.done?.has(chunk.index)).map((chunk) => [`chunk ${chunk.index}`, length(chunk)]));
+  const progress = (task: string, done: number) => {
+    work.set(task, Math.max(work.get(task) ?? 0, done));
     // The epsilon keeps float sums of whole work from flooring to 99.
-    plan.onProgress(Math.floor((100 * [...encoded.values()].reduce((sum, work) => sum + work, 0)) / totalWork + 1e-9));
+    plan.onProgress(Math.floor((100 * [...work.values()].reduce((sum, amount) => sum + amount, 0)) / totalWork + 1e-9));
   };
-  // The whole-file pass writes the poster at once: its folders must exist before any run starts.
+  const pass = (name: string, args: string[], cost: number) => async () => {
+    await runFfmpeg(args, { signal, onProgress: (seconds) => progress(name, cost * Math.min(seconds, chunkSeconds)) });
+    progress(name, cost * chunkSeconds);
+  };
+  const encode = (chunk: Chunk, chunkThreads: number) => async () => {
+    const chunkDir = join(plan.chunksDir, String(chunk.index));
+    await mkdir(chunkDir, { recursive: true });
+    const args = videoChunkArgs({ ...plan, chunkDir, chunk, last: chunk === chunks.at(-1), threads: chunkThreads });
+    await runFfmpeg(args, { signal, onProgress: (seconds) => progress(`chunk ${chunk.index}`, Math.min(seconds, length(chunk))) });
+    progress(`chunk ${chunk.index}`, length(chunk));
+    plan.publisher?.chunkDone(chunk);
+  };
+  // The passes write into these folders as soon as they start.
   await mkdir(plan.ladder.audio ? join(plan.outDir, AUDIO_RENDITION) : plan.outDir, { recursive: true });
+  // In this order, `concurrency` at a time: the audio and the first chunk (what playing needs), then
+  // the pictures (the longest single run), then the other chunks in time order.
   const tasks = [
-    async () => {
-      await runFfmpeg(wholeFileArgs({ ...plan, threads }), { signal, onProgress: (seconds) => progress(whole, seconds) });
-      progress(whole, Infinity);
-    },
-    ...remaining.map((chunk) => async () => {
-      const chunkDir = join(plan.chunksDir, String(chunk.index));
-      await mkdir(chunkDir, { recursive: true });
-      const args = videoChunkArgs({ ...plan, chunkDir, chunk, last: chunk === chunks.at(-1), threads });
-      await runFfmpeg(args, { signal, onProgress: (seconds) => progress(chunk, seconds) });
-      progress(chunk, Infinity);
-      plan.publisher?.chunkDone(chunk);
-    }),
+    ...(audio ? [pass('audio', audio, AUDIO_COST)] : []),
+    ...(first ? [encode(first, cores)] : []),
+    pass('pictures', picturesArgs({ ...plan, threads }), PICTURES_COST),
+    ...rest.map((chunk) => encode(chunk, threads)),
   ];
-  // The whole-file pass first: it is the longest single run.
   await inParallel(tasks, plan.concurrency, (task) =>
     task().catch((error: unknown) => {
       failed.abort();

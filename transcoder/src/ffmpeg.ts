@@ -110,10 +110,25 @@ export interface WholeFilePlan {
 }
 
 /**
- * What needs the whole timeline, in one pass beside the chunks: the audio rendition (one encode, so
- * no chunk border can click or drift) and the poster and storyboard, whose tiles span every chunk.
+ * The audio rendition, encoded once for the whole file beside the chunks, so no chunk border can
+ * click or drift; undefined for a silent source. Light (no video is decoded): it keeps ahead of the
+ * first chunks, which cannot be published without the audio under them.
  */
-export function wholeFileArgs(plan: WholeFilePlan): string[] {
+export function audioArgs(plan: WholeFilePlan): string[] | undefined {
+  const { source, ladder, outDir } = plan;
+  if (!ladder.audio || source.audioStream === undefined) return undefined;
+  return [
+    ...['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', '-threads', String(plan.threads), '-vn', '-i', plan.input],
+    ...['-map', `0:${source.audioStream}`],
+    ...(ladder.audio === 'copy' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', String(AUDIO_BITRATE), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE)]),
+    // EVENT: ffmpeg rewrites the playlist after each segment, so the audio is published as it is encoded.
+    ...hlsArgs(`${outDir}/${AUDIO_RENDITION}`, 'init.mp4', 0, 'event'),
+    `${outDir}/${renditionPlaylist(AUDIO_RENDITION)}`,
+  ];
+}
+
+/** The poster and the storyboard sprite, whose tiles span every chunk: one pass over the whole video. */
+export function picturesArgs(plan: WholeFilePlan): string[] {
   const { source, ladder, pictures, outDir } = plan;
   const top = ladder.renditions[0];
   if (!top) throw new Error('a ladder has at least one rendition');
@@ -125,19 +140,9 @@ export function wholeFileArgs(plan: WholeFilePlan): string[] {
       `tile=${pictures.storyboard.columns}x${pictures.storyboard.rows}[storyboard_out]`,
   ].join(';');
   const threads = String(plan.threads);
-  const audio = ladder.audio && source.audioStream !== undefined
-    ? [
-        ...['-map', `0:${source.audioStream}`],
-        ...(ladder.audio === 'copy' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', String(AUDIO_BITRATE), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE)]),
-        // EVENT: ffmpeg rewrites the playlist after each segment, so the audio is published as it is encoded.
-        ...hlsArgs(`${outDir}/${AUDIO_RENDITION}`, 'init.mp4', 0, 'event'),
-        `${outDir}/${renditionPlaylist(AUDIO_RENDITION)}`,
-      ]
-    : [];
   return [
-    ...['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', '-threads', threads, '-i', plan.input],
+    ...['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-y', '-threads', threads, '-an', '-i', plan.input],
     ...['-filter_complex_threads', threads, '-filter_complex', graph],
-    ...audio,
     ...['-map', '[poster_out]', '-frames:v', '1', '-update', '1', '-q:v', '3', `${outDir}/${POSTER}`],
     ...['-map', '[storyboard_out]', '-frames:v', '1', '-update', '1', '-q:v', '5', `${outDir}/${STORYBOARD_IMAGE}`],
   ];
