@@ -59,6 +59,8 @@ export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFold
 
 export interface ChunkPublisher {
   chunkDone(chunk: Chunk): void;
+  /** Aborted, with the reason, when publishing has failed: the encode stops, the job has failed. */
+  readonly failed: AbortSignal;
   /** Ends publishing (after a failure too); never throws. */
   close(): Promise<void>;
   /** Ends publishing and throws what made it fail, if anything did. */
@@ -77,7 +79,7 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   const cores = availableParallelism();
   const threads = Math.max(1, Math.floor(cores / Math.max(1, Math.min(plan.concurrency, rest.length))));
   const failed = new AbortController();
-  const signal = AbortSignal.any([plan.signal, failed.signal]);
+  const signal = AbortSignal.any([plan.signal, failed.signal, ...(plan.publisher ? [plan.publisher.failed] : [])]);
   // Work in chunk-seconds; a whole-file pass counts as the source's length at its relative cost.
   const length = (chunk: Chunk) => chunk.endSeconds - chunk.startSeconds;
   const chunkSeconds = chunks.reduce((sum, chunk) => sum + length(chunk), 0);

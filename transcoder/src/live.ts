@@ -48,7 +48,8 @@ export class LivePublisher implements ChunkPublisher {
   #queued = false;
   #playable = false;
   #closed = false;
-  #failure: unknown;
+  readonly #failed = new AbortController();
+  readonly failed = this.#failed.signal;
   readonly #timer: NodeJS.Timeout;
 
   constructor(plan: LivePlan) {
@@ -73,19 +74,19 @@ export class LivePublisher implements ChunkPublisher {
   /** A failed sync (storage down past its retries) fails the job. */
   async stop(): Promise<void> {
     await this.close();
-    if (this.#failure) throw this.#failure;
+    this.failed.throwIfAborted();
   }
 
   #request(): void {
-    if (this.#queued || this.#closed || this.#failure || this.#plan.signal.aborted) return;
+    if (this.#queued || this.#closed || this.failed.aborted || this.#plan.signal.aborted) return;
     this.#queued = true;
     this.#running = this.#running.then(async () => {
       this.#queued = false;
       try {
         await this.#sync();
       } catch (error) {
-        this.#failure ??= error;
         clearInterval(this.#timer);
+        if (!this.#plan.signal.aborted) this.#failed.abort(error);
       }
     });
   }
