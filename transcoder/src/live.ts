@@ -51,6 +51,8 @@ export class LivePublisher implements ChunkPublisher {
   readonly #failed = new AbortController();
   readonly failed = this.#failed.signal;
   readonly #timer: NodeJS.Timeout;
+  /** What each growing file was last stored as: an unchanged one is not stored again every poll. */
+  readonly #stored = new Map<string, string>();
 
   constructor(plan: LivePlan) {
     this.#plan = plan;
@@ -120,13 +122,13 @@ export class LivePublisher implements ChunkPublisher {
 
   /** The audio segments ffmpeg's playlist lists so far, then an EVENT playlist over them; returns the seconds published. */
   async #publishAudio(): Promise<number> {
-    const { folders, s3, output, signal } = this.#plan;
+    const { folders } = this.#plan;
     const written = await readFile(join(folders.outDir, renditionPlaylist(AUDIO_RENDITION)), 'utf8').catch(() => undefined);
     const { init, segments } = mediaPlaylistFiles(written ?? '');
     if (!init || segments.length === 0) return 0;
     await this.#upload([init, ...segments.map((segment) => segment.uri)].map((file) => `${AUDIO_RENDITION}/${file}`).filter((file) => !this.published.has(file)));
     const part: MediaPart = { init, segments };
-    await putFile(s3, output, renditionPlaylist(AUDIO_RENDITION), mediaPlaylist([part], false), signal, GROWING);
+    await this.#putGrowing(renditionPlaylist(AUDIO_RENDITION), mediaPlaylist([part], false));
     return segments.reduce((sum, segment) => sum + segment.durationSeconds, 0);
   }
 
@@ -136,7 +138,13 @@ export class LivePublisher implements ChunkPublisher {
   }
 
   async #uploadGrowing(file: string): Promise<void> {
-    const { s3, output, folders, signal } = this.#plan;
-    await putFile(s3, output, file, await readFile(join(folders.outDir, file)), signal, GROWING);
+    await this.#putGrowing(file, await readFile(join(this.#plan.folders.outDir, file), 'utf8'));
+  }
+
+  async #putGrowing(file: string, body: string): Promise<void> {
+    if (this.#stored.get(file) === body) return;
+    const { s3, output, signal } = this.#plan;
+    await putFile(s3, output, file, body, signal, GROWING);
+    this.#stored.set(file, body);
   }
 }
