@@ -74,7 +74,7 @@ export interface ChunkPublisher {
  */
 export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   const { chunks } = plan;
-  const [first, ...rest] = chunks.filter((chunk) => !plan.done?.has(chunk.index));
+  const [first, second, ...rest] = chunks.filter((chunk) => !plan.done?.has(chunk.index));
   // The first chunk still to do gets every core: the video is playable once it is stored.
   const cores = availableParallelism();
   const threads = Math.max(1, Math.floor(cores / Math.max(1, Math.min(plan.concurrency, rest.length))));
@@ -105,11 +105,13 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   };
   // The passes write into these folders as soon as they start.
   await mkdir(plan.ladder.audio ? join(plan.outDir, AUDIO_RENDITION) : plan.outDir, { recursive: true });
-  // In this order, `concurrency` at a time: the audio and the first chunk (what playing needs), then
-  // the pictures (the longest single run), then the other chunks in time order.
+  // In this order, `concurrency` at a time: the audio and the first chunk (what playing needs), the
+  // second (what a viewer reaches 4 s later), then the pictures (the longest single run), then the
+  // other chunks in time order.
   const tasks = [
     ...(audio ? [pass('audio', audio, AUDIO_COST)] : []),
     ...(first ? [encode(first, cores)] : []),
+    ...(second ? [encode(second, threads)] : []),
     pass('pictures', picturesArgs({ ...plan, threads }), PICTURES_COST),
     ...rest.map((chunk) => encode(chunk, threads)),
   ];

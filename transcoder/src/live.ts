@@ -17,6 +17,8 @@ import { putFile, uploadFiles } from './storage.ts';
 export const GROWING = 'public, max-age=2';
 /** How often the audio, which one long ffmpeg run writes segment by segment, is looked at. */
 const AUDIO_POLL_MS = 2_000;
+/** How many chunks must be published before the video is playable. */
+const PLAYABLE_CHUNKS = 2;
 
 export interface LivePlan {
   s3: S3Client;
@@ -27,7 +29,7 @@ export interface LivePlan {
   signal: AbortSignal;
   /** What an earlier run of the job left: those chunks are done and stored. */
   resumed: Resumed;
-  /** Once: the first chunk of every rendition (and the audio under it) is published, with a master that lists them. */
+  /** Once: the first chunks of every rendition (and the audio under them) are published, with a master that lists them. */
   onPlayable(master: Awaited<ReturnType<typeof describeLadder>>): void;
 }
 
@@ -106,8 +108,11 @@ export class LivePublisher implements ChunkPublisher {
     }
     const audioSeconds = ladder.audio ? await this.#publishAudio() : Infinity;
     await Promise.all(ladder.renditions.map(({ name }) => this.#uploadGrowing(renditionPlaylist(name))));
-    const first = chunks[0];
-    if (this.#playable || !first || !done.has(first.index) || audioSeconds < first.endSeconds - 0.5) return;
+    // Two chunks (12 s): one 4 s segment ahead would let a player that starts at once reach its end
+    // before the next chunk shows in a playlist it reloads every 4 s.
+    const leading = chunks.slice(0, PLAYABLE_CHUNKS);
+    const end = leading.at(-1)?.endSeconds ?? 0;
+    if (this.#playable || leading.some((chunk) => !done.has(chunk.index)) || audioSeconds < end - 0.5) return;
     const described = await describeLadder(folders.outDir, ladder);
     await putFile(s3, output, MASTER_PLAYLIST, described.master, signal, GROWING);
     this.#playable = true;
