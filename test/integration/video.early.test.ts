@@ -12,7 +12,7 @@ const media = (url: string) => exports.default.fetch(url);
 const firstUri = (playlist: string, base: string) => new URL(playlist.split('\n').find((line) => line && !line.startsWith('#')) ?? '', base).href;
 
 describe('a lecture plays while it is encoded', () => {
-  it('is playable after its first chunk: shown in its lesson, growing playlists kept for seconds, complete once ready', { timeout: 150_000 }, async () => {
+  it('is playable after its first chunks: shown in its lesson, growing playlists kept for seconds, complete once ready', { timeout: 150_000 }, async () => {
     const instructor = await signedInAs('instructor');
     const { course, lessons: [first] } = await publishedCourse(instructor);
     const original = await uploadVideo(instructor, course.id, await sampleClip(), 'first.mp4', 'video/mp4', first!.id);

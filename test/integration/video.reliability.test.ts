@@ -122,6 +122,19 @@ describe('transcoder callbacks', () => {
     expect(body).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'corrupt', message: 'The file ends in the middle of a frame.' } });
   });
 
+  it('ignores a result outside the job’s own folder: the video never points at another video’s files', { timeout: 150_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { videoId } = await readyVideo(instructor);
+    const { videoId: other } = await readyVideo(instructor);
+    const deliver = await fakeJob(videoId);
+    const elsewhere = { prefix: `media/${other}/${crypto.randomUUID()}/`, master: 'master.m3u8', durationSeconds: 3, width: 640, height: 360, renditions: [{ name: '360p', width: 640, height: 360, bandwidth: 800_000, codecs: 'avc1.64001e', playlist: '360p/index.m3u8' }] };
+    await deliver({ type: 'playable', result: elsewhere });
+    await deliver({ type: 'ready', result: { ...elsewhere, poster: 'poster.jpg', storyboard: { image: 'storyboard.jpg', vtt: 'storyboard.vtt' }, download: 'download.mp4' } });
+    const [row] = await withDatabase('us', (db) => db.select().from(videos).where(eq(videos.id, videoId)));
+    expect(row).toMatchObject({ status: 'processing' });
+    expect(row?.outputPrefix).not.toContain(other);
+  });
+
   it('runs the job again after a transient failure (storage unreachable)', { timeout: 150_000 }, async () => {
     const instructor = await signedInAs('instructor');
     const { videoId } = await readyVideo(instructor);

@@ -159,7 +159,7 @@ describe('transcoder: a video becomes an HLS ladder with poster and storyboard',
     expect(await readdir(harness.workDir)).toEqual([]);
   });
 
-  it('publishes a video while it is encoded: playable after its first chunk, growing playlists of stored segments only, VOD at the end', { timeout: 120_000 }, async () => {
+  it('publishes a video while it is encoded: playable after its first chunks, growing playlists of stored segments only, VOD at the end', { timeout: 120_000 }, async () => {
     // 40 s: chunks of 4, 8, 16 and 12 s, so three chunk borders; the job runs well past its first chunk.
     await harness.put('raw/lecture.mp4', await makeClip({ width: 1280, height: 720, seconds: 40 }));
     const job = harness.jobFor('raw/lecture.mp4');

@@ -99,15 +99,18 @@ export class LivePublisher implements ChunkPublisher {
     const { s3, output, folders, ladder, chunks, signal } = this.#plan;
     const done = new Set(this.#done);
     const fresh = chunks.filter((chunk) => done.has(chunk.index) && !this.#uploaded.has(chunk.index));
-    const segments = await Promise.all(fresh.flatMap((chunk) => ladder.renditions.map((rendition) => this.#chunkSegments(chunk, rendition.name))));
-    const inits = await writeRenditionPlaylists(folders, ladder, chunks, done);
-    await this.#upload([...segments.flat(), ...inits.filter((file) => !this.published.has(file))]);
-    for (const chunk of fresh) {
-      await saveChunk(this.#plan, chunk);
-      this.#uploaded.add(chunk.index);
+    // Most syncs are the audio poll's: the video playlists change only with a newly finished chunk.
+    if (fresh.length > 0 || this.#stored.size === 0) {
+      const segments = await Promise.all(fresh.flatMap((chunk) => ladder.renditions.map((rendition) => this.#chunkSegments(chunk, rendition.name))));
+      const inits = await writeRenditionPlaylists(folders, ladder, chunks, done);
+      await this.#upload([...segments.flat(), ...inits.filter((file) => !this.published.has(file))]);
+      for (const chunk of fresh) {
+        await saveChunk(this.#plan, chunk);
+        this.#uploaded.add(chunk.index);
+      }
+      await Promise.all(ladder.renditions.map(({ name }) => this.#uploadGrowing(renditionPlaylist(name))));
     }
     const audioSeconds = ladder.audio ? await this.#publishAudio() : Infinity;
-    await Promise.all(ladder.renditions.map(({ name }) => this.#uploadGrowing(renditionPlaylist(name))));
     // Two chunks (12 s): one 4 s segment ahead would let a player that starts at once reach its end
     // before the next chunk shows in a playlist it reloads every 4 s.
     const leading = chunks.slice(0, PLAYABLE_CHUNKS);

@@ -50,6 +50,9 @@ const TRANSCODING: Array<Video['status']> = ['processing', 'playable'];
 /** What a job that will not finish leaves: nothing of it is played any more. */
 const UNPUBLISHED = { outputPrefix: null, masterKey: null } as const;
 
+/** Where a job publishes: the media route's tokens grant exactly this folder. */
+const outputPrefixOf = (videoId: string, jobId: string) => `media/${videoId}/${jobId}/`;
+
 /** `raw/{videoId}/...`: the video an R2 event notification is about, if it is a source upload. */
 export function videoIdOfSourceKey(key: string): string | undefined {
   return /^raw\/([0-9a-f-]{36})\//.exec(key)?.[1];
@@ -127,7 +130,7 @@ export async function startTranscode(pipeline: Pipeline, videoId: string, tracep
     videoId,
     attempt: video.attempts,
     source: { bucket: pipeline.storage.bucket, key: video.sourceKey },
-    output: { bucket: pipeline.storage.bucket, prefix: `media/${videoId}/${jobId}/` },
+    output: { bucket: pipeline.storage.bucket, prefix: outputPrefixOf(videoId, jobId) },
     storage: { endpoint: pipeline.storage.endpoint, region: pipeline.storage.region, accessKeyId: pipeline.storage.accessKeyId, secretAccessKey: pipeline.storage.secretAccessKey },
     limits: LIMITS,
     callbackUrl: pipeline.callbackUrl,
@@ -148,6 +151,11 @@ export async function startTranscode(pipeline: Pipeline, videoId: string, tracep
 /** Applies a transcoder event (callback or status poll) to the job it names, if that job is still current. */
 export async function recordEvent(pipeline: Pipeline, input: unknown, traceparent: string): Promise<void> {
   const event = TranscodeEvent.parse(input);
+  if ((event.type === 'playable' || event.type === 'ready') && event.result.prefix !== outputPrefixOf(event.videoId, event.jobId)) {
+    // Signed, yet naming another folder: the video would play files that are not its job's.
+    log('error', 'transcoder event ignored: its result is outside the job’s folder', { videoId: event.videoId, jobId: event.jobId, prefix: event.result.prefix, traceparent });
+    return;
+  }
   const current = and(eq(videos.id, event.videoId), eq(videos.jobId, event.jobId), inArray(videos.status, TRANSCODING));
   if (event.type === 'progress') {
     await pipeline.db.update(videos).set({ progressPercent: event.percent, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() }).where(current);

@@ -55,9 +55,10 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
     queryKey: ['playback-progress', lesson.videoId],
     queryFn: ({ signal }) => api<Playback>(`/api/videos/${lesson.videoId}/playback`, { signal }),
     enabled: playback.data?.status === 'playable',
-    refetchInterval: (query) => ((query.state.data ?? playback.data)?.status === 'playable' ? PROGRESS_POLL_MS : false),
+    refetchInterval: (query) => (query.state.data?.status === 'ready' ? false : PROGRESS_POLL_MS),
   });
-  const processing = (progress.data ?? playback.data)?.status === 'playable' ? (progress.data ?? playback.data) : undefined;
+  const latest = progress.data ?? playback.data;
+  const processing = latest?.status === 'playable' ? latest : undefined;
   const saved = course.enrollment?.lessons[lesson.id];
   // A finished lesson starts again from the beginning; an unfinished one where the learner left it.
   const startAt = saved && !saved.completed && saved.positionSeconds < saved.durationSeconds - 2 ? saved.positionSeconds : 0;
@@ -118,8 +119,8 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
             <bdi>{lesson.summary}</bdi>
           </p>
         )}
-        {(progress.data ?? playback.data)?.download && (
-          <a className="button secondary" href={(progress.data ?? playback.data)?.download ?? undefined} download={`${course.title} - ${lesson.title}.mp4`}>
+        {latest?.download && (
+          <a className="button secondary" href={latest.download} download={`${course.title} - ${lesson.title}.mp4`}>
             {t('learner.lesson.download')}
           </a>
         )}
