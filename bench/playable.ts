@@ -89,7 +89,7 @@ async function listen(handler: RequestListener): Promise<{ url: string; close():
 
 const s3 = await startS3({ buckets: [BUCKET] });
 const storage = storageAt({ ...s3, bucket: BUCKET }).s3;
-const transcoder = await startTranscoder({ chunkConcurrency: WORKERS });
+const transcoder = await startTranscoder({ chunkConcurrency: WORKERS, members: WORKERS });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 
 // The callbacks of the jobs under way, verified: a bad signature or a `failed` event fails the sample.
@@ -125,11 +125,15 @@ async function jobState(jobId: string): Promise<JobState> {
   return JobStatus.parse(await (await fetch(`${transcoder.url}/jobs/${jobId}`)).json()).state;
 }
 
-/** CPU seconds of the transcoder process and of its ffmpeg runs that have ended. */
+/** CPU seconds of the transcoder processes and of their ffmpeg runs that have ended. */
 async function transcoderCpuSeconds(): Promise<number> {
-  if (transcoder.pid === undefined) throw new Error('the transcoder has no process');
-  const { own, children } = await cpuSeconds(transcoder.pid);
-  return own + children;
+  let total = 0;
+  for (const { pid } of transcoder.members) {
+    if (pid === undefined) throw new Error('a transcoder has no process');
+    const { own, children } = await cpuSeconds(pid);
+    total += own + children;
+  }
+  return total;
 }
 
 function checkLength(what: string, result: PlayableResult, seconds: number): void {

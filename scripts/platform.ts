@@ -104,7 +104,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       ...Object.entries(redis).map(([j, cache]) => ({ service: `Redis (${j}) 127.0.0.1:${cache.redisPort} via Upstash REST`, url: cache.restUrl })),
       { service: 'S3 (s3rver)', url: s3.endpoint },
       { service: `ClickHouse (${options.clickhouseUrl ? 'server' : 'chdb'})`, url: clickhouse.url },
-      { service: 'Transcoder (Node + ffmpeg)', url: transcoder.url },
+      ...transcoder.members.map((member, i) => ({ service: `Transcoder ${i + 1} of ${transcoder.members.length} (Node + ffmpeg)`, url: member.url })),
     ];
     return { settings, services, redis, clickhouse, transcoder, stop };
   } catch (error) {

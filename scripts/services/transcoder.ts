@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { IncomingMessage } from 'node:http';
 import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
@@ -8,16 +9,25 @@ import { freePort } from './ports.ts';
 import type { LocalS3 } from './s3.ts';
 import { ensureBinary } from './system.ts';
 
-export interface LocalTranscoder {
+/** One transcoder process. */
+export interface TranscoderProcess {
   url: string;
-  /** Signs the transcoder's callbacks: the media Worker needs the same value to verify them. */
-  callbackSecret: string;
   /** The running process's id (another after `restart`), e.g. to read its CPU time from /proc; as Node types it, undefined had it failed to spawn. */
   readonly pid: number | undefined;
-  stop(): Promise<void>;
   /** Outage drills: the process dies as a crashed container would (SIGKILL), then starts again on its port. */
   kill(): Promise<void>;
   restart(): Promise<void>;
+}
+
+/**
+ * The local pool: N transcoder processes, each sending its jobs' chunks to all of them. Jobs go to
+ * the first (`url`); `kill` and `restart` act on every process, as the loss of the machine would.
+ */
+export interface LocalTranscoder extends Omit<TranscoderProcess, 'pid'> {
+  members: TranscoderProcess[];
+  /** Signs the transcoder's callbacks: the media Worker needs the same value to verify them. */
+  callbackSecret: string;
+  stop(): Promise<void>;
 }
 
 export interface TranscoderOptions {
@@ -29,20 +39,38 @@ export interface TranscoderOptions {
   progressIntervalMs?: number;
   /** ffmpeg processes per job; the number of cores when absent. */
   chunkConcurrency?: number;
+  /** Transcoder processes in the pool; the number of cores when absent. */
+  members?: number;
 }
 
 const server = fileURLToPath(new URL('../../transcoder/src/server.ts', import.meta.url));
 
-/** The transcoder as a plain Node process with the system's ffmpeg: locally there is no Docker. */
+/** The transcoders as plain Node processes with the system's ffmpeg: locally there is no Docker. */
 export async function startTranscoder(options: TranscoderOptions = {}): Promise<LocalTranscoder> {
   ensureBinary('ffmpeg', 'ffmpeg');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const ports = [];
+  for (let i = 0; i < (options.members ?? availableParallelism()); i++) ports.push(await freePort());
+  const urlOf = (port: number) => `http://127.0.0.1:${port}`;
+  const urls = ports.map(urlOf);
   const callbackSecret = options.callbackSecret ?? randomBytes(32).toString('hex');
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', TRANSCODER_CALLBACK_SECRET: callbackSecret };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', TRANSCODER_CALLBACK_SECRET: callbackSecret, TRANSCODER_POOL: urls.join(',') };
   if (options.workDir) env.TRANSCODER_WORK_DIR = options.workDir;
   if (options.progressIntervalMs) env.TRANSCODER_PROGRESS_INTERVAL_MS = String(options.progressIntervalMs);
   if (options.chunkConcurrency) env.TRANSCODER_CHUNK_CONCURRENCY = String(options.chunkConcurrency);
+  const members = await Promise.all(ports.map((port) => startProcess({ ...env, PORT: String(port) }, urlOf(port))));
+  const [first] = members;
+  if (!first) throw new Error('a pool has at least one transcoder');
+  return {
+    url: first.url,
+    members,
+    callbackSecret,
+    stop: () => Promise.all(members.map((member) => member.stop())).then(() => undefined),
+    kill: () => Promise.all(members.map((member) => member.kill())).then(() => undefined),
+    restart: () => Promise.all(members.map((member) => member.restart())).then(() => undefined),
+  };
+}
+
+async function startProcess(env: NodeJS.ProcessEnv, url: string): Promise<TranscoderProcess & { stop(): Promise<void> }> {
   let child = await launch(env, url);
   const killChild = () => child.kill('SIGTERM');
   process.once('exit', killChild);
@@ -57,7 +85,6 @@ export async function startTranscoder(options: TranscoderOptions = {}): Promise<
   };
   return {
     url,
-    callbackSecret,
     get pid() {
       return child.pid;
     },

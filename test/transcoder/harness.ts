@@ -52,8 +52,8 @@ export interface Harness {
 export async function startHarness(options: { progressIntervalMs?: number } = {}): Promise<Harness> {
   const workDir = await mkdtemp(join(tmpdir(), 'kce-transcoder-test-'));
   const s3 = await startS3({ buckets: [BUCKET] });
-  // Two ffmpeg runs at a time whatever the machine, so what the tests see does not depend on its cores.
-  const transcoder = await startTranscoder({ workDir, progressIntervalMs: options.progressIntervalMs, chunkConcurrency: 2 });
+  // Two ffmpeg runs at a time over two transcoders whatever the machine, so what the tests see does not depend on its cores.
+  const transcoder = await startTranscoder({ workDir, progressIntervalMs: options.progressIntervalMs, chunkConcurrency: 2, members: 2 });
   const storage = storageAt({ ...s3, bucket: BUCKET }).s3;
 
   const deliveries: Delivery[] = [];
@@ -143,34 +143,45 @@ export async function ffmpegProcessesIn(workDir: string): Promise<number[]> {
   return (await ffmpegRunsIn(workDir)).map((run) => run.pid);
 }
 
-/** The ffmpeg processes working in `workDir`, with their arguments. */
-export async function ffmpegRunsIn(workDir: string): Promise<Array<{ pid: number; args: string[] }>> {
-  const runs: Array<{ pid: number; args: string[] }> = [];
+/** The ffmpeg processes working in `workDir`, with their arguments and the transcoder that started them. */
+export async function ffmpegRunsIn(workDir: string): Promise<Array<{ pid: number; parent: number; args: string[] }>> {
+  const runs: Array<{ pid: number; parent: number; args: string[] }> = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const [executable, commandLine] = await Promise.all([
+    const [executable, commandLine, stat] = await Promise.all([
       readlink(`/proc/${entry}/exe`).catch(() => ''),
       readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => ''),
+      readFile(`/proc/${entry}/stat`, 'utf8').catch(() => ''),
     ]);
-    if (executable.endsWith('/ffmpeg') && commandLine.includes(workDir)) runs.push({ pid: Number(entry), args: commandLine.split('\0') });
+    // stat: "pid (comm) state ppid ...", and comm may hold spaces.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (executable.endsWith('/ffmpeg') && commandLine.includes(workDir)) runs.push({ pid: Number(entry), parent, args: commandLine.split('\0') });
   }
   return runs;
 }
 
 /** What a running job leaves on the machine, sampled until stopped: temporary folders and ffmpeg processes. */
-export function watchWork(workDir: string): { stop(): Promise<{ folders: Set<string>; ffmpegs: Set<number>; chunkStarts: Set<number> }> } {
+export function watchWork(workDir: string): {
+  stop(): Promise<{ folders: Set<string>; ffmpegs: Set<number>; chunkStarts: Set<number>; chunkRuns: Map<number, { start: number; parent: number }> }>;
+  /** The chunk runs seen so far. */
+  readonly chunkRuns: ReadonlyMap<number, { start: number; parent: number }>;
+} {
   const folders = new Set<string>();
   const ffmpegs = new Set<number>();
   /** The `-ss` of each chunk run seen: which chunks were encoded. */
   const chunkStarts = new Set<number>();
+  /** Each chunk run seen (by process id): its `-ss` and the transcoder that ran it. */
+  const chunkRuns = new Map<number, { start: number; parent: number }>();
   let watching = true;
   const sampling = (async () => {
     while (watching) {
       for (const folder of await readdir(workDir)) folders.add(folder);
-      for (const { pid, args } of await ffmpegRunsIn(workDir)) {
+      for (const { pid, parent, args } of await ffmpegRunsIn(workDir)) {
         ffmpegs.add(pid);
         const start = args.indexOf('-ss');
-        if (start >= 0) chunkStarts.add(Number(args[start + 1]));
+        if (start < 0) continue;
+        chunkStarts.add(Number(args[start + 1]));
+        chunkRuns.set(pid, { start: Number(args[start + 1]), parent });
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -179,7 +190,8 @@ export function watchWork(workDir: string): { stop(): Promise<{ folders: Set<str
     stop: async () => {
       watching = false;
       await sampling;
-      return { folders, ffmpegs, chunkStarts };
+      return { folders, ffmpegs, chunkStarts, chunkRuns };
     },
+    chunkRuns,
   };
 }

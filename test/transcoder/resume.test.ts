@@ -3,11 +3,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { planChunks } from '../../transcoder/src/chunks.ts';
 import type { TranscodeResult } from '../../transcoder/src/contract.ts';
-import { makeClip, startHarness, watchWork, type Harness } from './harness.ts';
+import { BUCKET, makeClip, startHarness, watchWork, type Harness } from './harness.ts';
 
 const run = promisify(execFile);
 
-describe('transcoder: a job run again after its transcoder died', () => {
+describe('transcoder: a job whose transcoders die', () => {
   let harness: Harness;
 
   beforeAll(async () => {
@@ -43,18 +43,51 @@ describe('transcoder: a job run again after its transcoder died', () => {
     const unfinished = plan.filter((chunk) => !finished.includes(chunk.index)).map((chunk) => chunk.startSeconds);
     expect([...chunkStarts].sort((a, b) => a - b)).toEqual(unfinished);
 
-    // Complete: every rendition decodes from start to end, as long as the source; the manifests are gone.
-    const result = (final as { result: TranscodeResult }).result;
-    const keys = await harness.keysUnder(job.output.prefix);
-    expect(keys.filter((key) => key.startsWith(manifests))).toEqual([]);
+    // Complete, and the manifests are gone.
+    await expectComplete(job.output.prefix, (final as { result: TranscodeResult }).result, seconds);
+  });
+
+  it('runs again, on another transcoder, only the chunk whose transcoder was killed mid-chunk', { timeout: 180_000 }, async () => {
+    const seconds = 40;
+    await harness.put('raw/pooled.mp4', await makeClip({ width: 1280, height: 720, seconds }));
+    const job = harness.jobFor('raw/pooled.mp4');
+    const [leader, other] = harness.transcoder.members;
+    const work = watchWork(harness.workDir);
+    await harness.post(job);
+    // The job's transcoder sends its second chunk to the other one, free while the first is encoded.
+    const victim = await vi.waitFor(
+      () => {
+        const run = [...work.chunkRuns.values()].find((chunkRun) => chunkRun.parent === other!.pid);
+        if (!run) throw new Error('no chunk on the second transcoder yet');
+        return run;
+      },
+      { timeout: 60_000, interval: 20 },
+    );
+    await other!.kill();
+    const final = await harness.waitForFinal(job.jobId, 120_000);
+    const { chunkRuns } = await work.stop();
+    await other!.restart();
+    expect(final.type).toBe('ready');
+    // Every chunk ran once, but the killed one: twice, the second time on the transcoder still alive.
+    const runs = [...chunkRuns.values()];
+    const starts = planChunks(seconds).map((chunk) => chunk.startSeconds);
+    for (const start of starts) expect(runs.filter((run) => run.start === start), `chunk at ${start} s`).toHaveLength(start === victim.start ? 2 : 1);
+    expect(runs.filter((run) => run.start === victim.start).map((run) => run.parent)).toEqual([victim.parent, leader!.pid]);
+    await expectComplete(job.output.prefix, (final as { result: TranscodeResult }).result, seconds);
+  });
+
+  /** Every rendition decodes from start to end, as long as the source, and the chunk manifests are gone. */
+  async function expectComplete(prefix: string, result: TranscodeResult, seconds: number): Promise<void> {
+    const keys = await harness.keysUnder(prefix);
+    expect(keys.filter((key) => key.startsWith(`${prefix}chunks/`))).toEqual([]);
     for (const rendition of result.renditions) {
-      const playlist = (await harness.read(`${job.output.prefix}${rendition.playlist}`)).body.toString('utf8');
-      const listed = [...playlist.matchAll(/^(segment_\d+\.m4s)$/gm)].map((match) => `${job.output.prefix}${rendition.name}/${match[1]}`);
+      const playlist = (await harness.read(`${prefix}${rendition.playlist}`)).body.toString('utf8');
+      const listed = [...playlist.matchAll(/^(segment_\d+\.m4s)$/gm)].map((match) => `${prefix}${rendition.name}/${match[1]}`);
       expect(listed.length).toBe(seconds / 4);
       for (const key of listed) expect(keys).toContain(key);
-      const url = `${harness.s3.endpoint}/${job.output.bucket}/${job.output.prefix}${rendition.playlist}`;
+      const url = `${harness.s3.endpoint}/${BUCKET}/${prefix}${rendition.playlist}`;
       const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', url]).catch(() => ({ stdout: 'unreadable' }));
       expect(Number(stdout), `${rendition.name}: ${stdout}`).toBeCloseTo(seconds, 0);
     }
-  });
+  }
 });

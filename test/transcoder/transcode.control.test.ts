@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TranscoderError } from '../../transcoder/src/contract.ts';
+import { TaskLine, TranscoderError } from '../../transcoder/src/contract.ts';
 import { ffmpegProcessesIn, makeClip, startHarness, watchWork, type Harness } from './harness.ts';
 
 describe('transcoder: cancelling, repeated requests, lost callbacks, bad requests', () => {
@@ -23,12 +23,18 @@ describe('transcoder: cancelling, repeated requests, lost callbacks, bad request
     expect((await harness.post(job)).status).toBe(202);
     // The 12 s source is two chunks beside the whole-file pass, two ffmpeg runs at a time.
     await vi.waitFor(async () => expect((await ffmpegProcessesIn(harness.workDir)).length).toBeGreaterThanOrEqual(2), { timeout: 20_000, interval: 50 });
-    expect(await readdir(harness.workDir)).toHaveLength(1);
+    // The job's folder, and the folder of each chunk task under way on the pool.
+    const folders = await readdir(harness.workDir);
+    expect(folders.filter((folder) => folder.startsWith(`job-${job.jobId}-`))).toHaveLength(1);
+    expect(folders.filter((folder) => folder.startsWith(`chunk-${job.jobId}-`)).length).toBeGreaterThanOrEqual(1);
 
     const cancelled = await fetch(jobUrl(job.jobId), { method: 'DELETE' });
     expect(cancelled.status).toBe(204);
-    expect(await ffmpegProcessesIn(harness.workDir)).toEqual([]);
-    expect(await readdir(harness.workDir)).toEqual([]);
+    // The job's own runs are gone when it answers; the chunk tasks stop as their client goes away.
+    await vi.waitFor(async () => {
+      expect(await ffmpegProcessesIn(harness.workDir)).toEqual([]);
+      expect(await readdir(harness.workDir)).toEqual([]);
+    }, { timeout: 3_000, interval: 50 });
     expect(await harness.keysUnder(job.output.prefix)).toEqual([]);
     expect((await fetch(jobUrl(job.jobId))).status).toBe(404);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -61,9 +67,9 @@ describe('transcoder: cancelling, repeated requests, lost callbacks, bad request
     const ready = await harness.waitForFinal(job.jobId);
     const { folders, ffmpegs } = await work.stop();
     expect(ready.type).toBe('ready');
-    // One run: one folder, and at most its four ffmpeg processes (the 4 s source is one chunk, beside the
-    // audio and pictures passes, then the download's remux).
-    expect(folders.size).toBe(1);
+    // One run: one job folder, one chunk task (the 4 s source is one chunk) and at most four ffmpeg
+    // processes (the chunk, the audio and pictures passes, then the download's remux).
+    expect([...folders].map((folder) => folder.replace(/-\w+$/, ''))).toEqual([`job-${job.jobId}`, `chunk-${job.jobId}-0`]);
     expect(ffmpegs.size).toBeGreaterThanOrEqual(1);
     expect(ffmpegs.size).toBeLessThanOrEqual(4);
 
@@ -97,6 +103,34 @@ describe('transcoder: cancelling, repeated requests, lost callbacks, bad request
     const notJson = await fetch(`${harness.transcoder.url}/jobs`, { method: 'POST', body: '{"v":1,' });
     expect(notJson.status).toBe(400);
     expect(TranscoderError.parse(await notJson.json()).error.code).toBe('invalid_job');
+
+    // A chunk task is checked as strictly: a rendition name is a path segment of its storage keys.
+    const task = { v: 1, jobId: job.jobId, source: job.source, output: job.output, storage: job.storage, video: { videoStream: 0, fps: 30 }, chunk: { index: 0, startSeconds: 0, endSeconds: 4, firstSegment: 0 }, last: true };
+    const badTask = await fetch(`${harness.transcoder.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...task, renditions: [{ name: '../../other-video', width: 640, height: 360, bitrate: 800_000 }] }),
+    });
+    expect(badTask.status).toBe(400);
+    const refused = TranscoderError.parse(await badTask.json()).error;
+    expect(refused.code).toBe('invalid_task');
+    expect(refused.message).toMatch(/renditions/);
+    expect(await readdir(harness.workDir)).toEqual([]);
+    expect(await harness.keysUnder(job.output.prefix)).toEqual([]);
+  });
+
+  it('encodes a chunk task whose source is not a video into a clear failure line, storing nothing', async () => {
+    await harness.put('raw/text.mp4', 'this is not a video');
+    const job = harness.jobFor('raw/text.mp4');
+    const task = { v: 1, jobId: job.jobId, source: job.source, output: job.output, storage: job.storage, video: { videoStream: 0, fps: 30 }, renditions: [{ name: '360p', width: 640, height: 360, bitrate: 800_000 }], chunk: { index: 0, startSeconds: 0, endSeconds: 4, firstSegment: 0 }, last: true };
+    const answer = await fetch(`${harness.transcoder.url}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(task) });
+    expect(answer.status).toBe(200);
+    const lines = (await answer.text()).trim().split('\n').map((line) => TaskLine.parse(JSON.parse(line)));
+    expect(lines.at(-1)).toMatchObject({ error: { code: 'transcode_failed', retryable: true } });
+    const { message } = (lines.at(-1) as { error: { message: string } }).error;
+    expect(message).toMatch(/ffmpeg: the source: Invalid data/);
+    expect(message).not.toMatch(/X-Amz-Signature|127\.0\.0\.1/);
+    expect(await harness.keysUnder(job.output.prefix)).toEqual([]);
     expect(await readdir(harness.workDir)).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { audioArgs, AUDIO_RENDITION, picturesArgs, renditionPlaylist, runFfmpeg, SEGMENT_SECONDS, videoChunkArgs, type Chunk, type WholeFilePlan } from './ffmpeg.ts';
+import { audioArgs, AUDIO_RENDITION, picturesArgs, renditionPlaylist, runFfmpeg, SEGMENT_SECONDS, videoChunkArgs, type Chunk, type ChunkEncodePlan, type WholeFilePlan } from './ffmpeg.ts';
 import type { Ladder } from './ladder.ts';
 import { inParallel } from './parallel.ts';
 import { mediaPlaylist, mediaPlaylistFiles, type MediaPart } from './playlists.ts';
@@ -55,6 +55,23 @@ export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFold
   onProgress(percent: number): void;
   /** Told of each chunk as it is done; stopped before the final playlists are written. */
   publisher?: ChunkPublisher;
+  /** Who encodes a chunk: this machine's ffmpeg when absent, else (transcode.ts) the pool of transcoders. */
+  encodeChunk?: ChunkEncoder;
+}
+
+/**
+ * Encodes one chunk so that its playlists and init segments end up in `chunksDir/{index}/` and its
+ * segments are where the job keeps them (the output folder, or storage).
+ */
+export type ChunkEncoder = (chunk: Chunk, run: { last: boolean; threads: number; signal: AbortSignal; onProgress(seconds: number): void }) => Promise<void>;
+
+/** A chunk encoded here: segments into `outDir/{rendition}/`, playlists and init segments into `chunksDir/{index}/`. */
+export function encodeHere(plan: Pick<ChunkEncodePlan, 'input' | 'outDir' | 'source' | 'ladder'> & Pick<ChunkFolders, 'chunksDir'>): ChunkEncoder {
+  return async (chunk, run) => {
+    const chunkDir = join(plan.chunksDir, String(chunk.index));
+    await mkdir(chunkDir, { recursive: true });
+    await runFfmpeg(videoChunkArgs({ ...plan, chunkDir, chunk, last: run.last, threads: run.threads }), run);
+  };
 }
 
 export interface ChunkPublisher {
@@ -95,11 +112,10 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
     await runFfmpeg(args, { signal, onProgress: (seconds) => progress(name, cost * Math.min(seconds, chunkSeconds)) });
     progress(name, cost * chunkSeconds);
   };
+  const encodeChunk = plan.encodeChunk ?? encodeHere(plan);
   const encode = (chunk: Chunk, chunkThreads: number) => async () => {
-    const chunkDir = join(plan.chunksDir, String(chunk.index));
-    await mkdir(chunkDir, { recursive: true });
-    const args = videoChunkArgs({ ...plan, chunkDir, chunk, last: chunk === chunks.at(-1), threads: chunkThreads });
-    await runFfmpeg(args, { signal, onProgress: (seconds) => progress(`chunk ${chunk.index}`, Math.min(seconds, length(chunk))) });
+    const onProgress = (seconds: number) => progress(`chunk ${chunk.index}`, Math.min(seconds, length(chunk)));
+    await encodeChunk(chunk, { last: chunk === chunks.at(-1), threads: chunkThreads, signal, onProgress });
     progress(`chunk ${chunk.index}`, length(chunk));
     plan.publisher?.chunkDone(chunk);
   };

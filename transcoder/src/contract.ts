@@ -9,6 +9,10 @@ import { z } from 'zod';
  *   delivered again.
  * - `GET /jobs/:jobId` → `JobStatus`, 404 when this transcoder does not know the job (e.g. it restarted).
  * - `DELETE /jobs/:jobId` → 204: the job is cancelled and everything under its output prefix removed.
+ * - `POST /tasks` with a `ChunkTask` → 200, then a stream of `TaskLine`s (NDJSON): progress while
+ *   the chunk is encoded, then its `ChunkManifest` or its failure. The segments and the manifest are
+ *   in storage before the last line; a client that goes away cancels the task. A job's transcoder
+ *   sends its chunks to the pool of transcoders (itself included) this way.
  * - Errors → `{ error: { code, message } }` (`TranscoderError`).
  * - Events are POSTed to the job's `callbackUrl` as `TranscodeEvent`, signed (see `signEvent`).
  */
@@ -34,6 +38,46 @@ export const TranscodeJob = z.object({
 });
 export type TranscodeJob = z.infer<typeof TranscodeJob>;
 
+const ChunkSpan = z.object({
+  index: z.int().nonnegative(),
+  startSeconds: z.number().nonnegative(),
+  endSeconds: z.number().positive(),
+  firstSegment: z.int().nonnegative(),
+});
+
+/** One chunk of a job's video, every rung, encoded by any transcoder of the pool. */
+export const ChunkTask = z.object({
+  v: z.literal(1),
+  jobId: z.uuid(),
+  source: TranscodeJob.shape.source,
+  output: TranscodeJob.shape.output,
+  storage: TranscodeJob.shape.storage,
+  /** What the job's probe found: which stream to read and its frame rate (the keyframe interval). */
+  video: z.object({ videoStream: z.int().nonnegative(), fps: z.number().positive() }),
+  renditions: z.array(z.object({ name: z.string().regex(/^\d{1,4}p$/), width: z.int().positive(), height: z.int().positive(), bitrate: z.int().positive() })).min(1),
+  chunk: ChunkSpan,
+  /** The last chunk reads to the end of the file rather than to its planned end, which a probe can misjudge. */
+  last: z.boolean(),
+});
+export type ChunkTask = z.infer<typeof ChunkTask>;
+
+/**
+ * A stored chunk: its span, and per rendition its init segment (small, inline) and its segments as
+ * stored under `{rendition}/`. What a job's transcoder needs to list the chunk in its playlists.
+ */
+export const ChunkManifest = z.object({
+  startSeconds: z.number(),
+  endSeconds: z.number(),
+  renditions: z.record(
+    z.string(),
+    z.object({
+      init: z.base64(),
+      segments: z.array(z.object({ uri: z.string().regex(/^segment_\d+\.m4s$/), durationSeconds: z.number().positive(), bytes: z.int().positive() })).min(1),
+    }),
+  ),
+});
+export type ChunkManifest = z.infer<typeof ChunkManifest>;
+
 export const JobAccepted = z.object({ jobId: z.uuid(), state: z.literal('accepted') });
 export type JobAccepted = z.infer<typeof JobAccepted>;
 
@@ -53,6 +97,14 @@ export type FailureCode = z.infer<typeof FailureCode>;
 
 export const TranscodeFailure = z.object({ code: FailureCode, message: z.string(), retryable: z.boolean() });
 export type TranscodeFailure = z.infer<typeof TranscodeFailure>;
+
+/** One line of a chunk task's answer: seconds encoded so far (also while it waits: 0), then the outcome. */
+export const TaskLine = z.union([
+  z.object({ seconds: z.number().nonnegative() }),
+  z.object({ manifest: ChunkManifest }),
+  z.object({ error: TranscodeFailure }),
+]);
+export type TaskLine = z.infer<typeof TaskLine>;
 
 export const Rendition = z.object({
   /** `1080p`, `720p`, ...: the short side, so a portrait 1080x1920 rendition is `1080p` too. */

@@ -51,8 +51,8 @@ export interface ChunkEncodePlan {
   /** Segments go to `outDir/{rendition}/`; the chunk's own playlists and init segments to `chunkDir/{rendition}/`. */
   outDir: string;
   chunkDir: string;
-  source: ProbedSource;
-  ladder: Ladder;
+  source: Pick<ProbedSource, 'videoStream' | 'fps'>;
+  ladder: Pick<Ladder, 'renditions'>;
   chunk: Chunk;
   /** The last chunk reads to the end of the file rather than to its planned end, which a probe can misjudge. */
   last: boolean;
@@ -159,6 +159,8 @@ function hlsArgs(segmentDir: string, init: string, firstSegment: number, type: '
   ];
 }
 
+const PRESIGNED_URL = /https?:\/\/\S+?(?=:\s|\s|$)/g;
+
 /**
  * Runs ffmpeg, reporting `-progress` as the seconds of output written so far. Aborting kills it and
  * waits for it to exit, so nothing writes into the job's folder after this returns.
@@ -180,7 +182,8 @@ export async function runFfmpeg(args: string[], options: { signal: AbortSignal; 
     const [code] = (await once(child, 'close')) as [number | null];
     options.signal.throwIfAborted();
     if (code !== 0) {
-      const reason = errors.trim().split('\n').slice(-3).join(' / ') || `exit code ${code}`;
+      // ffmpeg names its input: a presigned URL, whose signature must not reach a message or a log.
+      const reason = errors.trim().split('\n').slice(-3).join(' / ').replace(PRESIGNED_URL, 'the source') || `exit code ${code}`;
       throw new JobFailure('transcode_failed', `Encoding the video failed (ffmpeg: ${reason}).`, true);
     }
   } finally {

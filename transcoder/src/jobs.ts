@@ -4,6 +4,7 @@ import { deliverEvent, postEvent } from './callbacks.ts';
 import type { JobState, JobStatus, PlayableResult, TranscodeEvent, TranscodeJob } from './contract.ts';
 import { asJobFailure } from './failure.ts';
 import { log } from './log.ts';
+import type { TaskPool } from './pool.ts';
 import { openStorage, removeOutputs } from './storage.ts';
 import { transcode } from './transcode.ts';
 
@@ -15,6 +16,8 @@ export interface JobsSettings {
   progressIntervalMs: number;
   /** How many ffmpeg processes a job runs at once (its chunks and its whole-file pass). */
   chunkConcurrency: number;
+  /** Where a job's chunks are encoded. */
+  pool: TaskPool;
 }
 
 /** How long a finished job answers `GET /jobs/:jobId`, for a caller that missed its final callback. */
@@ -117,7 +120,7 @@ export class Jobs {
     let outcome: TranscodeEvent;
     try {
       workDir = await mkdtemp(join(this.#settings.workDir, `job-${job.spec.jobId}-`));
-      const result = await transcode(job.spec, workDir, this.#settings.chunkConcurrency, signal, {
+      const result = await transcode(job.spec, workDir, { concurrency: this.#settings.chunkConcurrency, pool: this.#settings.pool }, signal, {
         onProgress: (percent) => this.#progress(job, percent),
         onPlayable: (playable) => {
           job.playable = playable;

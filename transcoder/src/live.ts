@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { TranscodeJob } from './contract.ts';
 import { writeRenditionPlaylists, type ChunkFolders, type ChunkPublisher } from './chunks.ts';
@@ -7,7 +7,6 @@ import { AUDIO_RENDITION, MASTER_PLAYLIST, renditionPlaylist, type Chunk } from 
 import type { Ladder } from './ladder.ts';
 import { mediaPlaylist, mediaPlaylistFiles, type MediaPart } from './playlists.ts';
 import { describeLadder } from './renditions.ts';
-import { saveChunk, type Resumed } from './resume.ts';
 import { putFile, uploadFiles } from './storage.ts';
 
 /**
@@ -27,25 +26,27 @@ export interface LivePlan {
   ladder: Ladder;
   chunks: Chunk[];
   signal: AbortSignal;
-  /** What an earlier run of the job left: those chunks are done and stored. */
-  resumed: Resumed;
+  /** Chunks an earlier run of the job stored. */
+  done: ReadonlySet<number>;
+  /** A published file's size (the video segments are measured where they are: in storage). */
+  sizeOf(file: string): Promise<number>;
   /** Once: the first chunks of every rendition (and the audio under them) are published, with a master that lists them. */
   onPlayable(master: Awaited<ReturnType<typeof describeLadder>>): void;
 }
 
 /**
- * Publishes a job while it runs: each finished chunk's segments as soon as it is done, the audio
- * as ffmpeg writes it, and EVENT playlists over the leading run of finished chunks (a playlist has
- * no holes), so the video plays from the start long before its end is encoded. Syncs run one at a
- * time; a request during one is served by the next.
+ * Publishes a job while it runs: the audio as ffmpeg writes it, and EVENT playlists over the
+ * leading run of finished chunks (a playlist has no holes; the chunks' segments are stored by the
+ * transcoders that encoded them), so the video plays from the start long before its end is
+ * encoded. Syncs run one at a time; a request during one is served by the next.
  */
 export class LivePublisher implements ChunkPublisher {
-  /** Segments and init segments already in storage (paths relative to the output folder); the final publish skips them. */
-  readonly published: Set<string>;
+  /** Audio segments and init segments already in storage (paths relative to the output folder); the final publish skips them. */
+  readonly published = new Set<string>();
   readonly #plan: LivePlan;
   readonly #done: Set<number>;
-  /** Chunks whose every segment is in storage, with their manifest (resume.ts). */
-  readonly #uploaded: Set<number>;
+  /** How many chunks the video playlists last stored cover. */
+  #listed = -1;
   #running: Promise<void> = Promise.resolve();
   #queued = false;
   #playable = false;
@@ -58,9 +59,7 @@ export class LivePublisher implements ChunkPublisher {
 
   constructor(plan: LivePlan) {
     this.#plan = plan;
-    this.published = new Set(plan.resumed.files);
-    this.#done = new Set(plan.resumed.done);
-    this.#uploaded = new Set(plan.resumed.done);
+    this.#done = new Set(plan.done);
     this.#timer = setInterval(() => this.#request(), AUDIO_POLL_MS);
   }
 
@@ -98,17 +97,12 @@ export class LivePublisher implements ChunkPublisher {
   async #sync(): Promise<void> {
     const { s3, output, folders, ladder, chunks, signal } = this.#plan;
     const done = new Set(this.#done);
-    const fresh = chunks.filter((chunk) => done.has(chunk.index) && !this.#uploaded.has(chunk.index));
     // Most syncs are the audio poll's: the video playlists change only with a newly finished chunk.
-    if (fresh.length > 0 || this.#stored.size === 0) {
-      const segments = await Promise.all(fresh.flatMap((chunk) => ladder.renditions.map((rendition) => this.#chunkSegments(chunk, rendition.name))));
+    if (done.size !== this.#listed) {
       const inits = await writeRenditionPlaylists(folders, ladder, chunks, done);
-      await this.#upload([...segments.flat(), ...inits.filter((file) => !this.published.has(file))]);
-      for (const chunk of fresh) {
-        await saveChunk(this.#plan, chunk);
-        this.#uploaded.add(chunk.index);
-      }
+      await this.#upload(inits.filter((file) => !this.published.has(file)));
       await Promise.all(ladder.renditions.map(({ name }) => this.#uploadGrowing(renditionPlaylist(name))));
+      this.#listed = done.size;
     }
     const audioSeconds = ladder.audio ? await this.#publishAudio() : Infinity;
     // Two chunks (12 s): one 4 s segment ahead would let a player that starts at once reach its end
@@ -116,16 +110,10 @@ export class LivePublisher implements ChunkPublisher {
     const leading = chunks.slice(0, PLAYABLE_CHUNKS);
     const end = leading.at(-1)?.endSeconds ?? 0;
     if (this.#playable || leading.some((chunk) => !done.has(chunk.index)) || audioSeconds < end - 0.5) return;
-    const described = await describeLadder(folders.outDir, ladder);
+    const described = await describeLadder(ladder, this.#plan.sizeOf, folders.outDir);
     await putFile(s3, output, MASTER_PLAYLIST, described.master, signal, GROWING);
     this.#playable = true;
     this.#plan.onPlayable(described);
-  }
-
-  /** The segments a finished chunk wrote for one rendition. */
-  async #chunkSegments(chunk: Chunk, rendition: string): Promise<string[]> {
-    const playlist = await readFile(join(this.#plan.folders.chunksDir, String(chunk.index), renditionPlaylist(rendition)), 'utf8');
-    return mediaPlaylistFiles(playlist).segments.map((segment) => `${rendition}/${basename(segment.uri)}`);
   }
 
   /** The audio segments ffmpeg's playlist lists so far, then an EVENT playlist over them; returns the seconds published. */

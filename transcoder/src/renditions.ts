@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Rendition } from './contract.ts';
 import { AUDIO_RENDITION, renditionPlaylist } from './ffmpeg.ts';
@@ -9,24 +9,26 @@ import { avcCodec, masterPlaylist, measuredBandwidth, mediaPlaylistFiles, type B
 /** AAC-LC, the only audio the ladder produces (ladder.ts). */
 const AUDIO_CODEC = 'mp4a.40.2';
 
+/** A file's size in bytes, by its path relative to the output folder. */
+export type SizeOf = (file: string) => Promise<number>;
+
 /** A rendition's first init segment and the bit rates measured over the segments its playlist lists so far. */
-async function measureRendition(outDir: string, name: string): Promise<{ init: Buffer } & Bandwidth> {
-  const folder = join(outDir, name);
+async function measureRendition(outDir: string, sizeOf: SizeOf, name: string): Promise<{ init: Buffer } & Bandwidth> {
   const { init, segments } = mediaPlaylistFiles(await readFile(join(outDir, renditionPlaylist(name)), 'utf8'));
   if (!init || segments.length === 0) throw new JobFailure('transcode_failed', `Encoding produced an empty ${name} rendition.`, true);
-  const sized = await Promise.all(segments.map(async (segment) => ({ ...segment, bytes: (await stat(join(folder, segment.uri))).size })));
-  return { init: await readFile(join(folder, init)), ...measuredBandwidth(sized) };
+  const sized = await Promise.all(segments.map(async (segment) => ({ ...segment, bytes: await sizeOf(`${name}/${segment.uri}`) })));
+  return { init: await readFile(join(outDir, name, init)), ...measuredBandwidth(sized) };
 }
 
 /**
  * The master playlist over the media playlists in `outDir`, and each video rendition as measured:
  * the codecs in its init segment and its bit rates, to which the audio's add (a player downloads both).
  */
-export async function describeLadder(outDir: string, ladder: Ladder): Promise<{ master: string; renditions: Rendition[] }> {
-  const audio = ladder.audio && (await measureRendition(outDir, AUDIO_RENDITION));
+export async function describeLadder(ladder: Ladder, sizeOf: SizeOf, outDir: string): Promise<{ master: string; renditions: Rendition[] }> {
+  const audio = ladder.audio && (await measureRendition(outDir, sizeOf, AUDIO_RENDITION));
   const variants: Array<Variant & Rendition> = await Promise.all(
     ladder.renditions.map(async (rendition) => {
-      const video = await measureRendition(outDir, rendition.name);
+      const video = await measureRendition(outDir, sizeOf, rendition.name);
       return {
         name: rendition.name,
         width: rendition.width,

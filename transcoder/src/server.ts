@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { TranscodeJob, type JobAccepted, type JobStatus, type TranscoderError } from './contract.ts';
-import { JobFailure } from './failure.ts';
+import { ChunkTask, TranscodeJob, type JobAccepted, type JobStatus, type TaskLine, type TranscoderError } from './contract.ts';
+import { asJobFailure, JobFailure } from './failure.ts';
 import { Jobs, type JobsSettings } from './jobs.ts';
 import { log } from './log.ts';
+import { TaskPool } from './pool.ts';
+import { runChunkTask, Slots } from './tasks.ts';
 
 const run = promisify(execFile);
 
@@ -20,6 +22,14 @@ const Settings = z.object({
   TRANSCODER_PROGRESS_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
   /** ffmpeg processes per job; each gets an equal share of the cores as threads. */
   TRANSCODER_CHUNK_CONCURRENCY: z.coerce.number().int().positive().default(availableParallelism()),
+  /** The transcoders this one sends its jobs' chunks to, comma-separated; itself alone when absent. */
+  TRANSCODER_POOL: z
+    .string()
+    .optional()
+    .transform((list) => list?.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1).optional()),
+  /** Chunk tasks this transcoder runs at once, each on all its cores; more wait their turn. */
+  TRANSCODER_TASK_SLOTS: z.coerce.number().int().positive().default(1),
 });
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -57,10 +67,17 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function startTranscoderServer(settings: JobsSettings & { port: number; host: string }): Promise<{ server: Server; jobs: Jobs }> {
+/** How often a chunk task reports how far it got (its heartbeat, see pool.ts). */
+const TASK_PROGRESS_MS = 1_000;
+
+export function startTranscoderServer(settings: Omit<JobsSettings, 'pool'> & { port: number; host: string; pool?: string[]; taskSlots: number }): Promise<{ server: Server; jobs: Jobs; shutdown(): Promise<void> }> {
   const version = ffmpegVersion();
   version.catch(() => undefined);
-  const jobs = new Jobs(settings);
+  const jobs = new Jobs({ ...settings, pool: new TaskPool(settings.pool ?? [`http://127.0.0.1:${settings.port}`]) });
+  const slots = new Slots(settings.taskSlots);
+  /** Aborted on shutdown: every chunk task stops. */
+  const tasks = new AbortController();
+  const running = new Set<Promise<void>>();
 
   const server = createServer(async (request, response) => {
     const header = request.headers['traceparent'];
@@ -85,6 +102,12 @@ export function startTranscoderServer(settings: JobsSettings & { port: number; h
           throw new HttpError(409, 'job_conflict', `Job ${parsed.data.jobId} is already running for another video.`);
         }
         reply(202, { jobId: parsed.data.jobId, state: 'accepted' });
+      } else if (request.method === 'POST' && pathname === '/tasks') {
+        const parsed = ChunkTask.safeParse(await readJson(request));
+        if (!parsed.success) throw new HttpError(400, 'invalid_task', z.prettifyError(parsed.error));
+        const task = runTask(parsed.data, response);
+        running.add(task);
+        await task.finally(() => running.delete(task));
       } else if (request.method === 'GET' && jobId) {
         const status = jobs.status(jobId);
         if (!status) throw new HttpError(404, 'job_not_found', `This transcoder has no job ${jobId}.`);
@@ -108,7 +131,43 @@ export function startTranscoderServer(settings: JobsSettings & { port: number; h
     }
     log('info', 'request', { traceparent, method: request.method, path: pathname, status: response.statusCode });
   });
-  return new Promise((resolve) => server.listen(settings.port, settings.host, () => resolve({ server, jobs })));
+  /**
+   * Answers 200 at once, then one line a second while the task waits or runs, then its outcome. A
+   * client that goes away (its job cancelled or its transcoder killed) stops it.
+   */
+  async function runTask(task: ChunkTask, response: ServerResponse): Promise<void> {
+    const gone = new AbortController();
+    response.on('close', () => gone.abort());
+    const signal = AbortSignal.any([gone.signal, tasks.signal]);
+    response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    const send = (line: TaskLine) => response.write(`${JSON.stringify(line)}\n`);
+    let seconds = 0;
+    const heartbeat = setInterval(() => send({ seconds }), TASK_PROGRESS_MS);
+    const fields = { jobId: task.jobId, chunk: task.chunk.index };
+    try {
+      const manifest = await slots.run(signal, () =>
+        runChunkTask(task, settings.workDir, signal, (done) => {
+          seconds = done;
+        }),
+      );
+      send({ manifest });
+    } catch (error) {
+      if (signal.aborted) return void log('info', 'chunk task stopped', fields);
+      const failure = asJobFailure(error).toJSON();
+      log('warn', 'chunk task failed', { ...fields, error: failure });
+      send({ error: failure });
+    } finally {
+      clearInterval(heartbeat);
+      response.end();
+    }
+  }
+
+  /** On SIGTERM: no ffmpeg outlives the server and no temporary folder stays behind. */
+  const shutdown = async () => {
+    tasks.abort();
+    await Promise.all([jobs.shutdown(), ...running]);
+  };
+  return new Promise((resolve) => server.listen(settings.port, settings.host, () => resolve({ server, jobs, shutdown })));
 }
 
 if (import.meta.main) {
@@ -118,16 +177,18 @@ if (import.meta.main) {
     process.exit(1);
   }
   const env = parsed.data;
-  const { jobs } = await startTranscoderServer({
+  const { shutdown } = await startTranscoderServer({
     port: env.PORT,
     host: env.HOST,
     callbackSecret: env.TRANSCODER_CALLBACK_SECRET,
     workDir: env.TRANSCODER_WORK_DIR,
     progressIntervalMs: env.TRANSCODER_PROGRESS_INTERVAL_MS,
     chunkConcurrency: env.TRANSCODER_CHUNK_CONCURRENCY,
+    pool: env.TRANSCODER_POOL,
+    taskSlots: env.TRANSCODER_TASK_SLOTS,
   });
   log('info', `transcoder listening on ${env.PORT}`);
   process.once('SIGTERM', () => {
-    void jobs.shutdown().then(() => process.exit(0));
+    void shutdown().then(() => process.exit(0));
   });
 }

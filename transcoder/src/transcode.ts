@@ -10,8 +10,10 @@ import { log } from './log.ts';
 import { mediaPlaylist, mediaPlaylistFiles } from './playlists.ts';
 import { probeSource } from './probe.ts';
 import { describeLadder } from './renditions.ts';
-import { MANIFESTS, resumeChunks } from './resume.ts';
-import { openStorage, publish, removeOutputs, sourceUrl } from './storage.ts';
+import { inParallel } from './parallel.ts';
+import type { TaskPool } from './pool.ts';
+import { manifestSegments, MANIFESTS, restoreChunk, resumeChunks } from './resume.ts';
+import { openStorage, publish, readOutput, removeOutputs, sourceUrl } from './storage.ts';
 import { storyboardFor, storyboardVtt } from './storyboard.ts';
 
 /** Where in the video the poster is taken: past a title card or fade-in, still near the start. */
@@ -26,12 +28,13 @@ export interface TranscodeHooks {
 
 /**
  * One job, start to finish, in `workDir` (which the caller removes): probe the source where it is
- * stored, encode the ladder in time chunks (`concurrency` ffmpeg runs at a time) beside one pass for
- * the audio, poster and storyboard, publishing each chunk as it is done; then the final playlists,
+ * stored, encode the ladder in time chunks over the pool of transcoders (`concurrency` at a time)
+ * beside one pass here for the audio and one for the poster and storyboard, publishing each chunk
+ * as it is done; then the final playlists,
  * the download and the master. Throws a `JobFailure` saying why when it cannot finish, after
  * removing what it published: nothing half-made stays behind.
  */
-export async function transcode(job: TranscodeJob, workDir: string, concurrency: number, signal: AbortSignal, hooks: TranscodeHooks): Promise<TranscodeResult> {
+export async function transcode(job: TranscodeJob, workDir: string, encoders: { concurrency: number; pool: TaskPool }, signal: AbortSignal, hooks: TranscodeHooks): Promise<TranscodeResult> {
   const s3 = openStorage(job.storage);
   let live: LivePublisher | undefined;
   try {
@@ -44,10 +47,14 @@ export async function transcode(job: TranscodeJob, workDir: string, concurrency:
     const chunks = planChunks(source.durationSeconds);
     const video = { prefix: job.output.prefix, master: MASTER_PLAYLIST, durationSeconds: source.durationSeconds, width: source.width, height: source.height };
     await mkdir(outDir);
-    const place = { s3, output: job.output, folders, ladder, signal };
-    const resumed = await resumeChunks(place, chunks);
-    if (resumed.done.size > 0) log('info', 'job resumed', { jobId: job.jobId, chunks: [...resumed.done], of: chunks.length });
-    live = new LivePublisher({ ...place, chunks, resumed, onPlayable: ({ renditions }) => hooks.onPlayable({ ...video, renditions }) });
+    const resumed = await resumeChunks({ s3, output: job.output, chunksDir: folders.chunksDir, ladder, signal }, chunks);
+    const done = new Set(resumed.keys());
+    if (done.size > 0) log('info', 'job resumed', { jobId: job.jobId, chunks: [...done], of: chunks.length });
+    // The video segments are in storage, not here: their sizes come from the manifests.
+    const stored = new Map([...resumed.values()].flatMap(manifestSegments).map((segment) => [segment.file, segment.bytes]));
+    const sizeOf = async (file: string) => stored.get(file) ?? (await stat(join(outDir, file))).size;
+    live = new LivePublisher({ s3, output: job.output, folders, ladder, signal, chunks, done, sizeOf, onPlayable: ({ renditions }) => hooks.onPlayable({ ...video, renditions }) });
+    const task = { v: 1 as const, jobId: job.jobId, source: job.source, output: job.output, storage: job.storage, video: { videoStream: source.videoStream, fps: source.fps }, renditions: ladder.renditions };
     await encodeInChunks({
       input,
       ...folders,
@@ -55,23 +62,31 @@ export async function transcode(job: TranscodeJob, workDir: string, concurrency:
       ladder,
       pictures: { posterAtSeconds: source.durationSeconds * POSTER_AT, storyboard },
       chunks,
-      done: resumed.done,
-      concurrency,
+      done,
+      concurrency: encoders.concurrency,
       signal,
       onProgress: hooks.onProgress,
       publisher: live,
+      encodeChunk: async (chunk, run) => {
+        const manifest = await encoders.pool.runChunk({ ...task, chunk, last: run.last }, run.signal, run.onProgress);
+        await restoreChunk(folders.chunksDir, ladder, chunk, manifest);
+        for (const segment of manifestSegments(manifest)) stored.set(segment.file, segment.bytes);
+      },
     });
     if (ladder.audio) await finishAudioPlaylist(outDir);
-    const { master, renditions } = await describeLadder(outDir, ladder);
+    const { master, renditions } = await describeLadder(ladder, sizeOf, outDir);
     await writeFile(join(outDir, MASTER_PLAYLIST), master);
     await writeFile(join(outDir, STORYBOARD_VTT), storyboardVtt(storyboard, STORYBOARD_IMAGE, source.durationSeconds));
-    await runFfmpeg(downloadArgs(outDir, downloadRendition(ladder), Boolean(ladder.audio)), { signal, onProgress: () => undefined });
+    // The download is joined here from the rung's segments, which the pool stored.
+    const rung = downloadRendition(ladder);
+    await inParallel([...stored.keys()].filter((file) => file.startsWith(`${rung}/`)), 8, async (file) => writeFile(join(outDir, file), await readOutput(s3, job.output, file, signal)));
+    await runFfmpeg(downloadArgs(outDir, rung, Boolean(ladder.audio)), { signal, onProgress: () => undefined });
     await Promise.all([POSTER, STORYBOARD_IMAGE].map((picture) => stat(join(outDir, picture)))).catch(() => {
       throw new JobFailure('transcode_failed', 'Encoding finished without a poster or storyboard.', true);
     });
     hooks.onPublishing();
     // The segments went up as they were made; the playlists go again, complete, the master last.
-    await publish(s3, outDir, job.output, MASTER_PLAYLIST, live.published, signal);
+    await publish(s3, outDir, job.output, MASTER_PLAYLIST, new Set([...live.published, ...stored.keys()]), signal);
     // Published: no run of this job needs them any more; left behind, they are only clutter.
     await removeOutputs(s3, { bucket: job.output.bucket, prefix: job.output.prefix + MANIFESTS }).catch((error: unknown) =>
       log('warn', 'could not remove a published job’s chunk manifests', { prefix: job.output.prefix, error: String(error) }),
