@@ -22,8 +22,8 @@ import { sourceOf } from './sources.ts';
  *
  * `complete` is the upload's last step, after which the media Worker posts the job to the
  * transcoder; so the source is put into local S3 first, untimed (that is the upload), and the clock
- * starts at POST /jobs to one local transcoder process (as many ffmpeg runs at a time as cores),
- * which reads the source from S3 by ranges and publishes into it while it encodes. Measured, each
+ * starts at POST /jobs to the first of a local pool of transcoder processes (as many as cores), which
+ * sends the chunks to the pool; they read the source from S3 by ranges and store what they encode. Measured, each
  * sample on its own, nothing projected (the projection to containers is bench/transcode.ts's):
  * - to the signed `playable` callback;
  * - to hls.js (light, in Debian's Chromium) firing `playing` on a page that starts loading once that
@@ -89,7 +89,7 @@ async function listen(handler: RequestListener): Promise<{ url: string; close():
 
 const s3 = await startS3({ buckets: [BUCKET] });
 const storage = storageAt({ ...s3, bucket: BUCKET }).s3;
-const transcoder = await startTranscoder({ chunkConcurrency: WORKERS, members: WORKERS });
+const transcoder = await startTranscoder({ members: WORKERS });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 
 // The callbacks of the jobs under way, verified: a bad signature or a `failed` event fails the sample.
@@ -235,7 +235,7 @@ const cell = (seconds: number | undefined) => (seconds === undefined ? '-' : sec
 console.log(`\n1080p30 testsrc2 sources; ladder ${ladder.renditions.map((r) => r.name).join('/')} + audio ${ladder.audio}, x264 ${PRESET}; ${WORKERS} cores (${cpus()[0]?.model ?? 'unknown CPU'})`);
 console.log('MEASURED: seconds from POST /jobs (what `complete` leads to; the upload to storage comes before it and is not counted)\n');
 printCells([
-  ['length', 'to playable event', 'to hls.js playing', `aim <= ${AIM_SECONDS} s`, `to ready (chunked, ${WORKERS} workers)`, 'CPU s chunked', 'to ready (single process)', 'CPU s single'],
+  ['length', 'to playable event', 'to hls.js playing', `aim <= ${AIM_SECONDS} s`, `to ready (chunked, ${WORKERS} transcoders)`, 'CPU s chunked', 'to ready (single process)', 'CPU s single'],
   ...MINUTES.map((minutes) => {
     const { playable, playing, ready } = samples.get(minutes)!;
     const baseline = single.get(minutes);
@@ -244,5 +244,5 @@ printCells([
 ]);
 console.log(
   '\nchecked in every row: the job still running when hls.js played, its first media playlist EVENT without ENDLIST, the video past 1 s, the results as long as the source;' +
-    `\nchunked: one transcoder process reading from and writing to local S3, CPU of the process and its ffmpeg runs; single process: local files, CPU of its ffmpeg runs; "-": cancelled once playing (BENCH_READY_MINUTES=${READY_MINUTES.join(',')})\n`,
+    `\nchunked: ${WORKERS} transcoder processes reading from and writing to local S3, CPU of the processes and their ffmpeg runs; single process: local files, CPU of its ffmpeg runs; "-": cancelled once playing (BENCH_READY_MINUTES=${READY_MINUTES.join(',')})\n`,
 );

@@ -37,7 +37,7 @@ export interface TranscoderOptions {
   workDir?: string;
   /** At most one progress callback per this many milliseconds; the server's 2 s when absent. */
   progressIntervalMs?: number;
-  /** ffmpeg processes per job; the number of cores when absent. */
+  /** A job's runs at once (chunks on the pool, whole-file passes); one more than the members when absent. */
   chunkConcurrency?: number;
   /** Transcoder processes in the pool; the number of cores when absent. */
   members?: number;

@@ -126,7 +126,8 @@ describe('chunked encoding: a multi-chunk source plays through every chunk borde
     const { outDir, chunksDir, ...rest } = plan('partial');
     // Chunks 0, 1 and 3 done, 2 still running: the playlist stops before the hole.
     await encodeInChunks({ ...rest, outDir, chunksDir, chunks: [chunks[0]!, chunks[1]!, chunks[3]!] });
-    await writeRenditionPlaylists({ outDir, chunksDir }, ladderFor(source), chunks, new Set([0, 1, 3]));
+    const ladder = ladderFor(source);
+    await writeRenditionPlaylists({ outDir, chunksDir }, ladder, chunks, new Map(ladder.renditions.map((rendition) => [rendition.name, new Set([0, 1, 3])])));
 
     const playlist = join(outDir, renditionPlaylist('360p'));
     const text = await readFile(playlist, 'utf8');

@@ -25,11 +25,18 @@ describe('transcoder: a job whose transcoders die', () => {
     const plan = planChunks(seconds);
     expect(plan.map((chunk) => chunk.startSeconds)).toEqual([0, 4, 12, 28]);
 
-    // Killed (the whole process group, as a container dies) once the first two chunks are stored.
+    // Killed (the whole process group, as a container dies) once the first two chunks are stored:
+    // each in two parts (its lowest rung, then its others), one manifest each.
+    const ladder = ['720p', '480p', '360p'];
+    const partsOf = (keys: string[], index: number) => keys.filter((key) => key.startsWith(`${manifests}${index}_`));
     await harness.post(job);
-    await vi.waitFor(async () => expect(await harness.keysUnder(manifests)).toContain(`${manifests}1.json`), { timeout: 90_000, interval: 100 });
+    await vi.waitFor(async () => expect(partsOf(await harness.keysUnder(manifests), 1)).toHaveLength(2), { timeout: 90_000, interval: 100 });
     await harness.transcoder.kill();
-    const finished = (await harness.keysUnder(manifests)).map((key) => Number(/(\d+)\.json$/.exec(key)![1]));
+    const stored = await harness.keysUnder(manifests);
+    // A chunk is finished when its parts' manifests cover every rendition.
+    const covered = (index: number) => new Set(partsOf(stored, index).flatMap((key) => key.slice(manifests.length).replace(/\.json$/, '').split('_').slice(1)));
+    const finished = plan.filter((chunk) => ladder.every((name) => covered(chunk.index).has(name))).map((chunk) => chunk.index);
+    expect(finished).toEqual(expect.arrayContaining([0, 1]));
     // Mid-chunk: at least one chunk was still being encoded.
     expect(finished.length).toBeLessThan(plan.length);
 
@@ -40,6 +47,7 @@ describe('transcoder: a job whose transcoders die', () => {
     const final = await harness.waitForFinal(job.jobId, 120_000);
     const { chunkStarts } = await work.stop();
     expect(final.type).toBe('ready');
+    expect((final as { result: TranscodeResult }).result.renditions.map((rendition) => rendition.name)).toEqual(ladder);
     const unfinished = plan.filter((chunk) => !finished.includes(chunk.index)).map((chunk) => chunk.startSeconds);
     expect([...chunkStarts].sort((a, b) => a - b)).toEqual(unfinished);
 
@@ -68,11 +76,16 @@ describe('transcoder: a job whose transcoders die', () => {
     const { chunkRuns } = await work.stop();
     await other!.restart();
     expect(final.type).toBe('ready');
-    // Every chunk ran once, but the killed one: twice, the second time on the transcoder still alive.
+    // Every part ran once (the first two chunks are two parts each: the lowest rung first), but the
+    // killed one: again, on the transcoder still alive, as every part after it.
     const runs = [...chunkRuns.values()];
-    const starts = planChunks(seconds).map((chunk) => chunk.startSeconds);
-    for (const start of starts) expect(runs.filter((run) => run.start === start), `chunk at ${start} s`).toHaveLength(start === victim.start ? 2 : 1);
-    expect(runs.filter((run) => run.start === victim.start).map((run) => run.parent)).toEqual([victim.parent, leader!.pid]);
+    for (const chunk of planChunks(seconds)) {
+      const parts = chunk.index < 2 ? 2 : 1;
+      expect(runs.filter((run) => run.start === chunk.startSeconds), `chunk at ${chunk.startSeconds} s`).toHaveLength(chunk.startSeconds === victim.start ? parts + 1 : parts);
+    }
+    const again = runs.filter((run) => run.start === victim.start).map((run) => run.parent);
+    expect(again[0]).toBe(victim.parent);
+    expect(new Set(again.slice(1))).toEqual(new Set([leader!.pid]));
     await expectComplete(job.output.prefix, (final as { result: TranscodeResult }).result, seconds);
   });
 

@@ -159,7 +159,7 @@ describe('transcoder: a video becomes an HLS ladder with poster and storyboard',
     expect(await readdir(harness.workDir)).toEqual([]);
   });
 
-  it('publishes a video while it is encoded: playable after its first chunks, growing playlists of stored segments only, VOD at the end', { timeout: 120_000 }, async () => {
+  it('publishes a video while it is encoded: playable after its first chunks, lowest rung first, growing playlists of stored segments only, VOD at the end', { timeout: 120_000 }, async () => {
     // 40 s: chunks of 4, 8, 16 and 12 s, so three chunk borders; the job runs well past its first chunk.
     await harness.put('raw/lecture.mp4', await makeClip({ width: 1280, height: 720, seconds: 40 }));
     const job = harness.jobFor('raw/lecture.mp4');
@@ -167,14 +167,18 @@ describe('transcoder: a video becomes an HLS ladder with poster and storyboard',
     const playable = await harness.waitForEvent(job.jobId, ['playable', 'ready', 'failed']);
     expect(playable.type).toBe('playable');
 
-    // What a player finds at that moment: a master of every rendition, and EVENT playlists (kept for
-    // 2 s only) whose every segment and init segment is already stored.
+    // Playable on the lowest rung alone, encoded first; the others join the master once they have
+    // the same first chunks (a player keeps the master it loaded, so none switches to one that lags).
+    expect((playable as { result: TranscodeResult }).result.renditions.map((rendition) => rendition.name)).toEqual(['360p']);
+    // What a player finds at that moment: a master of those renditions, and EVENT playlists (kept
+    // for 2 s only) whose every segment and init segment is already stored.
     const keys = new Set(await harness.keysUnder(job.output.prefix));
     const master = await harness.read(`${job.output.prefix}master.m3u8`);
     expect(master.cacheControl).toBe('public, max-age=2');
-    const playlists = [...variantsOf(master.body.toString('utf8')).map((variant) => variant.uri), 'audio/index.m3u8'];
-    expect(playlists).toEqual(['720p/index.m3u8', '480p/index.m3u8', '360p/index.m3u8', 'audio/index.m3u8']);
-    for (const playlist of playlists) {
+    const inMaster = variantsOf(master.body.toString('utf8')).map((variant) => variant.uri);
+    expect([['360p/index.m3u8'], ['720p/index.m3u8', '480p/index.m3u8', '360p/index.m3u8']]).toContainEqual(inMaster);
+    const playlists = ['720p/index.m3u8', '480p/index.m3u8', '360p/index.m3u8', 'audio/index.m3u8'];
+    for (const playlist of [...inMaster, 'audio/index.m3u8']) {
       const growing = await harness.read(`${job.output.prefix}${playlist}`);
       const text = growing.body.toString('utf8');
       expect(growing.cacheControl).toBe('public, max-age=2');

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { audioArgs, AUDIO_RENDITION, picturesArgs, renditionPlaylist, runFfmpeg, SEGMENT_SECONDS, videoChunkArgs, type Chunk, type ChunkEncodePlan, type WholeFilePlan } from './ffmpeg.ts';
-import type { Ladder } from './ladder.ts';
+import type { Ladder, RenditionPlan } from './ladder.ts';
 import { inParallel } from './parallel.ts';
 import { mediaPlaylist, mediaPlaylistFiles, type MediaPart } from './playlists.ts';
 
@@ -46,36 +46,73 @@ export interface ChunkFolders {
 
 export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFolders {
   chunks: Chunk[];
-  /** Chunks an earlier run of the job finished (resume.ts): counted as done, not encoded again. */
-  done?: ReadonlySet<number>;
+  /** What an earlier run of the job finished (resume.ts): counted as done, not encoded again. */
+  done?: DoneChunks;
   /** How many ffmpeg processes run at once; each gets an equal share of the cores as threads. */
   concurrency: number;
   signal: AbortSignal;
   /** Percent of the chunks' seconds encoded, never decreasing. */
   onProgress(percent: number): void;
-  /** Told of each chunk as it is done; stopped before the final playlists are written. */
+  /** Told of each part as it is done; stopped before the final playlists are written. */
   publisher?: ChunkPublisher;
-  /** Who encodes a chunk: this machine's ffmpeg when absent, else (transcode.ts) the pool of transcoders. */
+  /** Who encodes a part: this machine's ffmpeg when absent, else (transcode.ts) the pool of transcoders. */
   encodeChunk?: ChunkEncoder;
 }
 
-/**
- * Encodes one chunk so that its playlists and init segments end up in `chunksDir/{index}/` and its
- * segments are where the job keeps them (the output folder, or storage).
- */
-export type ChunkEncoder = (chunk: Chunk, run: { last: boolean; threads: number; signal: AbortSignal; onProgress(seconds: number): void }) => Promise<void>;
+/** For each rendition, the chunks whose segments of it are done. */
+export type DoneChunks = ReadonlyMap<string, ReadonlySet<number>>;
 
-/** A chunk encoded here: segments into `outDir/{rendition}/`, playlists and init segments into `chunksDir/{index}/`. */
-export function encodeHere(plan: Pick<ChunkEncodePlan, 'input' | 'outDir' | 'source' | 'ladder'> & Pick<ChunkFolders, 'chunksDir'>): ChunkEncoder {
-  return async (chunk, run) => {
+/** How many chunks (12 s) must be published before the video is playable (live.ts). */
+export const PLAYABLE_CHUNKS = 2;
+
+/** Some of a chunk's renditions, encoded by one ffmpeg run. */
+export interface ChunkPart {
+  chunk: Chunk;
+  renditions: RenditionPlan[];
+}
+
+/**
+ * The parts still to encode, in the order they should run: the first PLAYABLE_CHUNKS chunks' lowest
+ * rung alone (a fraction of the work: the video is playable once they are stored), then those
+ * chunks' other rungs, then every later chunk with all its rungs (its source decoded once).
+ */
+export function planParts(chunks: Chunk[], ladder: Pick<Ladder, 'renditions'>, done: DoneChunks = new Map()): ChunkPart[] {
+  const lowest = ladder.renditions.slice(-1);
+  const higher = ladder.renditions.slice(0, -1);
+  const first = chunks.slice(0, PLAYABLE_CHUNKS);
+  const parts = [
+    ...first.map((chunk) => ({ chunk, renditions: higher.length > 0 ? lowest : ladder.renditions })),
+    ...(higher.length > 0 ? first.map((chunk) => ({ chunk, renditions: higher })) : []),
+    ...chunks.slice(PLAYABLE_CHUNKS).map((chunk) => ({ chunk, renditions: ladder.renditions })),
+  ];
+  return parts
+    .map((part) => ({ ...part, renditions: part.renditions.filter((rendition) => !done.get(rendition.name)?.has(part.chunk.index)) }))
+    .filter((part) => part.renditions.length > 0);
+}
+
+/** The chunks from the start that are done for this rendition: what its playlist can list, a playlist having no holes. */
+export function leadingChunks(chunks: Chunk[], done: DoneChunks, rendition: string): Chunk[] {
+  const firstMissing = chunks.findIndex((chunk) => !done.get(rendition)?.has(chunk.index));
+  return firstMissing < 0 ? chunks : chunks.slice(0, firstMissing);
+}
+
+/**
+ * Encodes some renditions of one chunk so that their playlists and init segments end up in
+ * `chunksDir/{index}/{rendition}/` and their segments where the job keeps them (the output folder, or storage).
+ */
+export type ChunkEncoder = (part: ChunkPart, run: { last: boolean; threads: number; signal: AbortSignal; onProgress(seconds: number): void }) => Promise<void>;
+
+/** A part encoded here: segments into `outDir/{rendition}/`, playlists and init segments into `chunksDir/{index}/`. */
+export function encodeHere(plan: Pick<ChunkEncodePlan, 'input' | 'outDir' | 'source'> & Pick<ChunkFolders, 'chunksDir'>): ChunkEncoder {
+  return async ({ chunk, renditions }, run) => {
     const chunkDir = join(plan.chunksDir, String(chunk.index));
     await mkdir(chunkDir, { recursive: true });
-    await runFfmpeg(videoChunkArgs({ ...plan, chunkDir, chunk, last: run.last, threads: run.threads }), run);
+    await runFfmpeg(videoChunkArgs({ ...plan, ladder: { renditions }, chunkDir, chunk, last: run.last, threads: run.threads }), run);
   };
 }
 
 export interface ChunkPublisher {
-  chunkDone(chunk: Chunk): void;
+  partDone(part: ChunkPart): void;
   /** Aborted, with the reason, when publishing has failed: the encode stops, the job has failed. */
   readonly failed: AbortSignal;
   /** Ends publishing (after a failure too); never throws. */
@@ -90,46 +127,50 @@ export interface ChunkPublisher {
  * failed and their work would be thrown away.
  */
 export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
-  const { chunks } = plan;
-  const [first, second, ...rest] = chunks.filter((chunk) => !plan.done?.has(chunk.index));
-  // The first chunk still to do gets every core: the video is playable once it is stored.
+  const { chunks, ladder } = plan;
+  const parts = planParts(chunks, ladder, plan.done);
+  const firstLater = parts.findIndex((part) => part.chunk.index >= PLAYABLE_CHUNKS);
+  const [early, later] = firstLater < 0 ? [parts, []] : [parts.slice(0, firstLater), parts.slice(firstLater)];
+  // The first part still to do gets every core: the video is playable soon after it is stored.
   const cores = availableParallelism();
-  const threads = Math.max(1, Math.floor(cores / Math.max(1, Math.min(plan.concurrency, rest.length))));
+  const threads = Math.max(1, Math.floor(cores / Math.max(1, Math.min(plan.concurrency, later.length))));
   const failed = new AbortController();
   const signal = AbortSignal.any([plan.signal, failed.signal, ...(plan.publisher ? [plan.publisher.failed] : [])]);
-  // Work in chunk-seconds; a whole-file pass counts as the source's length at its relative cost.
+  // Work in chunk-seconds, a part as its renditions' share of the ladder's pixels; a whole-file
+  // pass counts as the source's length at its relative cost.
   const length = (chunk: Chunk) => chunk.endSeconds - chunk.startSeconds;
+  const pixels = (renditions: RenditionPlan[]) => renditions.reduce((sum, rendition) => sum + rendition.width * rendition.height, 0);
+  const work = (part: ChunkPart, seconds = length(part.chunk)) => (Math.min(seconds, length(part.chunk)) * pixels(part.renditions)) / pixels(ladder.renditions);
   const chunkSeconds = chunks.reduce((sum, chunk) => sum + length(chunk), 0);
   const audio = audioArgs({ ...plan, threads: 1 });
   const totalWork = chunkSeconds * (1 + PICTURES_COST + (audio ? AUDIO_COST : 0));
-  const work = new Map<string, number>(chunks.filter((chunk) => plan.done?.has(chunk.index)).map((chunk) => [`chunk ${chunk.index}`, length(chunk)]));
+  const finished = chunks.map((chunk) => ({ chunk, renditions: ladder.renditions.filter((rendition) => plan.done?.get(rendition.name)?.has(chunk.index)) }));
+  const worked = new Map<string, number>([['resumed', finished.reduce((sum, part) => sum + work(part), 0)]]);
   const progress = (task: string, done: number) => {
-    work.set(task, Math.max(work.get(task) ?? 0, done));
+    worked.set(task, Math.max(worked.get(task) ?? 0, done));
     // The epsilon keeps float sums of whole work from flooring to 99.
-    plan.onProgress(Math.floor((100 * [...work.values()].reduce((sum, amount) => sum + amount, 0)) / totalWork + 1e-9));
+    plan.onProgress(Math.floor((100 * [...worked.values()].reduce((sum, amount) => sum + amount, 0)) / totalWork + 1e-9));
   };
   const pass = (name: string, args: string[], cost: number) => async () => {
     await runFfmpeg(args, { signal, onProgress: (seconds) => progress(name, cost * Math.min(seconds, chunkSeconds)) });
     progress(name, cost * chunkSeconds);
   };
   const encodeChunk = plan.encodeChunk ?? encodeHere(plan);
-  const encode = (chunk: Chunk, chunkThreads: number) => async () => {
-    const onProgress = (seconds: number) => progress(`chunk ${chunk.index}`, Math.min(seconds, length(chunk)));
-    await encodeChunk(chunk, { last: chunk === chunks.at(-1), threads: chunkThreads, signal, onProgress });
-    progress(`chunk ${chunk.index}`, length(chunk));
-    plan.publisher?.chunkDone(chunk);
+  const encode = (part: ChunkPart, partThreads: number) => async () => {
+    const name = `chunk ${part.chunk.index} ${part.renditions.map((rendition) => rendition.name).join(' ')}`;
+    await encodeChunk(part, { last: part.chunk === chunks.at(-1), threads: partThreads, signal, onProgress: (seconds) => progress(name, work(part, seconds)) });
+    progress(name, work(part));
+    plan.publisher?.partDone(part);
   };
   // The passes write into these folders as soon as they start.
-  await mkdir(plan.ladder.audio ? join(plan.outDir, AUDIO_RENDITION) : plan.outDir, { recursive: true });
-  // In this order, `concurrency` at a time: the audio and the first chunk (what playing needs), the
-  // second (what a viewer reaches 4 s later), then the pictures (the longest single run), then the
-  // other chunks in time order.
+  await mkdir(ladder.audio ? join(plan.outDir, AUDIO_RENDITION) : plan.outDir, { recursive: true });
+  // In this order, `concurrency` at a time: the audio and the first chunks (what playing needs: their
+  // lowest rung first), then the pictures (the longest single run), then the other chunks in time order.
   const tasks = [
     ...(audio ? [pass('audio', audio, AUDIO_COST)] : []),
-    ...(first ? [encode(first, cores)] : []),
-    ...(second ? [encode(second, threads)] : []),
+    ...early.map((part, i) => encode(part, i === 0 ? cores : threads)),
     pass('pictures', picturesArgs({ ...plan, threads }), PICTURES_COST),
-    ...rest.map((chunk) => encode(chunk, threads)),
+    ...later.map((part) => encode(part, threads)),
   ];
   await inParallel(tasks, plan.concurrency, (task) =>
     task().catch((error: unknown) => {
@@ -139,21 +180,21 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   ).finally(() => plan.publisher?.close());
   // Stopped first: a sync under way would write its EVENT playlists over the final ones.
   await plan.publisher?.stop();
-  await writeRenditionPlaylists(plan, plan.ladder, chunks, new Set(chunks.map((chunk) => chunk.index)));
+  const all = new Set(chunks.map((chunk) => chunk.index));
+  await writeRenditionPlaylists(plan, ladder, chunks, new Map(ladder.renditions.map((rendition) => [rendition.name, all])));
 }
 
 /**
- * Each rendition's media playlist over the chunks done so far: the leading run of done chunks (a
- * playlist has no holes), VOD once every chunk is done, else EVENT. A chunk's init segment is
+ * Each rendition's media playlist over the chunks done so far: the leading run of its done chunks
+ * (a playlist has no holes), VOD once every chunk is done, else EVENT. A chunk's init segment is
  * published only where it differs from the one before (x264 writes the same one for every chunk of
  * a constant-frame-rate source). Returns the init segments' paths, relative to the output folder.
  */
-export async function writeRenditionPlaylists(folders: ChunkFolders, ladder: Ladder, chunks: Chunk[], done: ReadonlySet<number>): Promise<string[]> {
-  const firstMissing = chunks.findIndex((chunk) => !done.has(chunk.index));
-  const leading = firstMissing < 0 ? chunks : chunks.slice(0, firstMissing);
+export async function writeRenditionPlaylists(folders: ChunkFolders, ladder: Pick<Ladder, 'renditions'>, chunks: Chunk[], done: DoneChunks): Promise<string[]> {
   const inits: string[] = [];
   await Promise.all(
     ladder.renditions.map(async ({ name }) => {
+      const leading = leadingChunks(chunks, done, name);
       await mkdir(join(folders.outDir, name), { recursive: true });
       const parts: MediaPart[] = [];
       let previous: { bytes: Buffer; name: string } | undefined;

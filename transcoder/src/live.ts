@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { TranscodeJob } from './contract.ts';
-import { writeRenditionPlaylists, type ChunkFolders, type ChunkPublisher } from './chunks.ts';
+import { leadingChunks, PLAYABLE_CHUNKS, writeRenditionPlaylists, type ChunkFolders, type ChunkPart, type ChunkPublisher, type DoneChunks } from './chunks.ts';
 import { AUDIO_RENDITION, MASTER_PLAYLIST, renditionPlaylist, type Chunk } from './ffmpeg.ts';
 import type { Ladder } from './ladder.ts';
 import { mediaPlaylist, mediaPlaylistFiles, type MediaPart } from './playlists.ts';
@@ -16,8 +16,6 @@ import { putFile, uploadFiles } from './storage.ts';
 export const GROWING = 'public, max-age=2';
 /** How often the audio, which one long ffmpeg run writes segment by segment, is looked at. */
 const AUDIO_POLL_MS = 2_000;
-/** How many chunks must be published before the video is playable. */
-const PLAYABLE_CHUNKS = 2;
 
 export interface LivePlan {
   s3: S3Client;
@@ -26,11 +24,11 @@ export interface LivePlan {
   ladder: Ladder;
   chunks: Chunk[];
   signal: AbortSignal;
-  /** Chunks an earlier run of the job stored. */
-  done: ReadonlySet<number>;
+  /** What an earlier run of the job stored. */
+  done: DoneChunks;
   /** A published file's size (the video segments are measured where they are: in storage). */
   sizeOf(file: string): Promise<number>;
-  /** Once: the first chunks of every rendition (and the audio under them) are published, with a master that lists them. */
+  /** Once: the first chunks of the lowest rendition (and the audio under them) are published, with a master that lists the renditions that have them. */
   onPlayable(master: Awaited<ReturnType<typeof describeLadder>>): void;
 }
 
@@ -44,12 +42,13 @@ export class LivePublisher implements ChunkPublisher {
   /** Audio segments and init segments already in storage (paths relative to the output folder); the final publish skips them. */
   readonly published = new Set<string>();
   readonly #plan: LivePlan;
-  readonly #done: Set<number>;
-  /** How many chunks the video playlists last stored cover. */
+  readonly #done: Map<string, Set<number>>;
+  /** How many chunk renditions the video playlists last stored cover. */
   #listed = -1;
+  /** How many renditions the stored master lists: all of them in the end. */
+  #inMaster = 0;
   #running: Promise<void> = Promise.resolve();
   #queued = false;
-  #playable = false;
   #closed = false;
   readonly #failed = new AbortController();
   readonly failed = this.#failed.signal;
@@ -59,12 +58,12 @@ export class LivePublisher implements ChunkPublisher {
 
   constructor(plan: LivePlan) {
     this.#plan = plan;
-    this.#done = new Set(plan.done);
+    this.#done = new Map(plan.ladder.renditions.map(({ name }) => [name, new Set(plan.done.get(name))]));
     this.#timer = setInterval(() => this.#request(), AUDIO_POLL_MS);
   }
 
-  chunkDone(chunk: Chunk): void {
-    this.#done.add(chunk.index);
+  partDone(part: ChunkPart): void {
+    for (const { name } of part.renditions) this.#done.get(name)?.add(part.chunk.index);
     this.#request();
   }
 
@@ -96,24 +95,27 @@ export class LivePublisher implements ChunkPublisher {
 
   async #sync(): Promise<void> {
     const { s3, output, folders, ladder, chunks, signal } = this.#plan;
-    const done = new Set(this.#done);
-    // Most syncs are the audio poll's: the video playlists change only with a newly finished chunk.
-    if (done.size !== this.#listed) {
+    const done: DoneChunks = new Map([...this.#done].map(([name, indexes]) => [name, new Set(indexes)]));
+    const listed = [...done.values()].reduce((sum, indexes) => sum + indexes.size, 0);
+    // Most syncs are the audio poll's: the video playlists change only with a newly finished part.
+    if (listed !== this.#listed) {
       const inits = await writeRenditionPlaylists(folders, ladder, chunks, done);
       await this.#upload(inits.filter((file) => !this.published.has(file)));
       await Promise.all(ladder.renditions.map(({ name }) => this.#uploadGrowing(renditionPlaylist(name))));
-      this.#listed = done.size;
+      this.#listed = listed;
     }
     const audioSeconds = ladder.audio ? await this.#publishAudio() : Infinity;
     // Two chunks (12 s): one 4 s segment ahead would let a player that starts at once reach its end
-    // before the next chunk shows in a playlist it reloads every 4 s.
-    const leading = chunks.slice(0, PLAYABLE_CHUNKS);
-    const end = leading.at(-1)?.endSeconds ?? 0;
-    if (this.#playable || leading.some((chunk) => !done.has(chunk.index)) || audioSeconds < end - 0.5) return;
-    const described = await describeLadder(ladder, this.#plan.sizeOf, folders.outDir);
+    // before the next chunk shows in a playlist it reloads every 4 s. The master lists the
+    // renditions that have them: at first the lowest alone, then all (a player keeps the master it
+    // loaded, so none switches to a rendition that lags behind).
+    const end = chunks[Math.min(PLAYABLE_CHUNKS, chunks.length) - 1]?.endSeconds ?? 0;
+    const playable = ladder.renditions.filter(({ name }) => leadingChunks(chunks, done, name).length >= Math.min(PLAYABLE_CHUNKS, chunks.length));
+    if (playable.length <= this.#inMaster || audioSeconds < end - 0.5) return;
+    const described = await describeLadder({ ...ladder, renditions: playable }, this.#plan.sizeOf, folders.outDir);
     await putFile(s3, output, MASTER_PLAYLIST, described.master, signal, GROWING);
-    this.#playable = true;
-    this.#plan.onPlayable(described);
+    if (this.#inMaster === 0) this.#plan.onPlayable(described);
+    this.#inMaster = playable.length;
   }
 
   /** The audio segments ffmpeg's playlist lists so far, then an EVENT playlist over them; returns the seconds published. */

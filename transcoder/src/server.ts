@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { ChunkTask, TranscodeJob, type JobAccepted, type JobStatus, type TaskLine, type TranscoderError } from './contract.ts';
@@ -20,8 +20,11 @@ const Settings = z.object({
   TRANSCODER_CALLBACK_SECRET: z.string().min(16, 'TRANSCODER_CALLBACK_SECRET must be at least 16 characters'),
   TRANSCODER_WORK_DIR: z.string().min(1).default(tmpdir()),
   TRANSCODER_PROGRESS_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
-  /** ffmpeg processes per job; each gets an equal share of the cores as threads. */
-  TRANSCODER_CHUNK_CONCURRENCY: z.coerce.number().int().positive().default(availableParallelism()),
+  /**
+   * A job's runs at once: its chunks on the pool and its whole-file passes here. By default one more
+   * than the pool's transcoders, so a chunk waits at one of them while another uploads its segments.
+   */
+  TRANSCODER_CHUNK_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /** The transcoders this one sends its jobs' chunks to, comma-separated; itself alone when absent. */
   TRANSCODER_POOL: z
     .string()
@@ -145,11 +148,14 @@ export function startTranscoderServer(settings: Omit<JobsSettings, 'pool'> & { p
     const heartbeat = setInterval(() => send({ seconds }), TASK_PROGRESS_MS);
     const fields = { jobId: task.jobId, chunk: task.chunk.index };
     try {
-      const manifest = await slots.run(signal, () =>
-        runChunkTask(task, settings.workDir, signal, (done) => {
+      const manifest = await runChunkTask(task, {
+        workDir: settings.workDir,
+        slots,
+        signal,
+        onProgress: (done) => {
           seconds = done;
-        }),
-      );
+        },
+      });
       send({ manifest });
     } catch (error) {
       if (signal.aborted) return void log('info', 'chunk task stopped', fields);
@@ -183,7 +189,7 @@ if (import.meta.main) {
     callbackSecret: env.TRANSCODER_CALLBACK_SECRET,
     workDir: env.TRANSCODER_WORK_DIR,
     progressIntervalMs: env.TRANSCODER_PROGRESS_INTERVAL_MS,
-    chunkConcurrency: env.TRANSCODER_CHUNK_CONCURRENCY,
+    chunkConcurrency: env.TRANSCODER_CHUNK_CONCURRENCY ?? (env.TRANSCODER_POOL?.length ?? 1) + 1,
     pool: env.TRANSCODER_POOL,
     taskSlots: env.TRANSCODER_TASK_SLOTS,
   });

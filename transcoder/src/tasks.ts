@@ -8,17 +8,20 @@ import { openStorage, sourceUrl, uploadFiles } from './storage.ts';
 
 /**
  * One chunk task (`POST /tasks`): the chunk's part of the source read through a presigned URL,
- * every rung encoded on all of this transcoder's cores, the segments and then the manifest stored.
- * Nothing of it stays on this machine.
+ * every rung encoded on all of this transcoder's cores once a slot is free, the segments and then
+ * the manifest stored. Nothing of it stays on this machine.
  */
-export async function runChunkTask(task: ChunkTask, workDir: string, signal: AbortSignal, onProgress: (seconds: number) => void): Promise<ChunkManifest> {
+export async function runChunkTask(task: ChunkTask, run: { workDir: string; slots: Slots; signal: AbortSignal; onProgress(seconds: number): void }): Promise<ChunkManifest> {
+  const { workDir, signal } = run;
   const s3 = openStorage(task.storage);
   const dir = await mkdtemp(join(workDir, `chunk-${task.jobId}-${task.chunk.index}-`));
   try {
     const folders = { outDir: join(dir, 'out'), chunksDir: join(dir, 'chunks') };
-    const ladder = { renditions: task.renditions };
     const input = await sourceUrl(s3, task.source, signal);
-    await encodeHere({ input, ...folders, source: task.video, ladder })(task.chunk, { last: task.last, threads: availableParallelism(), signal, onProgress });
+    // The slot is this machine's cores: the upload after the encode leaves them to the next chunk.
+    const encode = encodeHere({ input, ...folders, source: task.video });
+    const part = { chunk: task.chunk, renditions: task.renditions };
+    await run.slots.run(signal, () => encode(part, { last: task.last, threads: availableParallelism(), signal, onProgress: run.onProgress }));
     const manifest = await chunkManifest(folders, task.chunk, task.renditions);
     await uploadFiles(s3, folders.outDir, task.output, manifestSegments(manifest).map((segment) => segment.file), signal);
     await saveChunk(s3, task.output, task.chunk, manifest, signal);

@@ -48,13 +48,14 @@ export async function transcode(job: TranscodeJob, workDir: string, encoders: { 
     const video = { prefix: job.output.prefix, master: MASTER_PLAYLIST, durationSeconds: source.durationSeconds, width: source.width, height: source.height };
     await mkdir(outDir);
     const resumed = await resumeChunks({ s3, output: job.output, chunksDir: folders.chunksDir, ladder, signal }, chunks);
-    const done = new Set(resumed.keys());
-    if (done.size > 0) log('info', 'job resumed', { jobId: job.jobId, chunks: [...done], of: chunks.length });
+    const done = new Map(ladder.renditions.map(({ name }) => [name, new Set<number>()]));
+    for (const { chunk, manifest } of resumed) for (const name of Object.keys(manifest.renditions)) done.get(name)?.add(chunk.index);
+    if (resumed.length > 0) log('info', 'job resumed', { jobId: job.jobId, parts: resumed.length, chunks: chunks.length });
     // The video segments are in storage, not here: their sizes come from the manifests.
-    const stored = new Map([...resumed.values()].flatMap(manifestSegments).map((segment) => [segment.file, segment.bytes]));
+    const stored = new Map(resumed.flatMap(({ manifest }) => manifestSegments(manifest)).map((segment) => [segment.file, segment.bytes]));
     const sizeOf = async (file: string) => stored.get(file) ?? (await stat(join(outDir, file))).size;
     live = new LivePublisher({ s3, output: job.output, folders, ladder, signal, chunks, done, sizeOf, onPlayable: ({ renditions }) => hooks.onPlayable({ ...video, renditions }) });
-    const task = { v: 1 as const, jobId: job.jobId, source: job.source, output: job.output, storage: job.storage, video: { videoStream: source.videoStream, fps: source.fps }, renditions: ladder.renditions };
+    const task = { v: 1 as const, jobId: job.jobId, source: job.source, output: job.output, storage: job.storage, video: { videoStream: source.videoStream, fps: source.fps } };
     await encodeInChunks({
       input,
       ...folders,
@@ -67,8 +68,8 @@ export async function transcode(job: TranscodeJob, workDir: string, encoders: { 
       signal,
       onProgress: hooks.onProgress,
       publisher: live,
-      encodeChunk: async (chunk, run) => {
-        const manifest = await encoders.pool.runChunk({ ...task, chunk, last: run.last }, run.signal, run.onProgress);
+      encodeChunk: async ({ chunk, renditions }, run) => {
+        const manifest = await encoders.pool.runChunk({ ...task, chunk, renditions, last: run.last }, run.signal, run.onProgress);
         await restoreChunk(folders.chunksDir, ladder, chunk, manifest);
         for (const segment of manifestSegments(manifest)) stored.set(segment.file, segment.bytes);
       },
