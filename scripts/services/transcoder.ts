@@ -37,7 +37,7 @@ export interface TranscoderOptions {
   workDir?: string;
   /** At most one progress callback per this many milliseconds; the server's 2 s when absent. */
   progressIntervalMs?: number;
-  /** A job's runs at once (chunks on the pool, whole-file passes); one more than the members when absent. */
+  /** A job's runs at once (chunks on the pool, whole-file passes); as many as the members when absent. */
   chunkConcurrency?: number;
   /** Transcoder processes in the pool; the number of cores when absent. */
   members?: number;
@@ -53,7 +53,9 @@ export async function startTranscoder(options: TranscoderOptions = {}): Promise<
   const urlOf = (port: number) => `http://127.0.0.1:${port}`;
   const urls = ports.map(urlOf);
   const callbackSecret = options.callbackSecret ?? randomBytes(32).toString('hex');
-  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', TRANSCODER_CALLBACK_SECRET: callbackSecret, TRANSCODER_POOL: urls.join(',') };
+  // The processes share this machine's cores: each chunk gets its share as ffmpeg threads.
+  const threads = Math.max(1, Math.floor(availableParallelism() / ports.length));
+  const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', TRANSCODER_CALLBACK_SECRET: callbackSecret, TRANSCODER_POOL: urls.join(','), TRANSCODER_TASK_THREADS: String(threads) };
   if (options.workDir) env.TRANSCODER_WORK_DIR = options.workDir;
   if (options.progressIntervalMs) env.TRANSCODER_PROGRESS_INTERVAL_MS = String(options.progressIntervalMs);
   if (options.chunkConcurrency) env.TRANSCODER_CHUNK_CONCURRENCY = String(options.chunkConcurrency);

@@ -26,7 +26,7 @@ describe('transcoder: a job whose transcoders die', () => {
     expect(plan.map((chunk) => chunk.startSeconds)).toEqual([0, 4, 12, 28]);
 
     // Killed (the whole process group, as a container dies) once the first two chunks are stored:
-    // each in two parts (its lowest rung, then its others), one manifest each.
+    // each in two parts (its lowest rung, first for every chunk, then its others), one manifest each.
     const ladder = ['720p', '480p', '360p'];
     const partsOf = (keys: string[], index: number) => keys.filter((key) => key.startsWith(`${manifests}${index}_`));
     await harness.post(job);
@@ -76,12 +76,11 @@ describe('transcoder: a job whose transcoders die', () => {
     const { chunkRuns } = await work.stop();
     await other!.restart();
     expect(final.type).toBe('ready');
-    // Every part ran once (the first two chunks are two parts each: the lowest rung first), but the
-    // killed one: again, on the transcoder still alive, as every part after it.
+    // Every part ran once (each chunk is two: its lowest rung, then its others), but the killed one:
+    // again, on the transcoder still alive, as every part after it.
     const runs = [...chunkRuns.values()];
     for (const chunk of planChunks(seconds)) {
-      const parts = chunk.index < 2 ? 2 : 1;
-      expect(runs.filter((run) => run.start === chunk.startSeconds), `chunk at ${chunk.startSeconds} s`).toHaveLength(chunk.startSeconds === victim.start ? parts + 1 : parts);
+      expect(runs.filter((run) => run.start === chunk.startSeconds), `chunk at ${chunk.startSeconds} s`).toHaveLength(chunk.startSeconds === victim.start ? 3 : 2);
     }
     const again = runs.filter((run) => run.start === victim.start).map((run) => run.parent);
     expect(again[0]).toBe(victim.parent);

@@ -62,7 +62,7 @@ export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFold
 /** For each rendition, the chunks whose segments of it are done. */
 export type DoneChunks = ReadonlyMap<string, ReadonlySet<number>>;
 
-/** How many chunks (12 s) must be published before the video is playable (live.ts). */
+/** How many chunks (12 s) of the lowest rung must be published before the video is playable (live.ts). */
 export const PLAYABLE_CHUNKS = 2;
 
 /** Some of a chunk's renditions, encoded by one ffmpeg run. */
@@ -72,19 +72,15 @@ export interface ChunkPart {
 }
 
 /**
- * The parts still to encode, in the order they should run: the first PLAYABLE_CHUNKS chunks' lowest
- * rung alone (a fraction of the work: the video is playable once they are stored), then those
- * chunks' other rungs, then every later chunk with all its rungs (its source decoded once).
+ * The parts still to encode, in the order they should run: the lowest rung of every chunk first, in
+ * time order (about a fifth of the work: once the first PLAYABLE_CHUNKS are stored the video is
+ * playable, and this rung then runs far ahead of any viewer), then the other rungs of every chunk,
+ * which join the master once complete.
  */
 export function planParts(chunks: Chunk[], ladder: Pick<Ladder, 'renditions'>, done: DoneChunks = new Map()): ChunkPart[] {
   const lowest = ladder.renditions.slice(-1);
   const higher = ladder.renditions.slice(0, -1);
-  const first = chunks.slice(0, PLAYABLE_CHUNKS);
-  const parts = [
-    ...first.map((chunk) => ({ chunk, renditions: higher.length > 0 ? lowest : ladder.renditions })),
-    ...(higher.length > 0 ? first.map((chunk) => ({ chunk, renditions: higher })) : []),
-    ...chunks.slice(PLAYABLE_CHUNKS).map((chunk) => ({ chunk, renditions: ladder.renditions })),
-  ];
+  const parts = [...chunks.map((chunk) => ({ chunk, renditions: lowest })), ...(higher.length > 0 ? chunks.map((chunk) => ({ chunk, renditions: higher })) : [])];
   return parts
     .map((part) => ({ ...part, renditions: part.renditions.filter((rendition) => !done.get(rendition.name)?.has(part.chunk.index)) }))
     .filter((part) => part.renditions.length > 0);
@@ -129,8 +125,9 @@ export interface ChunkPublisher {
 export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   const { chunks, ladder } = plan;
   const parts = planParts(chunks, ladder, plan.done);
-  const firstLater = parts.findIndex((part) => part.chunk.index >= PLAYABLE_CHUNKS);
-  const [early, later] = firstLater < 0 ? [parts, []] : [parts.slice(0, firstLater), parts.slice(firstLater)];
+  const lowest = ladder.renditions.at(-1);
+  const early = parts.filter((part) => lowest && part.renditions.includes(lowest));
+  const later = parts.filter((part) => !early.includes(part));
   // The first part still to do gets every core: the video is playable soon after it is stored.
   const cores = availableParallelism();
   const threads = Math.max(1, Math.floor(cores / Math.max(1, Math.min(plan.concurrency, later.length))));
@@ -164,8 +161,8 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   };
   // The passes write into these folders as soon as they start.
   await mkdir(ladder.audio ? join(plan.outDir, AUDIO_RENDITION) : plan.outDir, { recursive: true });
-  // In this order, `concurrency` at a time: the audio and the first chunks (what playing needs: their
-  // lowest rung first), then the pictures (the longest single run), then the other chunks in time order.
+  // In this order, `concurrency` at a time: the audio and the lowest rung (what playing needs), then
+  // the pictures (the longest single run), then the other rungs in time order.
   const tasks = [
     ...(audio ? [pass('audio', audio, AUDIO_COST)] : []),
     ...early.map((part, i) => encode(part, i === 0 ? cores : threads)),

@@ -28,7 +28,7 @@ export interface LivePlan {
   done: DoneChunks;
   /** A published file's size (the video segments are measured where they are: in storage). */
   sizeOf(file: string): Promise<number>;
-  /** Once: the first chunks of the lowest rendition (and the audio under them) are published, with a master that lists the renditions that have them. */
+  /** Once: the first chunks of the lowest rendition (and the audio under them) are published, with a master that lists it. */
   onPlayable(master: Awaited<ReturnType<typeof describeLadder>>): void;
 }
 
@@ -45,8 +45,7 @@ export class LivePublisher implements ChunkPublisher {
   readonly #done: Map<string, Set<number>>;
   /** How many chunk renditions the video playlists last stored cover. */
   #listed = -1;
-  /** How many renditions the stored master lists: all of them in the end. */
-  #inMaster = 0;
+  #playable = false;
   #running: Promise<void> = Promise.resolve();
   #queued = false;
   #closed = false;
@@ -106,16 +105,17 @@ export class LivePublisher implements ChunkPublisher {
     }
     const audioSeconds = ladder.audio ? await this.#publishAudio() : Infinity;
     // Two chunks (12 s): one 4 s segment ahead would let a player that starts at once reach its end
-    // before the next chunk shows in a playlist it reloads every 4 s. The master lists the
-    // renditions that have them: at first the lowest alone, then all (a player keeps the master it
-    // loaded, so none switches to a rendition that lags behind).
-    const end = chunks[Math.min(PLAYABLE_CHUNKS, chunks.length) - 1]?.endSeconds ?? 0;
-    const playable = ladder.renditions.filter(({ name }) => leadingChunks(chunks, done, name).length >= Math.min(PLAYABLE_CHUNKS, chunks.length));
-    if (playable.length <= this.#inMaster || audioSeconds < end - 0.5) return;
-    const described = await describeLadder({ ...ladder, renditions: playable }, this.#plan.sizeOf, folders.outDir);
+    // before the next chunk shows in a playlist it reloads every 4 s. The master lists the lowest
+    // rung alone until the job is done: the others come later, and a player keeps the master it
+    // loaded, so none is ever offered a rung that lags behind where it plays.
+    const lowest = ladder.renditions.slice(-1);
+    const first = Math.min(PLAYABLE_CHUNKS, chunks.length);
+    const end = chunks[first - 1]?.endSeconds ?? 0;
+    if (this.#playable || !lowest[0] || leadingChunks(chunks, done, lowest[0].name).length < first || audioSeconds < end - 0.5) return;
+    const described = await describeLadder({ ...ladder, renditions: lowest }, this.#plan.sizeOf, folders.outDir);
     await putFile(s3, output, MASTER_PLAYLIST, described.master, signal, GROWING);
-    if (this.#inMaster === 0) this.#plan.onPlayable(described);
-    this.#inMaster = playable.length;
+    this.#playable = true;
+    this.#plan.onPlayable(described);
   }
 
   /** The audio segments ffmpeg's playlist lists so far, then an EVENT playlist over them; returns the seconds published. */

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { ChunkTask, TranscodeJob, type JobAccepted, type JobStatus, type TaskLine, type TranscoderError } from './contract.ts';
@@ -20,10 +20,7 @@ const Settings = z.object({
   TRANSCODER_CALLBACK_SECRET: z.string().min(16, 'TRANSCODER_CALLBACK_SECRET must be at least 16 characters'),
   TRANSCODER_WORK_DIR: z.string().min(1).default(tmpdir()),
   TRANSCODER_PROGRESS_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
-  /**
-   * A job's runs at once: its chunks on the pool and its whole-file passes here. By default one more
-   * than the pool's transcoders, so a chunk waits at one of them while another uploads its segments.
-   */
+  /** A job's runs at once: its chunks on the pool and its whole-file passes here; by default the pool's size. */
   TRANSCODER_CHUNK_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /** The transcoders this one sends its jobs' chunks to, comma-separated; itself alone when absent. */
   TRANSCODER_POOL: z
@@ -31,8 +28,10 @@ const Settings = z.object({
     .optional()
     .transform((list) => list?.split(',').map((url) => url.trim()).filter(Boolean))
     .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1).optional()),
-  /** Chunk tasks this transcoder runs at once, each on all its cores; more wait their turn. */
+  /** Chunk tasks this transcoder runs at once; more wait their turn. */
   TRANSCODER_TASK_SLOTS: z.coerce.number().int().positive().default(1),
+  /** ffmpeg threads of a chunk task: its container's cores, or its share of them where transcoders share a machine. */
+  TRANSCODER_TASK_THREADS: z.coerce.number().int().positive().default(availableParallelism()),
 });
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -73,7 +72,7 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 /** How often a chunk task reports how far it got (its heartbeat, see pool.ts). */
 const TASK_PROGRESS_MS = 1_000;
 
-export function startTranscoderServer(settings: Omit<JobsSettings, 'pool'> & { port: number; host: string; pool?: string[]; taskSlots: number }): Promise<{ server: Server; jobs: Jobs; shutdown(): Promise<void> }> {
+export function startTranscoderServer(settings: Omit<JobsSettings, 'pool'> & { port: number; host: string; pool?: string[]; taskSlots: number; taskThreads: number }): Promise<{ server: Server; jobs: Jobs; shutdown(): Promise<void> }> {
   const version = ffmpegVersion();
   version.catch(() => undefined);
   const jobs = new Jobs({ ...settings, pool: new TaskPool(settings.pool ?? [`http://127.0.0.1:${settings.port}`]) });
@@ -151,6 +150,7 @@ export function startTranscoderServer(settings: Omit<JobsSettings, 'pool'> & { p
       const manifest = await runChunkTask(task, {
         workDir: settings.workDir,
         slots,
+        threads: settings.taskThreads,
         signal,
         onProgress: (done) => {
           seconds = done;
@@ -189,9 +189,10 @@ if (import.meta.main) {
     callbackSecret: env.TRANSCODER_CALLBACK_SECRET,
     workDir: env.TRANSCODER_WORK_DIR,
     progressIntervalMs: env.TRANSCODER_PROGRESS_INTERVAL_MS,
-    chunkConcurrency: env.TRANSCODER_CHUNK_CONCURRENCY ?? (env.TRANSCODER_POOL?.length ?? 1) + 1,
+    chunkConcurrency: env.TRANSCODER_CHUNK_CONCURRENCY ?? env.TRANSCODER_POOL?.length ?? 1,
     pool: env.TRANSCODER_POOL,
     taskSlots: env.TRANSCODER_TASK_SLOTS,
+    taskThreads: env.TRANSCODER_TASK_THREADS,
   });
   log('info', `transcoder listening on ${env.PORT}`);
   process.once('SIGTERM', () => {

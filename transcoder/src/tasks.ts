@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { encodeHere } from './chunks.ts';
 import type { ChunkManifest, ChunkTask } from './contract.ts';
@@ -8,10 +7,10 @@ import { openStorage, sourceUrl, uploadFiles } from './storage.ts';
 
 /**
  * One chunk task (`POST /tasks`): the chunk's part of the source read through a presigned URL,
- * every rung encoded on all of this transcoder's cores once a slot is free, the segments and then
+ * every rung encoded with `threads` ffmpeg threads once a slot is free, the segments and then
  * the manifest stored. Nothing of it stays on this machine.
  */
-export async function runChunkTask(task: ChunkTask, run: { workDir: string; slots: Slots; signal: AbortSignal; onProgress(seconds: number): void }): Promise<ChunkManifest> {
+export async function runChunkTask(task: ChunkTask, run: { workDir: string; slots: Slots; threads: number; signal: AbortSignal; onProgress(seconds: number): void }): Promise<ChunkManifest> {
   const { workDir, signal } = run;
   const s3 = openStorage(task.storage);
   const dir = await mkdtemp(join(workDir, `chunk-${task.jobId}-${task.chunk.index}-`));
@@ -21,7 +20,7 @@ export async function runChunkTask(task: ChunkTask, run: { workDir: string; slot
     // The slot is this machine's cores: the upload after the encode leaves them to the next chunk.
     const encode = encodeHere({ input, ...folders, source: task.video });
     const part = { chunk: task.chunk, renditions: task.renditions };
-    await run.slots.run(signal, () => encode(part, { last: task.last, threads: availableParallelism(), signal, onProgress: run.onProgress }));
+    await run.slots.run(signal, () => encode(part, { last: task.last, threads: run.threads, signal, onProgress: run.onProgress }));
     const manifest = await chunkManifest(folders, task.chunk, task.renditions);
     await uploadFiles(s3, folders.outDir, task.output, manifestSegments(manifest).map((segment) => segment.file), signal);
     await saveChunk(s3, task.output, task.chunk, manifest, signal);
