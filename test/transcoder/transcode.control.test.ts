@@ -115,6 +115,14 @@ describe('transcoder: cancelling, repeated requests, lost callbacks, bad request
     const refused = TranscoderError.parse(await badTask.json()).error;
     expect(refused.code).toBe('invalid_task');
     expect(refused.message).toMatch(/renditions/);
+    // A chunk that ends before it starts (an inverted -ss/-to) is refused too.
+    const inverted = await fetch(`${harness.transcoder.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...task, renditions: [{ name: '360p', width: 640, height: 360, bitrate: 800_000 }], chunk: { index: 1, startSeconds: 8, endSeconds: 4, firstSegment: 2 } }),
+    });
+    expect(inverted.status).toBe(400);
+    expect(TranscoderError.parse(await inverted.json()).error.message).toMatch(/ends after it starts/);
     expect(await readdir(harness.workDir)).toEqual([]);
     expect(await harness.keysUnder(job.output.prefix)).toEqual([]);
   });

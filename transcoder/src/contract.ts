@@ -38,12 +38,14 @@ export const TranscodeJob = z.object({
 });
 export type TranscodeJob = z.infer<typeof TranscodeJob>;
 
-const ChunkSpan = z.object({
-  index: z.int().nonnegative(),
-  startSeconds: z.number().nonnegative(),
-  endSeconds: z.number().positive(),
-  firstSegment: z.int().nonnegative(),
-});
+const ChunkSpan = z
+  .object({
+    index: z.int().nonnegative(),
+    startSeconds: z.number().nonnegative(),
+    endSeconds: z.number().positive(),
+    firstSegment: z.int().nonnegative(),
+  })
+  .refine((chunk) => chunk.endSeconds > chunk.startSeconds, { message: 'a chunk ends after it starts', path: ['endSeconds'] });
 
 /** One chunk of a job's video, every rung, encoded by any transcoder of the pool. */
 export const ChunkTask = z.object({

@@ -5,7 +5,7 @@ import { JobFailure } from './failure.ts';
 import { log } from './log.ts';
 
 /** Tries of one chunk, each on the least busy transcoder (another one after a failure, when there is one), before the job fails. */
-export const TASK_ATTEMPTS = 3;
+const TASK_ATTEMPTS = 3;
 /** A transcoder that sends no line for this long (it reports progress every second) is presumed lost. */
 const SILENCE_MS = 30_000;
 /** A transcoder a chunk failed on gets no other chunk for this long while another one can take it. */
