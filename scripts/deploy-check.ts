@@ -1,7 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unstable_readConfig } from 'wrangler';
 import { bundleWorker, WORKERS, type WorkerName } from './bundle-workers.ts';
+
+/** A job's chunks go to `TRANSCODER_INSTANCES` instances: more than the containers allow would wait for ever. */
+function checkTranscoderPool(jurisdiction: string): void {
+  const config = unstable_readConfig({ config: WORKERS.media, env: jurisdiction });
+  const instances = Number(config.vars.TRANSCODER_INSTANCES);
+  const max = config.containers?.find((container: { class_name: string; max_instances?: number }) => container.class_name === 'Transcoder')?.max_instances;
+  if (!Number.isInteger(instances) || instances < 1 || max === undefined || instances > max) {
+    throw new Error(`TRANSCODER_INSTANCES (${String(config.vars.TRANSCODER_INSTANCES)}) must be a positive integer at most the Transcoder's max_instances (${String(max)})`);
+  }
+}
 
 /** Proves every Worker still bundles and validates for every jurisdiction, offline. */
 const jurisdictions = ['us', 'sa'];
@@ -12,6 +23,7 @@ for (const jurisdiction of jurisdictions) {
     const label = `wrangler deploy --dry-run: ${worker} --env ${jurisdiction}`;
     try {
       await bundleWorker(worker, jurisdiction, join(outRoot, `${worker}-${jurisdiction}`));
+      if (worker === 'media') checkTranscoderPool(jurisdiction);
       console.log(`ok   ${label}`);
     } catch (error) {
       failed++;

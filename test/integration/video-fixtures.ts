@@ -35,8 +35,8 @@ export async function uploadVideo(instructor: SignedIn, courseId: string, bytes:
 
 /**
  * Waits for the transcode to end. The tests' api is not reachable over HTTP from the transcoder
- * process, so its callbacks cannot arrive: the media Worker's sweep (the cron's work) collects the
- * result from the transcoder's `GET /jobs/:id` instead.
+ * process, so its callbacks cannot arrive: the job's coordinator collects the result from the
+ * transcoder's `GET /jobs/:id` every 5 s, and the sweep (the cron's work) run here collects it sooner.
  */
 export async function finished(instructor: SignedIn, videoId: string, timeoutMs = 90_000, until: string[] = ['ready', 'failed']): Promise<VideoStatus> {
   return eventually(

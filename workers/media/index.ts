@@ -1,56 +1,20 @@
 import { WorkerEntrypoint } from 'cloudflare:workers';
 import { z } from 'zod';
-import { contentSyncQueues } from '../api/catalog/replication.ts';
-import { openCache } from '../lib/cache.ts';
-import { CacheSettings, DatabaseSettings, JurisdictionIdSetting, PublicApiSettings, readConfig, ReplicationSettings, StorageSettings, TranscoderSettings } from '../lib/config.ts';
+import { readConfig } from '../lib/config.ts';
 import { HealthCheck, NewVideo, StorageObjectEvent, TranscodeEventDelivery, VideoJob, VideoStep } from '../lib/contracts.ts';
-import { openDatabase } from '../lib/db.ts';
 import { checkDependency, type DependencyHealth } from '../lib/health.ts';
 import { dispatchQueue, eachMessage } from '../lib/queue.ts';
 import { refuseHttp } from '../lib/rpc-only.ts';
 import { outcome, type Outcome } from '../lib/rpc.ts';
 import { continueTrace } from '../lib/trace.ts';
-import { cancelUpload, createUpload, markUploaded, recordEvent, startTranscode, sweep, videoIdOfSourceKey, type Pipeline, type Video } from './pipeline.ts';
+import { MediaConfig, withPipeline } from './context.ts';
+import { cancelUpload, createUpload, markUploaded, recordEvent, startTranscode, sweep, videoIdOfSourceKey, type Video } from './pipeline.ts';
 import { transcoderFetch } from './transcoder.ts';
 
+// The job coordinators, the transcoder containers and the proxy through which their outbound requests reach this Worker.
+export { JobCoordinator } from './coordinator.ts';
+export { ContainerProxy } from '@cloudflare/containers';
 export { Transcoder } from './transcoder.ts';
-
-export const MediaConfig = z.object({
-  ...JurisdictionIdSetting.shape,
-  ...DatabaseSettings.shape,
-  ...CacheSettings.shape,
-  ...ReplicationSettings.pick({ REPLICATE_TO: true }).shape,
-  ...StorageSettings.shape,
-  ...TranscoderSettings.shape,
-  ...PublicApiSettings.shape,
-});
-
-/** Opens the pipeline's database for one unit of work and closes it after, as a request would. */
-async function withPipeline<T>(env: MediaEnv, use: (pipeline: Pipeline) => Promise<T>): Promise<T> {
-  const config = readConfig(MediaConfig, env);
-  const database = openDatabase(config);
-  try {
-    return await use({
-      db: database.db,
-      cache: openCache(config),
-      jurisdiction: config.JURISDICTION,
-      contentSync: contentSyncQueues(config.REPLICATE_TO, env),
-      transcoder: transcoderFetch(env, config.TRANSCODER_URL),
-      storage: {
-        endpoint: config.S3_ENDPOINT,
-        region: config.S3_REGION,
-        bucket: config.S3_BUCKET,
-        accessKeyId: config.S3_ACCESS_KEY_ID,
-        secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-      },
-      callbackUrl: new URL('/api/videos/transcoder-events', config.PUBLIC_API_URL).href,
-      videoJobs: env.VIDEO_JOBS,
-      notifications: env.NOTIFICATIONS,
-    });
-  } finally {
-    await database.close();
-  }
-}
 
 /** `video-jobs` carries the api's `VideoJob` and R2's own notifications of new objects under `raw/`. */
 const VideoJobMessage = z.union([VideoJob, StorageObjectEvent]);

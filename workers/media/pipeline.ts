@@ -20,15 +20,20 @@ import type { NewVideo, NotificationMessage, VideoJob } from '../lib/contracts.t
 import { AppError } from '../lib/errors.ts';
 import { log } from '../lib/log.ts';
 import { continueTrace } from '../lib/trace.ts';
+import type { TranscoderFetch } from './transcoder.ts';
 
-/** A job not heard of (callback or status poll) for this long is presumed lost with its container. */
+/** A queued video whose job message has not been taken for this long is queued again (the message was lost). */
 export const LEASE_SECONDS = 120;
+/**
+ * A running job whose transcoder has not answered for this long (its coordinator asks every 5 s,
+ * and each answer renews it) is presumed lost with its container, and runs again.
+ */
+export const JOB_LEASE_SECONDS = 30;
 /** Runs of one source before it is failed for good. */
 export const MAX_ATTEMPTS = 3;
 const LIMITS: TranscodeJob['limits'] = { maxDurationSeconds: 4 * 60 * 60, maxWidth: 3840, maxHeight: 2160 };
 
 export type Video = typeof videos.$inferSelect;
-export type TranscoderFetch = (path: string, init: RequestInit & { traceparent: string }) => Promise<Response>;
 
 /** What the pipeline needs from its Worker: the database, the catalog cache, the transcoder, the queues and where things are. */
 export interface Pipeline {
@@ -38,13 +43,16 @@ export interface Pipeline {
   /** The other jurisdictions' `content-sync` queues: a ready lesson video changes the course there too. */
   contentSync: readonly Queue[];
   transcoder: TranscoderFetch;
+  /** Starts the job's coordinator (coordinator.ts), which follows the job until it ends. */
+  coordinate(job: { videoId: string; jobId: string }): Promise<void>;
   storage: TranscodeJob['storage'] & { bucket: string };
   callbackUrl: string;
   videoJobs: Queue;
   notifications: Queue;
 }
 
-const leaseFromNow = () => sql`now() + make_interval(secs => ${LEASE_SECONDS})`;
+const leaseFromNow = (seconds = LEASE_SECONDS) => sql`now() + make_interval(secs => ${seconds})`;
+const jobLeaseFromNow = () => leaseFromNow(JOB_LEASE_SECONDS);
 /** A transcoder job runs for these; `playable` ones are watched already. */
 const TRANSCODING: Array<Video['status']> = ['processing', 'playable'];
 /** What a job that will not finish leaves: nothing of it is played any more. */
@@ -116,7 +124,7 @@ export async function startTranscode(pipeline: Pipeline, videoId: string, tracep
   // A job whose transcoder was lost keeps its id: its next run resumes the chunks already stored.
   const [video] = await pipeline.db
     .update(videos)
-    .set({ status: 'processing', jobId: sql`coalesce(${videos.jobId}, ${crypto.randomUUID()}::uuid)`, attempts: sql`${videos.attempts} + 1`, progressPercent: 0, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
+    .set({ status: 'processing', jobId: sql`coalesce(${videos.jobId}, ${crypto.randomUUID()}::uuid)`, attempts: sql`${videos.attempts} + 1`, progressPercent: 0, leaseExpiresAt: jobLeaseFromNow(), updatedAt: new Date() })
     .where(and(eq(videos.id, videoId), inArray(videos.status, claimable)))
     .returning();
   if (!video?.jobId) {
@@ -136,7 +144,7 @@ export async function startTranscode(pipeline: Pipeline, videoId: string, tracep
     callbackUrl: pipeline.callbackUrl,
   };
   try {
-    const response = await pipeline.transcoder('/jobs', { method: 'POST', traceparent, headers: { 'content-type': 'application/json' }, body: JSON.stringify(job) });
+    const response = await pipeline.transcoder('/jobs', { method: 'POST', traceparent, jobId, headers: { 'content-type': 'application/json' }, body: JSON.stringify(job) });
     if (!response.ok) throw new Error(`the transcoder answered ${response.status}: ${await response.text()}`);
   } catch (error) {
     // Back to `queued`, so the redelivery of this message can claim it again.
@@ -146,6 +154,8 @@ export async function startTranscode(pipeline: Pipeline, videoId: string, tracep
       .where(and(eq(videos.id, videoId), eq(videos.jobId, jobId)));
     throw error;
   }
+  // Without its coordinator the job is still followed, by the minute cron: worth a warning, not a second run.
+  await pipeline.coordinate({ videoId, jobId }).catch((error: unknown) => log('warn', 'the job’s coordinator could not be started', { videoId, jobId, error: String(error), traceparent }));
 }
 
 /** Applies a transcoder event (callback or status poll) to the job it names, if that job is still current. */
@@ -158,13 +168,17 @@ export async function recordEvent(pipeline: Pipeline, input: unknown, traceparen
   }
   const current = and(eq(videos.id, event.videoId), eq(videos.jobId, event.jobId), inArray(videos.status, TRANSCODING));
   if (event.type === 'progress') {
-    await pipeline.db.update(videos).set({ progressPercent: event.percent, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() }).where(current);
+    // Callbacks and the coordinator's checks both report it, and a late callback may carry less: it never goes back.
+    await pipeline.db
+      .update(videos)
+      .set({ progressPercent: sql`greatest(${videos.progressPercent}, ${event.percent})`, leaseExpiresAt: jobLeaseFromNow(), updatedAt: new Date() })
+      .where(current);
     return;
   }
   if (event.type === 'playable') {
     // Its lesson shows it from now on (a replacement too); replicas wait for `ready`, as they receive only complete videos.
     const playable = and(eq(videos.id, event.videoId), eq(videos.jobId, event.jobId), eq(videos.status, 'processing'));
-    await publishVideo(pipeline, { status: 'playable', ...playableColumns(event.result), leaseExpiresAt: leaseFromNow() }, playable);
+    await publishVideo(pipeline, { status: 'playable', ...playableColumns(event.result), leaseExpiresAt: jobLeaseFromNow() }, playable);
     return;
   }
   if (event.type === 'ready') {
@@ -274,15 +288,32 @@ export async function sweep(pipeline: Pipeline): Promise<number> {
   return rows.length;
 }
 
+/** What a job's coordinator learns at a check: whether the video still runs that job. */
+export type JobCheck = 'running' | 'ended';
+
+/** A coordinator's check of its job: as the sweep's, for this video only while it runs this job. */
+export async function checkJob(pipeline: Pipeline, videoId: string, jobId: string): Promise<JobCheck> {
+  const running = () => and(eq(videos.id, videoId), eq(videos.jobId, jobId), inArray(videos.status, TRANSCODING));
+  const [video] = await pipeline.db.select().from(videos).where(running());
+  if (!video) return 'ended';
+  await sweepOne(pipeline, video, continueTrace(null).traceparent);
+  const [still] = await pipeline.db.select({ id: videos.id }).from(videos).where(running());
+  return still ? 'running' : 'ended';
+}
+
 async function sweepOne(pipeline: Pipeline, video: Video, traceparent: string): Promise<void> {
   const expired = !video.leaseExpiresAt || video.leaseExpiresAt.getTime() < Date.now();
   if (video.status === 'queued' || !video.jobId) {
     if (expired) await requeue(pipeline, video, traceparent);
     return;
   }
-  const response = await pipeline.transcoder(`/jobs/${video.jobId}`, { traceparent });
-  if (response.status === 404) {
-    await response.body?.cancel();
+  const response = await pipeline.transcoder(`/jobs/${video.jobId}`, { traceparent, jobId: video.jobId }).catch((error: unknown) => {
+    log('warn', 'the job’s transcoder did not answer', { videoId: video.id, jobId: video.jobId, error: String(error), traceparent });
+    return null;
+  });
+  // A transcoder that does not know the job (a new container) or does not answer (a dead process): lost, once its lease is out.
+  if (!response || response.status === 404) {
+    await response?.body?.cancel();
     if (expired) await requeue(pipeline, video, traceparent);
     return;
   }
