@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { videos } from '../../db/schema.ts';
+import { lessons as lessonsTable, videos } from '../../db/schema.ts';
 import type { StorageObjectEvent } from '../../workers/lib/contracts.ts';
 import { SIGNATURE_HEADER, signEvent, TIMESTAMP_HEADER } from '../../transcoder/src/contract.ts';
 import { JOB_LEASE_SECONDS, MAX_ATTEMPTS } from '../../workers/media/pipeline.ts';
@@ -57,6 +57,14 @@ describe('video pipeline reliability', () => {
     expect(percents.some((percent) => percent > 0), `progress seen: ${percents.join(', ')}`).toBe(true);
     const job = async () => (await withDatabase('us', (db) => db.select().from(videos).where(eq(videos.id, videoId))))[0];
     const killed = await job();
+    // The coordinator keeps the plan: the lowest rung of every chunk, then the other rungs, chunks end to end; playable once the first two chunks' lowest rung is done.
+    const state = await env.MEDIA.jobState({ jobId: killed?.jobId ?? '' });
+    expect(state).toMatchObject({ videoId, jobId: killed?.jobId });
+    const lowest = state?.parts.filter((part) => part.renditions.join() === '360p') ?? [];
+    expect(lowest.map((part) => [part.startSeconds, part.endSeconds])).toEqual(lowest.map((part, i) => [lowest[i - 1]?.endSeconds ?? 0, part.endSeconds]));
+    expect(lowest.at(-1)?.endSeconds).toBeCloseTo(40, 0);
+    expect(lowest.slice(0, 2).map((part) => part.state)).toEqual(['done', 'done']);
+    expect(state?.parts.filter((part) => part.renditions.join() === '720p,480p').map((part) => part.chunk)).toEqual(lowest.map((part) => part.chunk));
     // Renewed by each of the coordinator's checks.
     expect((killed?.leaseExpiresAt?.getTime() ?? 0) - Date.now()).toBeGreaterThan((JOB_LEASE_SECONDS - 10) * 1000);
     // Killed while the other chunks are encoded; back at once, knowing nothing of the job.
@@ -150,6 +158,35 @@ describe('transcoder callbacks', () => {
     const [row] = await withDatabase('us', (db) => db.select().from(videos).where(eq(videos.id, videoId)));
     expect(row).toMatchObject({ status: 'processing' });
     expect(row?.outputPrefix).not.toContain(other);
+  });
+
+  it('puts a lesson back on its previous video while a replacement runs again, and when it fails', { timeout: 150_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { course, lessons } = await publishedCourse(instructor, {}, 1);
+    const lessonId = lessons[0]!.id;
+    const shown = async () => (await withDatabase('us', (db) => db.select({ videoId: lessonsTable.videoId }).from(lessonsTable).where(eq(lessonsTable.id, lessonId))))[0]?.videoId;
+    const upload = async (filename: string) => {
+      const videoId = await uploadVideo(instructor, course.id, await sampleClip(), filename, 'video/mp4', lessonId);
+      expect((await finished(instructor, videoId)).status).toBe('ready');
+      return videoId;
+    };
+    const first = await upload('first.mp4');
+    const replacement = await upload('replacement.mp4');
+    expect(await shown()).toBe(replacement);
+    // Run again after a transient failure: the lesson plays the first video meanwhile, then the replacement once ready.
+    const deliver = await fakeJob(replacement);
+    await deliver({ type: 'failed', error: { code: 'storage_unavailable', message: 'Storage did not answer.', retryable: true } });
+    expect(await shown()).toBe(first);
+    expect((await finished(instructor, replacement)).status).toBe('ready');
+    expect(await shown()).toBe(replacement);
+    // Failed for good: the lesson is left as it was before the replacement.
+    await (await fakeJob(replacement))({ type: 'failed', error: { code: 'corrupt', message: 'The file ends in the middle of a frame.', retryable: false } });
+    expect(await shown()).toBe(first);
+    const learner = await signedInAs('learner');
+    expect((await call(`/api/courses/${course.id}/enrollment`, { method: 'POST', token: learner.accessToken })).status).toBeLessThan(300);
+    const playback = await call<{ master: string }>(`/api/courses/${course.id}/video?lessonId=${lessonId}`, { token: learner.accessToken });
+    expect(playback.status, JSON.stringify(playback.body)).toBe(200);
+    expect(playback.body.master).toContain(`/${first}/`);
   });
 
   it('runs the job again after a transient failure (storage unreachable)', { timeout: 150_000 }, async () => {

@@ -155,7 +155,9 @@ describe('transcoder: a video becomes an HLS ladder with poster and storyboard',
 
     const status = JobStatus.parse(await (await fetch(`${harness.transcoder.url}/jobs/${job.jobId}`)).json());
     const { prefix, master: masterName, durationSeconds, width, height } = result;
-    expect(status).toEqual({ jobId: job.jobId, state: 'done', percent: 100, playable: expect.objectContaining({ prefix, master: masterName, durationSeconds, width, height }), result });
+    // The plan, every part done: one chunk (the clip is short), its lowest rung, then the others.
+    const parts = [['360p'], ['720p', '480p']].map((renditions) => ({ chunk: 0, startSeconds: 0, endSeconds: durationSeconds, renditions, state: 'done' }));
+    expect(status).toEqual({ jobId: job.jobId, state: 'done', percent: 100, parts, playable: expect.objectContaining({ prefix, master: masterName, durationSeconds, width, height }), result });
     expect(await readdir(harness.workDir)).toEqual([]);
   });
 

@@ -57,6 +57,8 @@ export interface ChunkedEncode extends Omit<WholeFilePlan, 'threads'>, ChunkFold
   publisher?: ChunkPublisher;
   /** Who encodes a part: this machine's ffmpeg when absent, else (transcode.ts) the pool of transcoders. */
   encodeChunk?: ChunkEncoder;
+  /** Told of every part as planned (`waiting`, or `done` by an earlier run), then as it starts and ends. */
+  onPart?(part: ChunkPart, state: 'waiting' | 'running' | 'done'): void;
 }
 
 /** For each rendition, the chunks whose segments of it are done. */
@@ -143,6 +145,8 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   const totalWork = chunkSeconds * (1 + PICTURES_COST + (audio ? AUDIO_COST : 0));
   const finished = chunks.map((chunk) => ({ chunk, renditions: ladder.renditions.filter((rendition) => plan.done?.get(rendition.name)?.has(chunk.index)) }));
   const worked = new Map<string, number>([['resumed', finished.reduce((sum, part) => sum + work(part), 0)]]);
+  for (const part of finished.filter((resumed) => resumed.renditions.length > 0)) plan.onPart?.(part, 'done');
+  for (const part of parts) plan.onPart?.(part, 'waiting');
   const progress = (task: string, done: number) => {
     worked.set(task, Math.max(worked.get(task) ?? 0, done));
     // The epsilon keeps float sums of whole work from flooring to 99.
@@ -155,8 +159,10 @@ export async function encodeInChunks(plan: ChunkedEncode): Promise<void> {
   const encodeChunk = plan.encodeChunk ?? encodeHere(plan);
   const encode = (part: ChunkPart, partThreads: number) => async () => {
     const name = `chunk ${part.chunk.index} ${part.renditions.map((rendition) => rendition.name).join(' ')}`;
+    plan.onPart?.(part, 'running');
     await encodeChunk(part, { last: part.chunk === chunks.at(-1), threads: partThreads, signal, onProgress: (seconds) => progress(name, work(part, seconds)) });
     progress(name, work(part));
+    plan.onPart?.(part, 'done');
     plan.publisher?.partDone(part);
   };
   // The passes write into these folders as soon as they start.

@@ -154,9 +154,21 @@ export type TranscodeResult = z.infer<typeof TranscodeResult>;
 export const JobState = z.enum(['running', 'uploading', 'done', 'failed']);
 export type JobState = z.infer<typeof JobState>;
 
+/** One part of a job's plan (some renditions of one chunk, encoded by one task) and how far it got. */
+export const PartStatus = z.object({
+  chunk: z.int().nonnegative(),
+  startSeconds: z.number().nonnegative(),
+  endSeconds: z.number().positive(),
+  renditions: z.array(z.string().min(1)).min(1),
+  state: z.enum(['waiting', 'running', 'done']),
+});
+export type PartStatus = z.infer<typeof PartStatus>;
+
 export const JobStatus = z.object({
   jobId: z.uuid(),
   state: JobState,
+  /** The plan once the source is probed: every part, those a lost run left done included. The job's coordinator keeps a copy. */
+  parts: z.array(PartStatus).optional(),
   /** Of the encoding; 100 from `uploading` on. */
   percent: z.number().min(0).max(100),
   /** Present once the video can be watched: a caller that missed the `playable` callback still gets it. */

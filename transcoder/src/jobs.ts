@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deliverEvent, postEvent } from './callbacks.ts';
-import type { JobState, JobStatus, PlayableResult, TranscodeEvent, TranscodeJob } from './contract.ts';
+import type { JobState, JobStatus, PartStatus, PlayableResult, TranscodeEvent, TranscodeJob } from './contract.ts';
 import { asJobFailure } from './failure.ts';
 import { log } from './log.ts';
 import type { TaskPool } from './pool.ts';
@@ -28,6 +28,8 @@ interface Job {
   traceparent: string | undefined;
   state: JobState;
   percent: number;
+  /** The plan's parts by chunk and renditions, once the source is probed. */
+  parts: Map<string, PartStatus>;
   /** Once the video can be watched while it is encoded. */
   playable?: PlayableResult;
   /** The `ready` or `failed` event, once finished. */
@@ -65,6 +67,7 @@ export class Jobs {
       traceparent,
       state: 'running',
       percent: 0,
+      parts: new Map(),
       cancel: new AbortController(),
       finished: Promise.resolve(),
       callbacks: Promise.resolve(),
@@ -84,6 +87,7 @@ export class Jobs {
       jobId,
       state: job.state,
       percent: job.percent,
+      parts: job.parts.size > 0 ? [...job.parts.values()] : undefined,
       playable: job.playable,
       result: outcome?.type === 'ready' ? outcome.result : undefined,
       error: outcome?.type === 'failed' ? outcome.error : undefined,
@@ -127,6 +131,7 @@ export class Jobs {
           this.#deliver(job, { ...this.#event(job), type: 'playable', result: playable });
           log('info', 'job playable', { ...fields, renditions: playable.renditions.map((r) => r.name) });
         },
+        onPart: (part) => job.parts.set(`${part.chunk} ${part.renditions.join(' ')}`, part),
         onPublishing: () => {
           job.state = 'uploading';
           job.percent = 100;

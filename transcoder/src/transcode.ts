@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DOWNLOAD, type PlayableResult, type TranscodeJob, type TranscodeResult } from './contract.ts';
+import { DOWNLOAD, type PartStatus, type PlayableResult, type TranscodeJob, type TranscodeResult } from './contract.ts';
 import { encodeInChunks, planChunks } from './chunks.ts';
 import { AUDIO_RENDITION, downloadArgs, MASTER_PLAYLIST, POSTER, renditionPlaylist, runFfmpeg, STORYBOARD_IMAGE, STORYBOARD_VTT } from './ffmpeg.ts';
 import { JobFailure } from './failure.ts';
@@ -24,6 +24,8 @@ export interface TranscodeHooks {
   /** The first seconds of every rendition are published: the video can be watched while the rest is encoded. */
   onPlayable(result: PlayableResult): void;
   onPublishing(): void;
+  /** A part of the plan, as planned, started or done. */
+  onPart(part: PartStatus): void;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function transcode(job: TranscodeJob, workDir: string, encoders: { 
       concurrency: encoders.concurrency,
       signal,
       onProgress: hooks.onProgress,
+      onPart: ({ chunk, renditions }, state) => hooks.onPart({ chunk: chunk.index, startSeconds: chunk.startSeconds, endSeconds: chunk.endSeconds, renditions: renditions.map(({ name }) => name), state }),
       publisher: live,
       encodeChunk: async ({ chunk, renditions }, run) => {
         const manifest = await encoders.pool.runChunk({ ...task, chunk, renditions, last: run.last }, run.signal, run.onProgress);

@@ -62,6 +62,12 @@ export class MediaService extends WorkerEntrypoint<MediaEnv> {
     return outcome(() => withPipeline(this.env, (pipeline) => cancelUpload(pipeline, videoId)));
   }
 
+  /** A running job as its coordinator knows it: its video and its plan, each part with its state; null when it is not running. */
+  async jobState(input: { jobId: string }) {
+    const { jobId } = z.object({ jobId: z.uuid() }).parse(input);
+    return this.env.JOB_COORDINATOR.getByName(jobId).state();
+  }
+
   /** What the cron does, on demand: check every unfinished job now. */
   async sweepJobs(): Promise<number> {
     return withPipeline(this.env, sweep);

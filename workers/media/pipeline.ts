@@ -10,10 +10,10 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Redis } from '@upstash/redis/cloudflare';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { videos } from '../../db/schema.ts';
-import { JobStatus, TranscodeEvent, type PlayableResult, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../transcoder/src/contract.ts';
+import { JobStatus, TranscodeEvent, type PartStatus, type PlayableResult, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../transcoder/src/contract.ts';
 import { changingCatalog } from '../api/catalog/cache.ts';
 import { touchCourse } from '../api/catalog/courses.ts';
-import { attachUpload, isShown, showVideo } from '../api/catalog/lesson-videos.ts';
+import { attachUpload, isShown, showPrevious, showVideo } from '../api/catalog/lesson-videos.ts';
 import { replicateCourse } from '../api/catalog/replication.ts';
 import { loadVideo } from '../api/videos/playback.ts';
 import type { NewVideo, NotificationMessage, VideoJob } from '../lib/contracts.ts';
@@ -201,6 +201,17 @@ function publishVideo(pipeline: Pipeline, columns: PgUpdateSetSource<typeof vide
   );
 }
 
+/** The row updated to a state that is not played (run again, failed); its lesson goes back to the video it showed before. */
+function withdrawVideo(pipeline: Pipeline, columns: PgUpdateSetSource<typeof videos>, where: SQL | undefined): Promise<Video | undefined> {
+  return changingCatalog(pipeline.cache, () =>
+    pipeline.db.transaction(async (tx) => {
+      const [video] = await tx.update(videos).set({ ...UNPUBLISHED, ...columns, updatedAt: new Date() }).where(where).returning();
+      if (video) await showPrevious(tx, video);
+      return video;
+    }),
+  );
+}
+
 function playableColumns(result: PlayableResult) {
   return {
     outputPrefix: result.prefix,
@@ -230,21 +241,13 @@ function readyColumns(result: TranscodeResult) {
 async function failOrRetry(pipeline: Pipeline, videoId: string, jobId: string, error: TranscodeFailure, traceparent: string): Promise<void> {
   const current = and(eq(videos.id, videoId), eq(videos.jobId, jobId), inArray(videos.status, TRANSCODING));
   if (error.retryable) {
-    const [requeued] = await pipeline.db
-      .update(videos)
-      .set({ status: 'queued', jobId: null, ...UNPUBLISHED, leaseExpiresAt: leaseFromNow(), errorCode: error.code, errorMessage: error.message, updatedAt: new Date() })
-      .where(and(current, lt(videos.attempts, MAX_ATTEMPTS)))
-      .returning();
+    const requeued = await withdrawVideo(pipeline, { status: 'queued', jobId: null, leaseExpiresAt: leaseFromNow(), errorCode: error.code, errorMessage: error.message }, and(current, lt(videos.attempts, MAX_ATTEMPTS)));
     if (requeued) {
       await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId } satisfies VideoJob);
       return;
     }
   }
-  const [failed] = await pipeline.db
-    .update(videos)
-    .set({ status: 'failed', ...UNPUBLISHED, leaseExpiresAt: null, errorCode: error.code, errorMessage: error.message, updatedAt: new Date() })
-    .where(current)
-    .returning();
+  const failed = await withdrawVideo(pipeline, { status: 'failed', leaseExpiresAt: null, errorCode: error.code, errorMessage: error.message }, current);
   if (failed) await notify(pipeline, failed, traceparent);
 }
 
@@ -288,24 +291,28 @@ export async function sweep(pipeline: Pipeline): Promise<number> {
   return rows.length;
 }
 
-/** What a job's coordinator learns at a check: whether the video still runs that job. */
-export type JobCheck = 'running' | 'ended';
+/** What a job's coordinator learns at a check: whether the video still runs that job, and the job's plan as its transcoder reports it. */
+export interface JobCheck {
+  running: boolean;
+  parts?: PartStatus[];
+}
 
 /** A coordinator's check of its job: as the sweep's, for this video only while it runs this job. */
 export async function checkJob(pipeline: Pipeline, videoId: string, jobId: string): Promise<JobCheck> {
   const running = () => and(eq(videos.id, videoId), eq(videos.jobId, jobId), inArray(videos.status, TRANSCODING));
   const [video] = await pipeline.db.select().from(videos).where(running());
-  if (!video) return 'ended';
-  await sweepOne(pipeline, video, continueTrace(null).traceparent);
+  if (!video) return { running: false };
+  const status = await sweepOne(pipeline, video, continueTrace(null).traceparent);
   const [still] = await pipeline.db.select({ id: videos.id }).from(videos).where(running());
-  return still ? 'running' : 'ended';
+  return { running: Boolean(still), parts: status?.parts };
 }
 
-async function sweepOne(pipeline: Pipeline, video: Video, traceparent: string): Promise<void> {
+/** Brings the video up to date with its job; returns the job's status when its transcoder answered. */
+async function sweepOne(pipeline: Pipeline, video: Video, traceparent: string): Promise<JobStatus | undefined> {
   const expired = !video.leaseExpiresAt || video.leaseExpiresAt.getTime() < Date.now();
   if (video.status === 'queued' || !video.jobId) {
     if (expired) await requeue(pipeline, video, traceparent);
-    return;
+    return undefined;
   }
   const response = await pipeline.transcoder(`/jobs/${video.jobId}`, { traceparent, jobId: video.jobId }).catch((error: unknown) => {
     log('warn', 'the job’s transcoder did not answer', { videoId: video.id, jobId: video.jobId, error: String(error), traceparent });
@@ -315,7 +322,7 @@ async function sweepOne(pipeline: Pipeline, video: Video, traceparent: string): 
   if (!response || response.status === 404) {
     await response?.body?.cancel();
     if (expired) await requeue(pipeline, video, traceparent);
-    return;
+    return undefined;
   }
   if (!response.ok) throw new Error(`the transcoder answered ${response.status}: ${await response.text()}`);
   const status = JobStatus.parse(await response.json());
@@ -324,6 +331,7 @@ async function sweepOne(pipeline: Pipeline, video: Video, traceparent: string): 
   if (status.state === 'done' && status.result) await recordEvent(pipeline, { ...base, type: 'ready', result: status.result }, traceparent);
   else if (status.state === 'failed' && status.error) await recordEvent(pipeline, { ...base, type: 'failed', error: status.error }, traceparent);
   else await recordEvent(pipeline, { ...base, type: 'progress', percent: status.percent }, traceparent);
+  return status;
 }
 
 /**
@@ -332,18 +340,15 @@ async function sweepOne(pipeline: Pipeline, video: Video, traceparent: string): 
  */
 async function requeue(pipeline: Pipeline, video: Video, traceparent: string): Promise<void> {
   if (video.attempts >= MAX_ATTEMPTS) {
-    const [failed] = await pipeline.db
-      .update(videos)
-      .set({ status: 'failed', ...UNPUBLISHED, leaseExpiresAt: null, errorCode: 'transcode_failed', errorMessage: `The transcode did not finish after ${video.attempts} attempts.`, updatedAt: new Date() })
-      .where(and(eq(videos.id, video.id), eq(videos.status, video.status)))
-      .returning();
+    const message = `The transcode did not finish after ${video.attempts} attempts.`;
+    const failed = await withdrawVideo(pipeline, { status: 'failed', leaseExpiresAt: null, errorCode: 'transcode_failed', errorMessage: message }, and(eq(videos.id, video.id), eq(videos.status, video.status)));
     if (failed) await notify(pipeline, failed, traceparent);
     return;
   }
-  const [requeued] = await pipeline.db
-    .update(videos)
-    .set({ status: 'queued', ...UNPUBLISHED, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
-    .where(and(eq(videos.id, video.id), eq(videos.status, video.status), video.jobId ? eq(videos.jobId, video.jobId) : sql`${videos.jobId} is null`))
-    .returning();
+  const requeued = await withdrawVideo(
+    pipeline,
+    { status: 'queued', leaseExpiresAt: leaseFromNow() },
+    and(eq(videos.id, video.id), eq(videos.status, video.status), video.jobId ? eq(videos.jobId, video.jobId) : sql`${videos.jobId} is null`),
+  );
   if (requeued) await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId: video.id } satisfies VideoJob);
 }

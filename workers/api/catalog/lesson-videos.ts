@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, ne } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { lessons, videos } from '../../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -47,6 +47,28 @@ export async function showVideo(tx: Transaction, video: Video): Promise<boolean>
   if (!shown) return false;
   await touchCourse(tx, video.courseId);
   return true;
+}
+
+/**
+ * A video is no longer played (it runs again, or failed): the lesson it was uploaded for, if it shows
+ * it, goes back to the newest ready video uploaded for that lesson, so a failed replacement leaves
+ * the lesson as it was. Replicas received only ready videos, so they never showed this one.
+ */
+export async function showPrevious(tx: Transaction, video: Video): Promise<void> {
+  if (!video.lessonId) return;
+  const [previous] = await tx
+    .select({ id: videos.id })
+    .from(videos)
+    .where(and(eq(videos.lessonId, video.lessonId), eq(videos.status, 'ready'), ne(videos.id, video.id)))
+    .orderBy(desc(videos.updatedAt))
+    .limit(1);
+  if (!previous) return;
+  const restored = await tx
+    .update(lessons)
+    .set({ videoId: previous.id, updatedAt: new Date() })
+    .where(and(eq(lessons.id, video.lessonId), eq(lessons.videoId, video.id)))
+    .returning({ id: lessons.id });
+  if (restored.length > 0) await touchCourse(tx, video.courseId);
 }
 
 /** Whether any lesson shows this video: then changing the video changes the catalog. */
