@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { createClient, type ClickHouseClient } from '@clickhouse/client-web';
-import { DEMO_PASSWORD, seedDemo } from '../db/seed.ts';
+import { DEMO_PASSWORD, seedDemo } from '../scripts/seed.ts';
 import { dashboards, type ReportStatements } from '../workers/analytics/dashboards.ts';
 import { FROM_EVENTS } from '../workers/analytics/reports-from-events.ts';
 import type { DashboardQuery } from '../workers/lib/contracts.ts';

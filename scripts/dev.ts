@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DEMO_PASSWORD, demoUsers } from '../db/seed.ts';
+import { DEMO_PASSWORD, demoUsers } from './seed.ts';
 import { buildWeb, LOCAL_WEB_BUILD, startLocalDeployments } from './local-deployments.ts';
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { demoDirectoryEntries, DEMO_PASSWORD, demoUsers, seedDemo } from '../db/seed.ts';
+import { demoDirectoryEntries, DEMO_PASSWORD, demoUsers, seedDemo } from './seed.ts';
 import { OFFLINE_WRANGLER, wranglerDevArgs } from './bundle-workers.ts';
 import { seedDemoVideo } from './demo-video.ts';
 import { startPlatform, type LocalPlatform } from './platform.ts';

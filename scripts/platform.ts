@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { migrateClickHouse } from '../db/clickhouse/migrate.ts';
-import { migratePostgres } from '../db/migrate.ts';
+import { migrateClickHouse } from './migrate-clickhouse.ts';
+import { migratePostgres } from './migrate-postgres.ts';
 import { startClickHouse, type LocalClickHouse } from './services/clickhouse.ts';
 import { startPostgres } from './services/postgres.ts';
 import { startRedis, type LocalRedis } from './services/redis.ts';

@@ -14,7 +14,7 @@ import './provided.ts';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const SCREENSHOT_DIR = `${root}test-results/screenshots`;
 
-/** The accounts db/seed.ts gives each jurisdiction, e.g. `DEMO_USERS.us.learner` is `learner@us.demo.test`. */
+/** The accounts scripts/seed.ts gives each jurisdiction, e.g. `DEMO_USERS.us.learner` is `learner@us.demo.test`. */
 export const DEMO_PASSWORD = 'demo-password';
 export type Role = 'admin' | 'instructor' | 'learner';
 export const DEMO_USERS = { us: demoEmails('us'), sa: demoEmails('sa') };

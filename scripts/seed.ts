@@ -1,11 +1,11 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/neon-serverless';
-import { neonSettingsFor } from '../scripts/services/postgres.ts';
+import { neonSettingsFor } from './services/postgres.ts';
 import { addLesson, createCourse, publishCourse } from '../workers/api/catalog/courses.ts';
 import { createAccount } from '../workers/api/identity/accounts.ts';
 import { directoryKey, normalizeEmail } from '../workers/api/identity/directory.ts';
-import { courses, users } from './schema.ts';
+import { courses, users } from '../db/schema.ts';
 
 /** Local-only demo accounts: the password is public and the domain cannot receive mail. */
 export const DEMO_PASSWORD = 'demo-password';

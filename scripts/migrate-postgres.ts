@@ -2,9 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { Pool, neonConfig } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import { migrate } from 'drizzle-orm/neon-serverless/migrator';
-import { neonSettingsFor } from '../scripts/services/postgres.ts';
+import { neonSettingsFor } from './services/postgres.ts';
 
-const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+const migrationsFolder = fileURLToPath(new URL('../db/migrations', import.meta.url));
 
 /**
  * Applies the drizzle-kit migrations through the production driver (Neon serverless, here via the
