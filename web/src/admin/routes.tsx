@@ -1,6 +1,9 @@
 import type { RouteObject } from 'react-router';
+import { areaPages } from '../i18n/i18n.tsx';
 
-/** Under /analytics: the dashboard (charts load only here). */
+const page = areaPages(() => import('./messages.ts'));
+
+/** Under /analytics: the dashboard (charts load only here), with the admin area's words. */
 export const adminRoutes: RouteObject[] = [
-  { path: 'analytics', lazy: async () => ({ Component: (await import('./DashboardPage.tsx')).DashboardPage }) },
+  { path: 'analytics', lazy: page(async () => ({ Component: (await import('./DashboardPage.tsx')).DashboardPage })) },
 ];

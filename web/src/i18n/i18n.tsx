@@ -1,15 +1,22 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { messages as admin } from '../admin/messages.ts';
-import { messages as instructor } from '../instructor/messages.ts';
-import { messages as learner } from '../learner/messages.ts';
 import { messages as shell } from './messages.ts';
 
 export type Language = 'en' | 'ar';
+type Dictionaries = Record<Language, Record<string, string>>;
 const STORAGE_KEY = 'kce.language';
-const dictionaries: Record<Language, Record<string, string>> = {
-  en: { ...shell.en, ...learner.en, ...instructor.en, ...admin.en },
-  ar: { ...shell.ar, ...learner.ar, ...instructor.ar, ...admin.ar },
-};
+/** The shell's words; an area's join when its first page loads (`areaPages`), so the entry chunk carries none of them. */
+const dictionaries: Dictionaries = { en: { ...shell.en }, ar: { ...shell.ar } };
+
+/** Page loaders of one area: each also loads the area's words (a chunk of their own) before its page renders. */
+export function areaPages(area: () => Promise<{ messages: Dictionaries }>) {
+  return <T,>(load: () => Promise<T>) =>
+    async (): Promise<T> => {
+      const [page, { messages }] = await Promise.all([load(), area()]);
+      Object.assign(dictionaries.en, messages.en);
+      Object.assign(dictionaries.ar, messages.ar);
+      return page;
+    };
+}
 
 interface I18n {
   language: Language;
