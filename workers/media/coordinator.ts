@@ -34,6 +34,11 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
     return sql;
   }
 
+  /** The job it follows, if any. */
+  #job() {
+    return this.#sql().exec<{ video_id: string; job_id: string }>('SELECT video_id, job_id FROM job').toArray()[0];
+  }
+
   /** The job was handed to its transcoder (again, after a lost run): the checks start, or go on. */
   async watch(input: z.infer<typeof Watched>): Promise<void> {
     const { videoId, jobId } = Watched.parse(input);
@@ -43,17 +48,15 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
 
   /** The job it follows and its plan, each part as of the last check; null once the job has ended. */
   async state(): Promise<{ videoId: string; jobId: string; parts: PartStatus[] } | null> {
-    const sql = this.#sql();
-    const [job] = sql.exec<{ video_id: string; job_id: string }>('SELECT video_id, job_id FROM job').toArray();
+    const job = this.#job();
     if (!job) return null;
-    const rows = sql.exec<{ chunk: number; renditions: string; start_seconds: number; end_seconds: number; state: PartStatus['state'] }>('SELECT * FROM parts ORDER BY chunk, renditions').toArray();
+    const rows = this.#sql().exec<{ chunk: number; renditions: string; start_seconds: number; end_seconds: number; state: PartStatus['state'] }>('SELECT * FROM parts ORDER BY chunk, renditions').toArray();
     const parts = rows.map((row) => ({ chunk: row.chunk, renditions: row.renditions.split(' '), startSeconds: row.start_seconds, endSeconds: row.end_seconds, state: row.state }));
     return { videoId: job.video_id, jobId: job.job_id, parts };
   }
 
   override async alarm(): Promise<void> {
-    const sql = this.#sql();
-    const [job] = sql.exec<{ video_id: string; job_id: string }>('SELECT video_id, job_id FROM job').toArray();
+    const job = this.#job();
     if (!job) return;
     let check: JobCheck = { running: true };
     try {
@@ -64,6 +67,7 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
     }
     // A finished job's coordinator forgets it; a job run again is watched anew when it is claimed.
     if (!check.running) return this.ctx.storage.deleteAll();
+    const sql = this.#sql();
     for (const part of check.parts ?? []) {
       // Only a part whose state changed is written.
       sql.exec(
