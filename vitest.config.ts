@@ -48,7 +48,7 @@ export default defineConfig({
               wrangler: { configPath: './wrangler.toml', environment: 'us' },
               miniflare: {
                 // Short windows, so a test can watch a limit lift.
-                bindings: { ...settings.us, CONTROL_URL: inject('controlUrl'), RATE_LIMIT_LOGIN: '10/30s', RATE_LIMIT_LOGIN_FAILURES: '3/5s' },
+                bindings: { ...settings.us, CONTROL_URL: inject('controlUrl'), RATE_LIMIT_LOGIN: '10/30s', RATE_LIMIT_LOGIN_FAILURES: '3/15s' },
                 serviceBindings: { API_SA: 'kce-api-sa' },
                 // Test-only: R2's own notifications and redeliveries arrive on the media Worker's queue.
                 queueProducers: { VIDEO_JOBS: { queueName: 'kce-us-video-jobs' } },
