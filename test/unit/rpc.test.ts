@@ -4,8 +4,8 @@ import { outcome, unwrap } from '../../workers/lib/rpc.ts';
 
 describe('RPC outcomes', () => {
   it('carry a refusal across as a value and raise it again as the same AppError', async () => {
-    const answer = await outcome(() => Promise.reject(new AppError('cache_unavailable', 503, 'Try again shortly.', { retryAfter: 1 })));
-    expect(structuredClone(answer)).toEqual({ ok: false, error: { code: 'cache_unavailable', status: 503, message: 'Try again shortly.', details: { retryAfter: 1 } } });
+    const answer = await outcome(() => Promise.reject(new AppError('cache_unavailable', 'Try again shortly.', { retryAfter: 1 })));
+    expect(structuredClone(answer)).toEqual({ ok: false, error: { code: 'cache_unavailable', message: 'Try again shortly.', details: { retryAfter: 1 } } });
     const raised = (() => {
       try {
         unwrap(structuredClone(answer));

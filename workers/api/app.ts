@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { AppError, asAppError, errorEnvelope } from '../lib/errors.ts';
+import { AppError, asAppError, errorEnvelope, notFound } from '../lib/errors.ts';
 import { log } from '../lib/log.ts';
 import { continueTrace } from '../lib/trace.ts';
 import type { ApiEnv } from './context.ts';
@@ -20,7 +20,7 @@ import { loggedPath } from './videos/media-paths.ts';
 function renderError(c: Context<ApiEnv>, error: unknown) {
   const trace = c.get('trace') ?? continueTrace(null);
   // Hono's own refusals (a body that is not JSON, say) are bad requests in our envelope.
-  const appError = error instanceof HTTPException && error.status < 500 ? new AppError('invalid_request', error.status, error.message) : asAppError(error);
+  const appError = error instanceof HTTPException && error.status < 500 ? new AppError('invalid_request', error.message) : asAppError(error);
   if (appError.status === 429 && typeof appError.details?.retryAfter === 'number') c.header('Retry-After', String(appError.details.retryAfter));
   if (appError.status >= 500) {
     const cause = error instanceof Error ? error : new Error(String(error));
@@ -45,5 +45,5 @@ export const app = new Hono<ApiEnv>()
   .route('/videos', videosRoutes)
   .route('/lessons', lessonsRoutes)
   .route('/notifications', notificationsRoutes)
-  .notFound((c) => renderError(c, new AppError('not_found', 404, `There is no ${c.req.method} ${loggedPath(c.req.path)}.`)))
+  .notFound((c) => renderError(c, notFound(`${c.req.method} ${loggedPath(c.req.path)}`)))
   .onError((error, c) => renderError(c, error));

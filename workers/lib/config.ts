@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JURISDICTION_IDS } from '../../contracts/jurisdictions.ts';
 import { AppError } from './errors.ts';
 
 /**
@@ -98,8 +99,8 @@ export const ReplicationSettings = z.object({
   /** Jurisdictions this one sends published courses to, e.g. "sa"; empty for none. */
   REPLICATE_TO: z
     .string({ error: 'is missing' })
-    .regex(/^([a-z]{2}(,[a-z]{2})*)?$/, 'must be a comma-separated list of jurisdiction codes such as "sa"')
-    .transform((text) => (text ? text.split(',') : [])),
+    .transform((text) => (text ? text.split(',') : []))
+    .pipe(z.array(z.enum(JURISDICTION_IDS, { error: `must be a comma-separated list of jurisdictions of contracts/jurisdictions.ts (${JURISDICTION_IDS.join(', ')})` }))),
   /** Read access to the other jurisdictions' buckets, to copy replicated renditions. */
   REPLICATION_SOURCES: jsonSetting(z.record(z.string().regex(/^[a-z]{2}$/), StorageLocation), 'a JSON object of jurisdiction to storage location'),
 });
@@ -125,7 +126,6 @@ export function readConfig<T extends z.ZodType>(schema: T, env: object): z.outpu
     const reasons = result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')} ${issue.message}`);
     throw new AppError(
       'invalid_configuration',
-      500,
       `This deployment is misconfigured: ${reasons.join('; ')}. Set ${settings.join(', ')} in the Worker's configuration.`,
       { settings },
     );

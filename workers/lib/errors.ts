@@ -1,23 +1,35 @@
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope, type FieldError } from '../../contracts/errors.ts';
 
-/** The one error type every layer throws; `renderError` turns it into the error envelope. */
+export type { ErrorCode, ErrorEnvelope } from '../../contracts/errors.ts';
+
+/** The one error type every layer throws; `renderError` turns it into the error envelope. Its status comes from the catalog. */
 export class AppError extends Error {
-  readonly code: string;
-  readonly status: ContentfulStatusCode;
+  readonly code: ErrorCode;
+  readonly status: (typeof ERROR_STATUS)[ErrorCode];
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, status: ContentfulStatusCode, message: string, details?: Record<string, unknown>) {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = 'AppError';
     this.code = code;
-    this.status = status;
+    this.status = ERROR_STATUS[code];
     this.details = details;
   }
 }
 
-export interface ErrorEnvelope {
-  error: { code: string; message: string; traceId: string } & Record<string, unknown>;
-}
+/** 404 for something named by the caller: `notFound('such lesson')` says "There is no such lesson." */
+export const notFound = (what: string) => new AppError('not_found', `There is no ${what}.`);
+
+/** A signed-in user whose row is gone (deleted since the token was issued). */
+export const accountGone = () => new AppError('not_found', 'This account no longer exists.');
+
+/** 400 naming each offending field. */
+export const invalidFields = (fields: FieldError[]) =>
+  new AppError('invalid_request', `The request is not valid: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}.`, { fields });
+
+/** 503 from a dependency that must record a change first: nothing was changed. */
+export const unavailable = (code: 'cache_unavailable' | 'revocation_unavailable', what: string, error: unknown) =>
+  new AppError(code, `${what} cannot be changed right now; nothing was changed. Try again shortly.`, { cause: String(error) });
 
 export function errorEnvelope(error: AppError, traceId: string): ErrorEnvelope {
   return { error: { code: error.code, message: error.message, traceId, ...error.details } };
@@ -26,5 +38,5 @@ export function errorEnvelope(error: AppError, traceId: string): ErrorEnvelope {
 /** Unknown failures are logged in full but answered without internals. */
 export function asAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  return new AppError('internal_error', 500, 'Something went wrong on our side. Quote the trace id when reporting it.');
+  return new AppError('internal_error', 'Something went wrong on our side. Quote the trace id when reporting it.');
 }

@@ -103,7 +103,7 @@ export async function markUploaded(pipeline: Pipeline, videoId: string, tracepar
  */
 export async function cancelUpload(pipeline: Pipeline, videoId: string): Promise<void> {
   const video = await loadVideo(pipeline.db, videoId);
-  if (video.status !== 'awaiting_upload') throw new AppError('upload_complete', 409, `The upload is already complete (the video is ${video.status}).`);
+  if (video.status !== 'awaiting_upload') throw new AppError('upload_complete', `The upload is already complete (the video is ${video.status}).`);
   const shown = await isShown(pipeline.db, video.id);
   const cancel = () =>
     pipeline.db.transaction(async (tx) => {

@@ -1,3 +1,5 @@
+import { isErrorCode } from '../../../contracts/errors.ts';
+import type { ClientErrorCode } from './error-messages.ts';
 import type { Profile } from './types.ts';
 
 /**
@@ -7,11 +9,11 @@ import type { Profile } from './types.ts';
  */
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ClientErrorCode;
   readonly traceId: string | undefined;
   readonly details: Record<string, unknown>;
 
-  constructor(status: number, code: string, message: string, traceId?: string, details: Record<string, unknown> = {}) {
+  constructor(status: number, code: ClientErrorCode, message: string, traceId?: string, details: Record<string, unknown> = {}) {
     super(message);
     this.status = status;
     this.code = code;
@@ -90,5 +92,6 @@ function errorFrom(response: Response, payload: unknown): ApiError {
   const error = (payload as { error?: { code?: string; message?: string; traceId?: string } } | undefined)?.error;
   if (!error?.code) return new ApiError(response.status, 'http_error', `The server answered ${response.status} ${response.statusText}.`, traceId);
   const { code, message, traceId: bodyTrace, ...details } = error;
-  return new ApiError(response.status, code, message ?? code, bodyTrace ?? traceId, details);
+  // A code this SPA does not know (a newer server) keeps its message under the generic code.
+  return new ApiError(response.status, isErrorCode(code) ? code : 'http_error', message ?? code, bodyTrace ?? traceId, details);
 }

@@ -1,12 +1,13 @@
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { ApiError } from '../api/client.ts';
+import { arabicErrors } from '../api/error-messages.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 
-/** An API failure as the user sees it: the server's message and the trace id support asks for. */
+/** An API failure as the user sees it: the server's message (in Arabic, its code's) and the trace id support asks for. */
 export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
-  const { t } = useI18n();
-  const message = error instanceof Error ? error.message : String(error);
+  const { t, language } = useI18n();
+  const message = error instanceof ApiError && language === 'ar' ? arabicErrors[error.code] : error instanceof Error ? error.message : String(error);
   const traceId = error instanceof ApiError ? error.traceId : undefined;
   return (
     <div role="alert" className="error-box">

@@ -53,7 +53,7 @@ export async function readableCourses(user: AccessClaims, courseId: string | und
   if (user.role === 'admin') return courseId ? [courseId] : 'all';
   const owned = await ownership.coursesOwnedBy(user.sub);
   if (!courseId) return owned.sort();
-  if (!owned.includes(courseId)) throw new AppError('forbidden', 403, 'You can read the analytics of your own courses only.');
+  if (!owned.includes(courseId)) throw new AppError('forbidden', 'You can read the analytics of your own courses only.');
   return [courseId];
 }
 

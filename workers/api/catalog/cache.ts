@@ -1,5 +1,5 @@
 import type { Redis } from '@upstash/redis/cloudflare';
-import { AppError } from '../../lib/errors.ts';
+import { unavailable } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
 
 /**
@@ -69,7 +69,7 @@ export async function cachedCatalog<T>(cache: Redis, key: string, load: () => Pr
  */
 export async function changingCatalog<T>(cache: Redis, write: () => Promise<T>): Promise<T> {
   await cache.incr(GENERATION).catch((error: unknown) => {
-    throw new AppError('cache_unavailable', 503, 'The catalog cannot be changed right now; nothing was changed. Try again shortly.', { cause: String(error) });
+    throw unavailable('cache_unavailable', 'The catalog', error);
   });
   const result = await write();
   await cache.incr(GENERATION).catch((error: unknown) => log('error', 'catalog generation not bumped after a write', { error: String(error) }));

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { z } from 'zod';
 import { courses, lessons } from '../../../db/schema.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, invalidFields, notFound } from '../../lib/errors.ts';
 import { assertAttachable } from './lesson-videos.ts';
 import type { CatalogQuery, CourseChanges, LessonChanges, NewCourse, NewLesson, Sort } from './schemas.ts';
 
@@ -88,14 +88,14 @@ function decodeCursor(cursor: string, sort: Sort): [string | number, string] {
     decoded = undefined;
   }
   const parsed = CURSORS[sort].safeParse(decoded);
-  if (!parsed.success) throw new AppError('invalid_cursor', 400, 'The cursor is not one this API gave out for this sort: start again without it.');
+  if (!parsed.success) throw new AppError('invalid_cursor', 'The cursor is not one this API gave out for this sort: start again without it.');
   return parsed.data;
 }
 
 /** Published courses, searched in English and Arabic, filtered, sorted, one keyset page at a time. */
 export async function listCourses(db: NeonDatabase, query: CatalogQuery): Promise<{ items: CourseCard[]; nextCursor: string | null }> {
   const sort = query.sort ?? (query.q ? 'relevance' : 'newest');
-  if (sort === 'relevance' && !query.q) throw new AppError('invalid_request', 400, 'Sorting by relevance needs a search query (q).');
+  if (sort === 'relevance' && !query.q) throw new AppError('invalid_request', 'Sorting by relevance needs a search query (q).');
   const tsQuery = query.q ? sql`(websearch_to_tsquery('english', ${query.q}) || websearch_to_tsquery('arabic', ${query.q}))` : undefined;
   const rank = tsQuery ? sql<number>`ts_rank_cd(${courses.search}, ${tsQuery})` : sql<number>`0`;
   const where: SQL[] = [eq(courses.status, 'published')];
@@ -156,15 +156,15 @@ export async function findCourse(db: NeonDatabase, idOrSlug: string): Promise<Co
 }
 
 export function courseNotFound(idOrSlug: string): AppError {
-  return new AppError('not_found', 404, `There is no course "${idOrSlug}".`);
+  return notFound(`course "${idOrSlug}"`);
 }
 
 /** Who may change a course: its instructor or an admin, and only in its home jurisdiction. */
 export function assertCanEdit(course: Pick<Course, 'instructorId' | 'originJurisdiction'>, user: { sub: string; role: string }, jurisdiction: string): void {
   if (course.originJurisdiction !== jurisdiction) {
-    throw new AppError('replica_read_only', 409, `This course is a copy from the "${course.originJurisdiction}" jurisdiction: edit it there.`);
+    throw new AppError('replica_read_only', `This course is a copy from the "${course.originJurisdiction}" jurisdiction: edit it there.`);
   }
-  if (user.role !== 'admin' && course.instructorId !== user.sub) throw new AppError('forbidden', 403, 'Only the course’s instructor or an admin can change it.');
+  if (user.role !== 'admin' && course.instructorId !== user.sub) throw new AppError('forbidden', 'Only the course’s instructor or an admin can change it.');
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -187,7 +187,7 @@ async function slugTaken<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    if (isUniqueViolation(error)) throw new AppError('slug_taken', 409, 'Another course already uses this slug: choose another.');
+    if (isUniqueViolation(error)) throw new AppError('slug_taken', 'Another course already uses this slug: choose another.');
     throw error;
   }
 }
@@ -229,7 +229,7 @@ export async function updateCourse(db: NeonDatabase, id: string, changes: z.outp
 
 export async function publishCourse(db: NeonDatabase, course: Course): Promise<Course> {
   const [{ n } = { n: 0 }] = await db.select({ n: sql<number>`count(*)::int` }).from(lessons).where(eq(lessons.courseId, course.id));
-  if (n === 0) throw new AppError('course_incomplete', 409, 'Add at least one lesson before publishing the course.');
+  if (n === 0) throw new AppError('course_incomplete', 'Add at least one lesson before publishing the course.');
   return updateCourse(db, course.id, { status: 'published', publishedAt: course.publishedAt ?? new Date() });
 }
 
@@ -260,7 +260,7 @@ export async function updateLesson(db: NeonDatabase, courseId: string, lessonId:
       .set({ ...changes, updatedAt: new Date() })
       .where(and(eq(lessons.id, lessonId), eq(lessons.courseId, courseId)))
       .returning();
-    if (!lesson) throw new AppError('not_found', 404, 'There is no such lesson in this course.');
+    if (!lesson) throw notFound('such lesson in this course');
     await touchCourse(tx, courseId);
     return lesson;
   });
@@ -269,7 +269,7 @@ export async function updateLesson(db: NeonDatabase, courseId: string, lessonId:
 export async function removeLesson(db: NeonDatabase, courseId: string, lessonId: string): Promise<void> {
   await db.transaction(async (tx) => {
     const removed = await tx.delete(lessons).where(and(eq(lessons.id, lessonId), eq(lessons.courseId, courseId))).returning({ id: lessons.id });
-    if (removed.length === 0) throw new AppError('not_found', 404, 'There is no such lesson in this course.');
+    if (removed.length === 0) throw notFound('such lesson in this course');
     await touchCourse(tx, courseId);
   });
 }
@@ -280,7 +280,7 @@ export async function reorderLessons(db: NeonDatabase, courseId: string, lessonI
     const current = await tx.select({ id: lessons.id }).from(lessons).where(eq(lessons.courseId, courseId));
     const known = new Set(current.map((lesson) => lesson.id));
     if (new Set(lessonIds).size !== lessonIds.length || lessonIds.length !== known.size || !lessonIds.every((id) => known.has(id))) {
-      throw new AppError('invalid_request', 400, 'lessonIds must list every lesson of the course exactly once.', { fields: [{ field: 'lessonIds', message: 'must list every lesson exactly once' }] });
+      throw invalidFields([{ field: 'lessonIds', message: 'must list every lesson of the course exactly once' }]);
     }
     if (lessonIds.length > 0) {
       const cases = sql.join(lessonIds.map((id, position) => sql`when ${id}::uuid then ${position}::int`), sql` `);

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { courses, enrollments, lessonProgress, lessons } from '../../../db/schema.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
 import type { CourseDetail } from './courses.ts';
 
 /** A lesson counts as done once 95% of it has been watched. */
@@ -23,7 +23,7 @@ export interface EnrollmentView {
 
 export async function enroll(db: NeonDatabase, userId: string, courseId: string): Promise<void> {
   const [course] = await db.select({ status: courses.status }).from(courses).where(eq(courses.id, courseId)).limit(1);
-  if (!course || course.status !== 'published') throw new AppError('not_found', 404, 'There is no published course with this id.');
+  if (!course || course.status !== 'published') throw notFound('published course with this id');
   await db.insert(enrollments).values({ userId, courseId }).onConflictDoNothing();
 }
 
@@ -74,8 +74,8 @@ export async function reportProgress(
   report: { positionSeconds: number; durationSeconds: number },
 ): Promise<LessonProgressView & { courseProgressPercent: number }> {
   const [lesson] = await db.select({ courseId: lessons.courseId }).from(lessons).where(eq(lessons.id, lessonId)).limit(1);
-  if (!lesson) throw new AppError('not_found', 404, 'There is no such lesson.');
-  if (!(await isEnrolled(db, userId, lesson.courseId))) throw new AppError('not_enrolled', 403, 'Enroll in the course to save progress.');
+  if (!lesson) throw notFound('such lesson');
+  if (!(await isEnrolled(db, userId, lesson.courseId))) throw new AppError('not_enrolled', 'Enroll in the course to save progress.');
   const positionSeconds = Math.min(report.positionSeconds, report.durationSeconds);
   const completes = positionSeconds >= report.durationSeconds * COMPLETION_RATIO;
   const now = new Date();

@@ -17,7 +17,7 @@ export async function assertAttachable(db: Pick<NeonDatabase, 'select'>, courseI
     .from(videos)
     .where(and(eq(videos.id, videoId), eq(videos.courseId, courseId), eq(videos.originJurisdiction, jurisdiction)))
     .limit(1);
-  if (!video) throw new AppError('invalid_video', 400, 'Only a video uploaded for this course can be attached to its lessons.', { field: 'videoId' });
+  if (!video) throw new AppError('invalid_video', 'Only a video uploaded for this course can be attached to its lessons.', { field: 'videoId' });
 }
 
 /** A new upload for a lesson without a video is its video at once (a replacement waits until it is playable). */

@@ -78,7 +78,7 @@ export function contentSyncQueues(replicateTo: readonly string[], env: object): 
   return replicateTo.map((jurisdiction) => {
     const binding = `CONTENT_SYNC_${jurisdiction.toUpperCase()}`;
     const queue = (env as Record<string, Queue | undefined>)[binding];
-    if (!queue) throw new AppError('invalid_configuration', 500, `REPLICATE_TO names "${jurisdiction}" but there is no ${binding} queue binding.`);
+    if (!queue) throw new AppError('invalid_configuration', `REPLICATE_TO names "${jurisdiction}" but there is no ${binding} queue binding.`);
     return queue;
   });
 }

@@ -2,7 +2,7 @@ import type { Redis } from '@upstash/redis/cloudflare';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { refreshTokens, sessions, users } from '../../../db/schema.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, accountGone, notFound, unavailable } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
 import { DECOY_HASH, hashPassword, verifyPassword } from '../../lib/password.ts';
 import { normalizeEmail } from './directory.ts';
@@ -66,7 +66,7 @@ export async function createAccount(db: NeonDatabase, account: NewAccount): Prom
     return user;
   } catch (error) {
     if ((error as { cause?: { code?: string } }).cause?.code === UNIQUE_VIOLATION || (error as { code?: string }).code === UNIQUE_VIOLATION) {
-      throw new AppError('email_taken', 409, 'An account with this email already exists. Sign in instead.');
+      throw new AppError('email_taken', 'An account with this email already exists. Sign in instead.');
     }
     throw error;
   }
@@ -111,7 +111,7 @@ export async function startSession(db: NeonDatabase, userId: string, userAgent: 
   });
 }
 
-const invalidRefresh = () => new AppError('invalid_refresh_token', 401, 'The session has ended or is not valid: sign in again.');
+const invalidRefresh = () => new AppError('invalid_refresh_token', 'The session has ended or is not valid: sign in again.');
 
 /**
  * Rotates a refresh token: the presented one is spent and a new one issued in the same session.
@@ -139,7 +139,7 @@ export async function rotateSession(db: NeonDatabase, cache: Redis, refreshToken
   if (!rotated) {
     await revokeSession(db, cache, sessionId, 'refresh_token_reused');
     log('warn', 'refresh token reused: session revoked', { sessionId, userId: found.user.id });
-    throw new AppError('refresh_token_reused', 401, 'This sign-in was used from somewhere else, so it has been ended everywhere. Sign in again.');
+    throw new AppError('refresh_token_reused', 'This sign-in was used from somewhere else, so it has been ended everywhere. Sign in again.');
   }
   return { sessionId, refreshToken: rotated, user: found.user };
 }
@@ -198,7 +198,7 @@ export async function changePassword(db: NeonDatabase, cache: Redis, user: User,
 
 export async function updateProfile(db: NeonDatabase, userId: string, changes: { displayName?: string; preferredLanguage?: 'en' | 'ar' }): Promise<User> {
   const [user] = await db.update(users).set({ ...changes, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
-  if (!user) throw new AppError('not_found', 404, 'This account no longer exists.');
+  if (!user) throw accountGone();
   return user;
 }
 
@@ -206,7 +206,7 @@ export async function updateProfile(db: NeonDatabase, userId: string, changes: {
 export async function setRole(db: NeonDatabase, cache: Redis, userId: string, role: Role): Promise<User> {
   return db.transaction(async (tx) => {
     const [user] = await tx.update(users).set({ role, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
-    if (!user) throw new AppError('not_found', 404, 'There is no such user in this jurisdiction.');
+    if (!user) throw notFound('such user in this jurisdiction');
     await revokeAllSessions(tx, cache, userId, 'role_changed');
     return user;
   });
@@ -223,7 +223,7 @@ export async function cachedProfile(db: NeonDatabase, cache: Redis, userId: stri
   });
   if (hit) return hit;
   const user = await findUser(db, userId);
-  if (!user) throw new AppError('not_found', 404, 'This account no longer exists.');
+  if (!user) throw accountGone();
   const profile = profileOf(user);
   await cache.set(profileKey(userId), profile, { ex: PROFILE_TTL_SECONDS }).catch(() => undefined);
   return profile;
@@ -236,7 +236,7 @@ export async function cachedProfile(db: NeonDatabase, cache: Redis, userId: stri
  */
 export async function changingProfile<T>(cache: Redis, userId: string, write: () => Promise<T>): Promise<T> {
   await cache.del(profileKey(userId)).catch((error: unknown) => {
-    throw new AppError('cache_unavailable', 503, 'Your profile cannot be changed right now; nothing was changed. Try again shortly.', { cause: String(error) });
+    throw unavailable('cache_unavailable', 'Your profile', error);
   });
   const result = await write();
   await cache.del(profileKey(userId)).catch((error: unknown) => log('error', 'profile cache not cleared after a change', { userId, error: String(error) }));

@@ -44,7 +44,7 @@ export function clientAddress(headers: { header(name: string): string | undefine
 
 function refuse(reset: number, what: string): never {
   const retryAfter = Math.max(1, Math.ceil((reset - Date.now()) / 1000));
-  throw new AppError('rate_limited', 429, `Too many ${what}. Try again in ${retryAfter} s.`, { retryAfter });
+  throw new AppError('rate_limited', `Too many ${what}. Try again in ${retryAfter} s.`, { retryAfter });
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Redis } from '@upstash/redis/cloudflare';
 import { eq } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { sessions } from '../../../db/schema.ts';
-import { AppError } from '../../lib/errors.ts';
+import { unavailable } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
 import { ACCESS_TOKEN_SECONDS } from './tokens.ts';
 
@@ -24,9 +24,7 @@ export async function publishRevocations(cache: Redis, sessionIds: readonly stri
   const pipeline = cache.pipeline();
   for (const sessionId of sessionIds) pipeline.set(revokedKey(sessionId), 1, { ex: REVOKED_TTL_SECONDS });
   await pipeline.exec().catch((error: unknown) => {
-    throw new AppError('revocation_unavailable', 503, 'Sessions cannot be ended right now; nothing was changed. Try again shortly.', {
-      cause: String(error),
-    });
+    throw unavailable('revocation_unavailable', 'Sessions', error);
   });
 }
 

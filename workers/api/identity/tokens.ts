@@ -53,7 +53,6 @@ export async function verifyAccessToken(token: string, secret: string): Promise<
     const expired = error instanceof errors.JWTExpired;
     throw new AppError(
       expired ? 'token_expired' : 'invalid_token',
-      401,
       expired ? 'The access token has expired: refresh it.' : 'The access token is not valid.',
     );
   }

@@ -9,7 +9,6 @@ export function wrongJurisdiction(jurisdiction: string, urls: Record<string, str
   const apiBaseUrl = urls[jurisdiction];
   return new AppError(
     'wrong_jurisdiction',
-    421,
     apiBaseUrl
       ? `This account lives in the "${jurisdiction}" jurisdiction: use ${apiBaseUrl}.`
       : `This account lives in the "${jurisdiction}" jurisdiction, which this deployment does not know.`,
@@ -27,7 +26,7 @@ async function verifiedUser(token: string, { config, cache, database }: ApiServi
   if (claimed && claimed !== config.JURISDICTION) throw wrongJurisdiction(claimed, config.JURISDICTION_URLS);
   const claims = await verifyAccessToken(token, config.JWT_SECRET);
   if (await isRevoked(cache(), () => database().db, claims.sid)) {
-    throw new AppError('session_revoked', 401, 'This sign-in has ended (signed out, or the password or role changed): sign in again.');
+    throw new AppError('session_revoked', 'This sign-in has ended (signed out, or the password or role changed): sign in again.');
   }
   return claims;
 }
@@ -35,7 +34,7 @@ async function verifiedUser(token: string, { config, cache, database }: ApiServi
 /** A valid access token of a live session of this jurisdiction, or 401 / 421. */
 export const requireUser = createMiddleware<ApiEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'));
-  if (!token) throw new AppError('unauthenticated', 401, 'Sign in first: this needs an access token (Authorization: Bearer …).');
+  if (!token) throw new AppError('unauthenticated', 'Sign in first: this needs an access token (Authorization: Bearer …).');
   c.set('user', await verifiedUser(token, c.var.services));
   await next();
 });
@@ -50,7 +49,7 @@ export const optionalUser = createMiddleware<ApiEnv>(async (c, next) => {
 export function requireRole(...roles: Role[]) {
   return createMiddleware<ApiEnv>(async (c, next) => {
     if (!roles.includes(c.var.user.role)) {
-      throw new AppError('forbidden', 403, `This needs the ${roles.join(' or ')} role.`);
+      throw new AppError('forbidden', `This needs the ${roles.join(' or ')} role.`);
     }
     await next();
   });

@@ -9,7 +9,7 @@ import { cachedReport, courseOwnership, readableCourses, ReportParams, VideoPara
 import type { ApiEnv } from '../context.ts';
 import { clientAddress, countAttempt, slidingLimiter } from '../identity/rate-limits.ts';
 import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
-import { limitBody, valid } from '../validation.ts';
+import { limitBody, refusal, valid } from '../validation.ts';
 
 type C = Context<ApiEnv>;
 
@@ -18,7 +18,7 @@ async function jsonBody(c: C): Promise<unknown> {
   try {
     return JSON.parse(await c.req.text());
   } catch {
-    throw new AppError('invalid_request', 400, 'The body is not valid JSON.');
+    throw new AppError('invalid_request', 'The body is not valid JSON.');
   }
 }
 
@@ -79,7 +79,7 @@ async function report(
     { from: params.from, to: params.to, courses, ...covers },
     () =>
       read(query).catch((error: unknown) => {
-        throw new AppError('analytics_unavailable', 503, 'Analytics cannot be read right now. Try again shortly.', { cause: String(error) });
+        throw new AppError('analytics_unavailable', 'Analytics cannot be read right now. Try again shortly.', { cause: String(error) });
       }),
     (p) => c.executionCtx.waitUntil(p),
   );
@@ -90,22 +90,19 @@ async function report(
 export const analytics = new Hono<ApiEnv>()
   .post('/events', optionalUser, limitSenders, limitBody(MAX_INGEST_BODY_BYTES), async (c) => {
     const request = EventsRequest.safeParse(await jsonBody(c));
-    if (!request.success) {
-      const fields = request.error.issues.map((issue) => ({ field: issue.path.join('.') || 'body', message: issue.message }));
-      throw new AppError('invalid_request', 400, `The request is not valid: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}.`, { fields });
-    }
+    if (!request.success) throw refusal(request.error, 'body');
     return c.json(await ingest(c, request.data.events), 202);
   })
   /** The original design's one-event shortcut: a video event, `video_play` unless it says otherwise. */
   .post('/video-view', optionalUser, limitSenders, limitBody(16 * 1024), async (c) => {
     const event = await jsonBody(c);
-    if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new AppError('invalid_request', 400, 'The body must be one event object.');
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new AppError('invalid_request', 'The body must be one event object.');
     const type = 'type' in event ? event.type : 'video_play';
     if (typeof type !== 'string' || !type.startsWith('video_')) {
-      throw new AppError('invalid_request', 400, 'This takes video events only; send other events to POST /api/analytics/events.');
+      throw new AppError('invalid_request', 'This takes video events only; send other events to POST /api/analytics/events.');
     }
     const result = await ingest(c, [{ ...event, type }]);
-    if (result.rejected[0]) throw new AppError('invalid_request', 400, `The event is not valid: ${result.rejected[0].reason}.`);
+    if (result.rejected[0]) throw new AppError('invalid_request', `The event is not valid: ${result.rejected[0].reason}.`);
     return c.json(result, 202);
   })
   .get('/dashboard', readsReports, valid('query', ReportParams), (c) =>

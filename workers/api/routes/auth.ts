@@ -17,7 +17,7 @@ function countLookup(c: Context<ApiEnv>): Promise<void> {
 
 function refreshCookie(c: Context<ApiEnv>): string {
   const token = getCookie(c, REFRESH_COOKIE);
-  if (!token) throw new AppError('invalid_refresh_token', 401, 'There is no session to refresh: sign in.');
+  if (!token) throw new AppError('invalid_refresh_token', 'There is no session to refresh: sign in.');
   return token;
 }
 
@@ -31,7 +31,7 @@ export const auth = new Hono<ApiEnv>()
     await countLookup(c);
     const home = await directory().homeOf(input.email);
     if (home && home !== config.JURISDICTION) {
-      throw new AppError('email_taken', 409, `This email already has an account in the "${home}" jurisdiction. Sign in there.`, {
+      throw new AppError('email_taken', `This email already has an account in the "${home}" jurisdiction. Sign in there.`, {
         jurisdiction: home,
         apiBaseUrl: config.JURISDICTION_URLS[home] ?? null,
       });
@@ -55,7 +55,7 @@ export const auth = new Hono<ApiEnv>()
     const user = await authenticate(db, email, password);
     if (!user) {
       await countFailure(limits.loginFailuresPerAccountAndIp, accountAtAddress, what, waitUntil);
-      throw new AppError('invalid_credentials', 401, 'The email or password is incorrect.');
+      throw new AppError('invalid_credentials', 'The email or password is incorrect.');
     }
     // Heal the directory if an earlier write was lost.
     if ((await directory().homeOf(email)) !== config.JURISDICTION) await directory().record(email, config.JURISDICTION);

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { AppError } from '../../lib/errors.ts';
+import { accountGone } from '../../lib/errors.ts';
 import { cachedCatalog, changingCatalog } from '../catalog/cache.ts';
 import {
   addLesson,
@@ -57,7 +57,7 @@ export const coursesRoutes = new Hono<ApiEnv>()
     const { config, database, cache } = c.var.services;
     const { db } = database();
     const owner = await findUser(db, c.var.user.sub);
-    if (!owner) throw new AppError('not_found', 404, 'This account no longer exists.');
+    if (!owner) throw accountGone();
     const course = await changingCatalog(cache(), () => createCourse(db, c.req.valid('json'), owner, config.JURISDICTION));
     return c.json(await findCourse(db, course.id), 201);
   })

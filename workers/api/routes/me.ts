@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, accountGone } from '../../lib/errors.ts';
 import type { ApiEnv } from '../context.ts';
 import { continueLearning } from '../catalog/learning.ts';
 import { cachedProfile, changePassword, changingProfile, findUser, passwordMatches, profileOf, startSession, updateProfile } from '../identity/accounts.ts';
@@ -34,11 +34,11 @@ export const me = new Hono<ApiEnv>()
     await checkBudget(limiter, c.var.user.sub, what);
     const { db } = database();
     const user = await findUser(db, c.var.user.sub);
-    if (!user) throw new AppError('not_found', 404, 'This account no longer exists.');
+    if (!user) throw accountGone();
     const { currentPassword, newPassword } = c.req.valid('json');
     if (!(await passwordMatches(user, currentPassword))) {
       await countFailure(limiter, user.id, what, (p) => c.executionCtx.waitUntil(p));
-      throw new AppError('invalid_credentials', 401, 'The current password is incorrect.');
+      throw new AppError('invalid_credentials', 'The current password is incorrect.');
     }
     await changingProfile(cache(), user.id, () => changePassword(db, cache(), user, newPassword));
     return c.json(await signedIn(c, user, await startSession(db, user.id, c.req.header('user-agent'))));

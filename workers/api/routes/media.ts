@@ -1,7 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Hono } from 'hono';
 import { DOWNLOAD } from '../../../transcoder/src/contract.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
 import type { ApiEnv } from '../context.ts';
 import { mediaFile } from '../videos/media-paths.ts';
@@ -16,7 +16,7 @@ const CONTENT_TYPES = new Map([
   ['vtt', 'text/vtt'],
 ]);
 
-const refused = () => new AppError('invalid_media_token', 403, 'This media link is not valid or has expired: ask for a new playback URL.');
+const refused = () => new AppError('invalid_media_token', 'This media link is not valid or has expired: ask for a new playback URL.');
 
 /** Files of a job never change once written, unless storage says otherwise (a growing playlist does). */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -49,8 +49,8 @@ export const mediaRoutes = new Hono<ApiEnv>()
     const storage = c.var.services.storage();
     const object = await storage.s3.send(new GetObjectCommand({ Bucket: storage.bucket, Key: key, Range: range })).catch((error: unknown) => {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404) throw new AppError('not_found', 404, 'There is no such media file.');
-      if (status === 416) throw new AppError('range_not_satisfiable', 416, `The range ${range ?? ''} is outside the file.`);
+      if (status === 404) throw notFound('such media file');
+      if (status === 416) throw new AppError('range_not_satisfiable', `The range ${range ?? ''} is outside the file.`);
       throw error;
     });
     const headers = new Headers({

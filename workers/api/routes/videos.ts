@@ -16,7 +16,7 @@ const VideoIdParam = z.object({ id: z.uuid() });
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function multipartOnly(uploadId: string | null): string {
-  if (!uploadId) throw new AppError('not_multipart', 409, 'This upload is a single PUT, or it is already complete: it has no parts.');
+  if (!uploadId) throw new AppError('not_multipart', 'This upload is a single PUT, or it is already complete: it has no parts.');
   return uploadId;
 }
 
@@ -33,13 +33,13 @@ export const videosRoutes = new Hono<ApiEnv>()
     const upload = c.req.valid('json');
     const { config, database, storage } = c.var.services;
     if (upload.sizeBytes > config.VIDEO_MAX_BYTES) {
-      throw new AppError('video_too_large', 413, `Videos may be at most ${config.VIDEO_MAX_BYTES} bytes; this one has ${upload.sizeBytes}.`, { maxBytes: config.VIDEO_MAX_BYTES });
+      throw new AppError('video_too_large', `Videos may be at most ${config.VIDEO_MAX_BYTES} bytes; this one has ${upload.sizeBytes}.`, { maxBytes: config.VIDEO_MAX_BYTES });
     }
     const { db } = database();
     assertCanEdit(await loadCourse(db, upload.courseId), c.var.user, config.JURISDICTION);
     if (upload.lessonId) {
       const [lesson] = await db.select({ id: lessons.id }).from(lessons).where(and(eq(lessons.id, upload.lessonId), eq(lessons.courseId, upload.courseId))).limit(1);
-      if (!lesson) throw new AppError('not_found', 404, `Lesson "${upload.lessonId}" is not part of this course.`);
+      if (!lesson) throw new AppError('not_found', `Lesson "${upload.lessonId}" is not part of this course.`);
     }
     const id = crypto.randomUUID();
     const key = sourceKey(id, upload.contentType);
@@ -53,9 +53,9 @@ export const videosRoutes = new Hono<ApiEnv>()
   .post('/transcoder-events', limitBody(256 * 1024), async (c) => {
     const body = await c.req.text();
     const authentic = await verifyEvent(c.var.services.config.TRANSCODER_CALLBACK_SECRET, c.req.header(TIMESTAMP_HEADER), body, c.req.header(SIGNATURE_HEADER), nowSeconds());
-    if (!authentic) throw new AppError('invalid_signature', 401, 'The callback is not signed with the transcoder key, or it is too old.');
+    if (!authentic) throw new AppError('invalid_signature', 'The callback is not signed with the transcoder key, or it is too old.');
     const event = TranscodeEvent.safeParse(JSON.parse(body));
-    if (!event.success) throw new AppError('invalid_request', 400, `The event does not match the transcoder contract: ${event.error.message}`);
+    if (!event.success) throw new AppError('invalid_request', `The event does not match the transcoder contract: ${event.error.message}`);
     await c.env.MEDIA.recordTranscodeEvent({ v: 1, traceparent: c.var.trace.traceparent, event: event.data });
     return c.body(null, 204);
   })
@@ -79,7 +79,7 @@ export const videosRoutes = new Hono<ApiEnv>()
   })
   .delete('/:id/upload', requireUser, valid('param', VideoIdParam), async (c) => {
     const video = await managedVideo(c, c.req.valid('param').id);
-    if (video.status !== 'awaiting_upload') throw new AppError('upload_complete', 409, `The upload is already complete (the video is ${video.status}).`);
+    if (video.status !== 'awaiting_upload') throw new AppError('upload_complete', `The upload is already complete (the video is ${video.status}).`);
     await abortUpload(c.var.services.storage(), video.sourceKey, video.uploadId);
     unwrap(await c.env.MEDIA.cancelUpload({ v: 1, traceparent: c.var.trace.traceparent, videoId: video.id }));
     return c.body(null, 204);

@@ -7,7 +7,7 @@ const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 const MAX_DEPTH = 3;
 const Id = z.uuid();
 
-const invalid = () => new AppError('invalid_media_path', 400, 'This media path does not name a published file.');
+const invalid = () => new AppError('invalid_media_path', 'This media path does not name a published file.');
 
 function decodeOnce(segment: string): string {
   try {

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { courses, lessons, videos } from '../../../db/schema.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, notFound } from '../../lib/errors.ts';
 import { isEnrolled } from '../catalog/learning.ts';
 import type { AccessClaims } from '../identity/tokens.ts';
 import { publishedJobOf } from './media-paths.ts';
@@ -15,7 +15,7 @@ type Viewer = Pick<AccessClaims, 'sub' | 'role'> | undefined;
 
 export async function loadVideo(db: NeonDatabase, id: string): Promise<Video> {
   const [video] = await db.select().from(videos).where(eq(videos.id, id)).limit(1);
-  if (!video) throw new AppError('not_found', 404, `There is no video "${id}".`);
+  if (!video) throw notFound(`video "${id}"`);
   return video;
 }
 
@@ -23,7 +23,7 @@ export async function loadVideo(db: NeonDatabase, id: string): Promise<Video> {
 export async function assertManages(db: NeonDatabase, video: Video, user: Pick<AccessClaims, 'sub' | 'role'>): Promise<void> {
   if (user.role === 'admin' || video.uploaderId === user.sub) return;
   const [course] = await db.select({ instructorId: courses.instructorId }).from(courses).where(eq(courses.id, video.courseId)).limit(1);
-  if (course?.instructorId !== user.sub) throw new AppError('forbidden', 403, 'Only the video’s uploader, its course’s instructor or an admin can do this.');
+  if (course?.instructorId !== user.sub) throw new AppError('forbidden', 'Only the video’s uploader, its course’s instructor or an admin can do this.');
 }
 
 /**
@@ -42,8 +42,8 @@ export async function assertMayWatch(db: NeonDatabase, video: Video, viewer: Vie
     if (preview) return;
     if (viewer && (await isEnrolled(db, viewer.sub, video.courseId))) return;
   }
-  if (!viewer) throw new AppError('unauthenticated', 401, 'Sign in to watch this video.');
-  throw new AppError('forbidden', 403, 'Enroll in the course to watch this video.');
+  if (!viewer) throw new AppError('unauthenticated', 'Sign in to watch this video.');
+  throw new AppError('forbidden', 'Enroll in the course to watch this video.');
 }
 
 /** What can be watched: a ready video, or a playable one while the rest of it is encoded. */
@@ -58,7 +58,7 @@ export async function courseVideo(db: NeonDatabase, courseId: string, lessonId: 
     .where(and(eq(lessons.courseId, courseId), lessonId ? eq(lessons.id, lessonId) : inArray(videos.status, WATCHABLE), isNotNull(lessons.videoId)))
     .orderBy(asc(lessons.position))
     .limit(1);
-  if (!row) throw new AppError('not_found', 404, lessonId ? `Lesson "${lessonId}" of this course has no video.` : 'This course has no video ready yet.');
+  if (!row) throw new AppError('not_found', lessonId ? `Lesson "${lessonId}" of this course has no video.` : 'This course has no video ready yet.');
   return row.video;
 }
 
@@ -81,7 +81,7 @@ export interface Playback {
 export async function playbackFor(video: Video, origin: string, secret: string, nowSeconds: number): Promise<Playback> {
   const { status } = video;
   if ((status !== 'playable' && status !== 'ready') || !video.outputPrefix || !video.masterKey) {
-    throw new AppError('video_not_ready', 409, `The video is ${status.replace('_', ' ')}, not ready to watch yet.`, { status });
+    throw new AppError('video_not_ready', `The video is ${status.replace('_', ' ')}, not ready to watch yet.`, { status });
   }
   const expires = nowSeconds + PLAYBACK_SECONDS;
   const token = await signMediaToken(secret, video.id, publishedJobOf(video.outputPrefix), expires);

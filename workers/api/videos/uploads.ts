@@ -65,8 +65,8 @@ const partCountFor = (sizeBytes: number) => Math.ceil(sizeBytes / partSizeFor(si
 export function assertPartsOf(sizeBytes: number, partNumbers: number[], field: string): void {
   const partCount = partCountFor(sizeBytes);
   const outside = partNumbers.find((n) => n > partCount);
-  if (outside !== undefined) throw new AppError('invalid_part_number', 400, `This upload has parts 1 to ${partCount}; there is no part ${outside}.`, { field });
-  if (new Set(partNumbers).size !== partNumbers.length) throw new AppError('invalid_part_number', 400, 'Each part is named once.', { field });
+  if (outside !== undefined) throw new AppError('invalid_part_number', `This upload has parts 1 to ${partCount}; there is no part ${outside}.`, { field });
+  if (new Set(partNumbers).size !== partNumbers.length) throw new AppError('invalid_part_number', 'Each part is named once.', { field });
 }
 
 export type UploadTarget =
@@ -111,7 +111,7 @@ export async function uploadedParts(storage: Storage, key: string, uploadId: str
 /** Joins the parts (multipart), then checks the object is there with the announced size. */
 export async function finishUpload(storage: Storage, key: string, uploadId: string | null, parts: Array<{ partNumber: number; etag: string }> | undefined, sizeBytes: number): Promise<void> {
   if (uploadId) {
-    if (!parts?.length) throw new AppError('invalid_request', 400, 'A multipart upload is completed with its parts: { parts: [{ partNumber, etag }] }.');
+    if (!parts?.length) throw new AppError('invalid_request', 'A multipart upload is completed with its parts: { parts: [{ partNumber, etag }] }.');
     assertPartsOf(sizeBytes, parts.map((part) => part.partNumber), 'parts');
     const Parts = [...parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag }));
     await storage.s3.send(new CompleteMultipartUploadCommand({ Bucket: storage.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts } })).catch((error: unknown) => {
@@ -122,9 +122,9 @@ export async function finishUpload(storage: Storage, key: string, uploadId: stri
     if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
     throw error;
   });
-  if (!head) throw new AppError('upload_missing', 409, 'Storage has no uploaded file for this video yet: upload it first.');
+  if (!head) throw new AppError('upload_missing', 'Storage has no uploaded file for this video yet: upload it first.');
   if (head.ContentLength !== sizeBytes) {
-    throw new AppError('upload_size_mismatch', 409, `The uploaded file has ${head.ContentLength ?? 0} bytes, not the ${sizeBytes} announced.`);
+    throw new AppError('upload_size_mismatch', `The uploaded file has ${head.ContentLength ?? 0} bytes, not the ${sizeBytes} announced.`);
   }
 }
 
@@ -132,9 +132,9 @@ export async function finishUpload(storage: Storage, key: string, uploadId: stri
 function completionRefused(error: unknown): unknown {
   const name = (error as { name?: string }).name;
   if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall') {
-    return new AppError('invalid_parts', 400, `Storage refused these parts (${name}): list the uploaded parts (GET …/parts) and send their part numbers and ETags.`, { field: 'parts' });
+    return new AppError('invalid_parts', `Storage refused these parts (${name}): list the uploaded parts (GET …/parts) and send their part numbers and ETags.`, { field: 'parts' });
   }
-  if (name === 'NoSuchUpload') return new AppError('upload_expired', 409, 'Storage no longer has this multipart upload: cancel it and upload the file again.');
+  if (name === 'NoSuchUpload') return new AppError('upload_expired', 'Storage no longer has this multipart upload: cancel it and upload the file again.');
   return error;
 }
 
