@@ -3,13 +3,15 @@ import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { JURISDICTION_IDS } from './contracts/jurisdictions.ts';
 import { WORKERS, type WorkerName } from './scripts/bundle-workers.ts';
 
 /**
  * Node-side tests (pure logic, local service adapters) and integration tests inside workerd: the
- * `api` Worker of `us` under test, with every other Worker of both jurisdictions running beside it
+ * `api` Worker of `us` under test, with every other Worker of every jurisdiction running beside it
  * from its deploy bundle, all against real local services started by the global setup.
  */
+const elsewhere = JURISDICTION_IDS.filter((j) => j !== 'us');
 export default defineConfig({
   test: {
     // At the root, so it runs in plain Node rather than under the Workers project's module resolution.
@@ -49,10 +51,10 @@ export default defineConfig({
               miniflare: {
                 // Short windows, so a test can watch a limit lift.
                 bindings: { ...settings.us, CONTROL_URL: inject('controlUrl'), RATE_LIMIT_LOGIN: '10/30s', RATE_LIMIT_LOGIN_FAILURES: '3/15s' },
-                serviceBindings: { API_SA: 'kce-api-sa' },
+                serviceBindings: Object.fromEntries(elsewhere.map((j) => [`API_${j}`, `kce-api-${j}`])),
                 // Test-only: R2's own notifications and redeliveries arrive on the media Worker's queue.
                 queueProducers: { VIDEO_JOBS: { queueName: 'kce-us-video-jobs' } },
-                workers: [beside('analytics', 'us'), beside('media', 'us'), beside('api', 'sa'), beside('analytics', 'sa'), beside('media', 'sa')],
+                workers: [beside('analytics', 'us'), beside('media', 'us'), ...elsewhere.flatMap((j) => [beside('api', j), beside('analytics', j), beside('media', j)])],
               },
             };
           }),

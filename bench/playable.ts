@@ -8,7 +8,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { chromium } from 'playwright-core';
 import { startS3 } from '../scripts/services/s3.ts';
 import { localJob, receiveEvent, startTranscoder } from '../scripts/services/transcoder.ts';
-import { JobStatus, type JobState, type PlayableResult, type TranscodeJob, type TranscodeResult } from '../transcoder/src/contract.ts';
+import { JobStatus, type JobState, type PlayableResult, type TranscodeJob, type TranscodeResult } from '../contracts/transcoder.ts';
 import { PRESET } from '../transcoder/src/ffmpeg.ts';
 import { storageAt } from '../workers/lib/storage.ts';
 import { cpuSeconds, encodeSingleProcess } from './encode.ts';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, customType, type AnyPgColumn, index, integer, jsonb, pgEnum, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { COURSE_LEVELS } from '../contracts/catalog.ts';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -61,7 +62,7 @@ export const refreshTokens = pgTable(
   (t) => [index('refresh_tokens_session_id_idx').on(t.sessionId)],
 );
 
-export const courseLevel = pgEnum('course_level', ['beginner', 'intermediate', 'advanced']);
+export const courseLevel = pgEnum('course_level', COURSE_LEVELS);
 export const courseStatus = pgEnum('course_status', ['draft', 'published']);
 
 /**

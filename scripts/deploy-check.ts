@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unstable_readConfig } from 'wrangler';
+import { JURISDICTION_IDS } from '../contracts/jurisdictions.ts';
 import { bundleWorker, WORKERS, type WorkerName } from './bundle-workers.ts';
 
 /** A job's chunks go to `TRANSCODER_INSTANCES` instances: more than the containers allow would wait for ever. */
@@ -14,11 +15,10 @@ function checkTranscoderPool(jurisdiction: string): void {
   }
 }
 
-/** Proves every Worker still bundles and validates for every jurisdiction, offline. */
-const jurisdictions = ['us', 'sa'];
+/** Proves every Worker still bundles and validates for every jurisdiction of contracts/jurisdictions.ts, offline. */
 const outRoot = mkdtempSync(join(tmpdir(), 'kce-dry-run-'));
 let failed = 0;
-for (const jurisdiction of jurisdictions) {
+for (const jurisdiction of JURISDICTION_IDS) {
   for (const worker of Object.keys(WORKERS) as WorkerName[]) {
     const label = `wrangler deploy --dry-run: ${worker} --env ${jurisdiction}`;
     try {
@@ -32,5 +32,5 @@ for (const jurisdiction of jurisdictions) {
   }
 }
 rmSync(outRoot, { recursive: true, force: true });
-console.log(`dry-runs: ${jurisdictions.length * 3 - failed} passed, ${failed} failed`);
+console.log(`dry-runs: ${JURISDICTION_IDS.length * Object.keys(WORKERS).length - failed} passed, ${failed} failed`);
 process.exitCode = failed === 0 ? 0 : 1;

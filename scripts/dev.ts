@@ -1,23 +1,26 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { JURISDICTION_IDS, JURISDICTIONS } from '../contracts/jurisdictions.ts';
 import { DEMO_PASSWORD, demoUsers } from './seed.ts';
 import { buildWeb, LOCAL_WEB_BUILD, startLocalDeployments } from './local-deployments.ts';
 
 /**
  * `npm run dev`: the whole platform on this machine. Backing services on free loopback ports with
- * state under `.data/`, then one `wrangler dev` per jurisdiction running all three Workers, the SPA
- * and the API on one origin: `us` on PORT (8787), `sa` on PORT + 1.
+ * state under `.data/`, then one `wrangler dev` per jurisdiction of contracts/jurisdictions.ts
+ * running all three Workers, the SPA and the API on one origin, on the table's local port (`us`
+ * 8787, `sa` 8788, ...). PORT moves them all: the first row on PORT, the others as far from it as in the table.
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = `${root}.data`;
-const jurisdictions = ['us', 'sa'] as const;
+const jurisdictions = JURISDICTION_IDS;
+const shift = process.env.PORT ? Number(process.env.PORT) - JURISDICTIONS[0].localPort : 0;
 const started = Date.now();
 
 console.log('building the SPA…');
 buildWeb();
 const deployments = await startLocalDeployments({
   jurisdictions,
-  basePort: Number(process.env.PORT ?? 8787),
+  ports: Object.fromEntries(JURISDICTIONS.map((j) => [j.id, j.localPort + shift])),
   dataDir,
   namePrefix: 'kce_',
   demo: true,

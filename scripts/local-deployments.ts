@@ -14,8 +14,8 @@ const HEALTH_TIMEOUT_MS = 150_000;
 
 export interface LocalDeploymentsOptions<J extends string> {
   jurisdictions: readonly J[];
-  /** Jurisdiction i answers on basePort + i (dev: 8787, 8788); free ports when absent. */
-  basePort?: number;
+  /** The port each jurisdiction answers on (dev: the table's); a free port for one not named. */
+  ports?: Partial<Record<J, number>>;
   /** Persist all state here (dev); a temporary folder, removed on stop, when absent. */
   dataDir?: string;
   /** Prefix of database names, so runs never meet each other's data on a shared server. */
@@ -69,7 +69,7 @@ export async function startLocalDeployments<J extends string>(options: LocalDepl
   process.once('SIGTERM', interrupt);
   try {
     const sites = await Promise.all(
-      options.jurisdictions.map(async (jurisdiction, index) => ({ jurisdiction, port: options.basePort === undefined ? await freePort() : options.basePort + index })),
+      options.jurisdictions.map(async (jurisdiction) => ({ jurisdiction, port: options.ports?.[jurisdiction] ?? (await freePort()) })),
     );
     const urls = Object.fromEntries(sites.map(({ jurisdiction, port }) => [jurisdiction, `http://localhost:${port}`])) as Record<J, string>;
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'kce-local-')));

@@ -1,6 +1,7 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/neon-serverless';
+import { JURISDICTIONS } from '../contracts/jurisdictions.ts';
 import { neonSettingsFor } from './services/postgres.ts';
 import { addLesson, createCourse, publishCourse } from '../workers/api/catalog/courses.ts';
 import { createAccount } from '../workers/api/identity/accounts.ts';
@@ -12,11 +13,13 @@ export const DEMO_PASSWORD = 'demo-password';
 const DEMO_ROLES = ['admin', 'instructor', 'learner'] as const;
 
 export function demoUsers(jurisdiction: string) {
+  // The SPA speaks English and Arabic: Arabic where the jurisdiction's locale is.
+  const arabic = JURISDICTIONS.find((row) => row.id === jurisdiction)?.locale.startsWith('ar-');
   return DEMO_ROLES.map((role) => ({
     role,
     email: `${role}@${jurisdiction}.demo.test`,
     displayName: `Demo ${role[0]?.toUpperCase()}${role.slice(1)} (${jurisdiction.toUpperCase()})`,
-    preferredLanguage: jurisdiction === 'sa' ? ('ar' as const) : ('en' as const),
+    preferredLanguage: arabic ? ('ar' as const) : ('en' as const),
   }));
 }
 

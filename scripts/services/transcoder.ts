@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { IncomingMessage } from 'node:http';
 import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TranscodeEvent, verifyEvent, type TranscodeJob } from '../../transcoder/src/contract.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TranscodeEvent, verifyEvent, type TranscodeJob } from '../../contracts/transcoder.ts';
 import { freePort } from './ports.ts';
 import type { LocalS3 } from './s3.ts';
 import { ensureBinary } from './system.ts';

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { Dashboard } from '../../workers/analytics/dashboards.ts';
-import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
+import type { CourseDetail } from '../../workers/api/catalog/schemas.ts';
 import { apiSignIn, checkAccessibility, DEMO_PASSWORD, DEMO_USERS, expectNoPageErrors, newPage, openBrowser, screenshots, signIn } from './harness.ts';
 
 /**

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import type { JurisdictionId } from '../../contracts/jurisdictions.ts';
 import { buildWeb, startLocalDeployments } from '../../scripts/local-deployments.ts';
 import './provided.ts';
 
@@ -18,7 +19,8 @@ export default async function setup(project: TestProject) {
   await mkdir(`${root}test-results`, { recursive: true });
   const log = createWriteStream(LOG);
   const deployments = await startLocalDeployments({
-    jurisdictions: ['us', 'sa'],
+    // What these tests exercise: a left-to-right and a right-to-left jurisdiction; each more costs a runtime and a transcode.
+    jurisdictions: ['us', 'sa'] satisfies JurisdictionId[],
     namePrefix: `kce_browser_${process.pid}_`,
     demo: true,
     // Many sign-ins and sign-ups from one address within minutes: the limits are for attackers, not these tests.

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
+import type { CourseDetail } from '../../workers/api/catalog/schemas.ts';
 import { publishedCourse, unique } from './catalog-fixtures.ts';
 import { call, register, signedInAs, uniqueEmail, PASSWORD, type SignedIn } from './client.ts';
 import { servedRoutes } from './routes.ts';

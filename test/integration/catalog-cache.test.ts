@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cachedCatalog } from '../../workers/api/catalog/cache.ts';
-import type { CourseCard, CourseDetail } from '../../workers/api/catalog/courses.ts';
+import type { CourseCard, CourseDetail } from '../../workers/api/catalog/schemas.ts';
 import { backing } from './backing.ts';
 import { publishedCourse } from './catalog-fixtures.ts';
 import { call, signedInAs } from './client.ts';

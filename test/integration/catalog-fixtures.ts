@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
+import type { CourseDetail } from '../../workers/api/catalog/schemas.ts';
 import { call, type SignedIn } from './client.ts';
 
 export const unique = () => crypto.randomUUID().slice(0, 8);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CourseCard, CourseDetail } from '../../workers/api/catalog/courses.ts';
+import type { CourseCard, CourseDetail } from '../../workers/api/catalog/schemas.ts';
 import { publishedCourse } from './catalog-fixtures.ts';
 import { call, signedInAs } from './client.ts';
 

@@ -1,4 +1,5 @@
 import { env, exports } from 'cloudflare:workers';
+import type { JurisdictionId } from '../../contracts/jurisdictions.ts';
 
 export interface Answer<T = Record<string, unknown>> {
   status: number;
@@ -17,7 +18,7 @@ export interface Call {
   /** The client address the edge reports; random by default so tests do not share rate limits. */
   ip?: string;
   headers?: Record<string, string>;
-  jurisdiction?: 'us' | 'sa';
+  jurisdiction?: JurisdictionId;
 }
 
 export async function call<T = Record<string, unknown>>(path: string, options: Call = {}): Promise<Answer<T>> {
@@ -33,10 +34,16 @@ export async function call<T = Record<string, unknown>>(path: string, options: C
   };
   const jurisdiction = options.jurisdiction ?? 'us';
   const url = `https://${jurisdiction}.api.test${path}`;
-  const response = await (jurisdiction === 'us' ? exports.default.fetch(url, init) : env.API_SA.fetch(url, init));
+  const response = await (jurisdiction === 'us' ? exports.default : apiIn(jurisdiction)).fetch(url, init);
   const text = await response.text();
   const refreshCookie = /kce_refresh=([^;]*)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
   return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers, refreshCookie };
+}
+
+/** Another deployment's api Worker, running beside the one under test. */
+export function apiIn(jurisdiction: Exclude<JurisdictionId, 'us'>): Fetcher {
+  const binding: `API_${typeof jurisdiction}` = `API_${jurisdiction}`;
+  return env[binding];
 }
 
 function rand(): number {
@@ -55,7 +62,7 @@ export function uniqueEmail(prefix = 'user'): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}@Example.test`;
 }
 
-export async function register(overrides: Record<string, unknown> = {}, jurisdiction: 'us' | 'sa' = 'us') {
+export async function register(overrides: Record<string, unknown> = {}, jurisdiction: JurisdictionId = 'us') {
   const answer = await call<SignedIn>('/api/auth/register', {
     jurisdiction,
     json: { email: uniqueEmail(), password: PASSWORD, displayName: 'Test Learner', preferredLanguage: 'en', jurisdiction, ...overrides },
@@ -65,7 +72,7 @@ export async function register(overrides: Record<string, unknown> = {}, jurisdic
 }
 
 /** A fresh account of the given role in a jurisdiction, signed in. */
-export async function signedInAs(role: 'learner' | 'instructor' | 'admin', jurisdiction: 'us' | 'sa' = 'us'): Promise<SignedIn> {
+export async function signedInAs(role: 'learner' | 'instructor' | 'admin', jurisdiction: JurisdictionId = 'us'): Promise<SignedIn> {
   const { body } = await register({}, jurisdiction);
   if (role === 'learner') return body;
   const { makeRole } = await import('./backing.ts');

@@ -3,14 +3,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { JURISDICTION_IDS } from '../../contracts/jurisdictions.ts';
 import './provided.ts';
 import { bundleWorker } from '../../scripts/bundle-workers.ts';
 import { generateClip } from '../../scripts/clips.ts';
 import { startPlatform } from '../../scripts/platform.ts';
 import { freePort } from '../../scripts/services/ports.ts';
 
-export const JURISDICTIONS = ['us', 'sa'] as const;
-export const TEST_BASE_URLS = { us: 'https://us.api.test', sa: 'https://sa.api.test' };
+const TEST_BASE_URLS = Object.fromEntries(JURISDICTION_IDS.map((j) => [j, `https://${j}.api.test`]));
 
 /**
  * Starts the real backing services on free ports (PostgreSQL from DATABASE_URL or PGlite, Redis,
@@ -21,7 +21,7 @@ export default async function setup(project: TestProject) {
   const bundleDir = await mkdtemp(join(tmpdir(), 'kce-test-bundles-'));
   const [platform, ...bundles] = await Promise.all([
     startPlatform({
-      jurisdictions: JURISDICTIONS,
+      jurisdictions: JURISDICTION_IDS,
       baseUrls: TEST_BASE_URLS,
       databaseUrl: process.env.DATABASE_URL,
       clickhouseUrl: process.env.CLICKHOUSE_URL,

@@ -34,7 +34,7 @@ describe('GET /api/health', () => {
   });
 
   it('answers for its own jurisdiction in each deployment', async () => {
-    const response = await env.API_SA.fetch('https://sa.api.test/api/health');
+    const response = await env.API_sa.fetch('https://sa.api.test/api/health');
     const body = await response.json<Health>();
     expect(response.status, JSON.stringify(body)).toBe(200);
     expect(body.jurisdiction).toBe('sa');

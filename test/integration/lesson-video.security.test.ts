@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { lessons, videos } from '../../db/schema.ts';
-import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
+import type { CourseDetail } from '../../workers/api/catalog/schemas.ts';
 import { withDatabase } from './backing.ts';
 import { publishedCourse, unique } from './catalog-fixtures.ts';
 import { call, eventually, signedInAs, type SignedIn } from './client.ts';

@@ -3,7 +3,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { and, eq, inArray } from 'drizzle-orm';
 import { inject, describe, expect, it } from 'vitest';
-import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
+import { JURISDICTION_IDS, type JurisdictionId } from '../../contracts/jurisdictions.ts';
+import type { CourseDetail } from '../../workers/api/catalog/schemas.ts';
 import { courses, lessons, refusedMessages, videos } from '../../db/schema.ts';
 import worker from '../../workers/api/index.ts';
 import type { ContentSync } from '../../workers/lib/contracts.ts';
@@ -12,41 +13,47 @@ import { ReplicationSettings, readConfig, StorageSettings } from '../../workers/
 import { openStorage } from '../../workers/lib/storage.ts';
 import { findUserByEmail, withDatabase } from './backing.ts';
 import { publishedCourse } from './catalog-fixtures.ts';
-import { call, eventually, signedInAs } from './client.ts';
+import { apiIn, call, eventually, signedInAs, type SignedIn } from './client.ts';
 
 const usStorage = () => openStorage(readConfig(StorageSettings, { ...env }));
 const saStorage = () => openStorage(readConfig(StorageSettings, { ...inject('settings').sa }));
 
-async function saCourse(id: string, version?: number) {
-  const answer = await call<CourseDetail>(`/api/courses/${id}`, { jurisdiction: 'sa' });
+async function courseIn(jurisdiction: JurisdictionId, id: string, version?: number) {
+  const answer = await call<CourseDetail>(`/api/courses/${id}`, { jurisdiction });
   return answer.status === 200 && (version === undefined || answer.body.version >= version) ? answer.body : undefined;
+}
+
+/** A us course with one lesson whose video the pipeline has finished: its playlist and a segment are in us storage. */
+async function courseWithReadyVideo(instructor: SignedIn) {
+  const created = await call<CourseDetail>('/api/courses', { token: instructor.accessToken, json: { title: `Replicated ${crypto.randomUUID().slice(0, 6)}`, language: 'ar' } });
+  const id = created.body.id;
+  const videoId = crypto.randomUUID();
+  const prefix = `media/${videoId}/${crypto.randomUUID()}/`;
+  const us = usStorage();
+  const playlist = '#EXTM3U\n#EXT-X-VERSION:7\n';
+  await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}master.m3u8`, Body: playlist, ContentType: 'application/vnd.apple.mpegurl' }));
+  await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}720p/init.mp4`, Body: new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112]) }));
+  // A video the pipeline finished, as the media Worker records it.
+  await withDatabase('us', (db) =>
+    db.insert(videos).values({
+      id: videoId, courseId: id, originJurisdiction: 'us', uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
+      sourceKey: `raw/${videoId}/intro.mp4`, progressPercent: 100, outputPrefix: prefix, masterKey: `${prefix}master.m3u8`, posterKey: `${prefix}poster.jpg`,
+      storyboardImageKey: `${prefix}storyboard.jpg`, storyboardVttKey: `${prefix}storyboard.vtt`, downloadKey: `${prefix}download.mp4`, durationSeconds: 10, width: 1280, height: 720, renditions: [],
+    }),
+  );
+  await call(`/api/courses/${id}/lessons`, { token: instructor.accessToken, json: { title: 'With a video', videoId, isPreview: true } });
+  return { id, title: created.body.title, videoId, prefix, playlist };
 }
 
 describe('global content: a published course is replicated to every other jurisdiction', () => {
   it('copies the course, its lessons and its ready video to sa, where it plays; updates and unpublishing follow', async () => {
     const instructor = await signedInAs('instructor');
-    const created = await call<CourseDetail>('/api/courses', { token: instructor.accessToken, json: { title: `Replicated ${crypto.randomUUID().slice(0, 6)}`, language: 'ar' } });
-    const id = created.body.id;
-    const videoId = crypto.randomUUID();
-    const prefix = `media/${videoId}/${crypto.randomUUID()}/`;
-    const us = usStorage();
-    const playlist = '#EXTM3U\n#EXT-X-VERSION:7\n';
-    await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}master.m3u8`, Body: playlist, ContentType: 'application/vnd.apple.mpegurl' }));
-    await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}720p/init.mp4`, Body: new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112]) }));
-    // A video the pipeline finished, as the media Worker records it.
-    await withDatabase('us', (db) =>
-      db.insert(videos).values({
-        id: videoId, courseId: id, originJurisdiction: 'us', uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
-        sourceKey: `raw/${videoId}/intro.mp4`, progressPercent: 100, outputPrefix: prefix, masterKey: `${prefix}master.m3u8`, posterKey: `${prefix}poster.jpg`,
-        storyboardImageKey: `${prefix}storyboard.jpg`, storyboardVttKey: `${prefix}storyboard.vtt`, downloadKey: `${prefix}download.mp4`, durationSeconds: 10, width: 1280, height: 720, renditions: [],
-      }),
-    );
-    await call(`/api/courses/${id}/lessons`, { token: instructor.accessToken, json: { title: 'With a video', videoId, isPreview: true } });
-    expect(await saCourse(id)).toBeUndefined();
+    const { id, title, videoId, prefix, playlist } = await courseWithReadyVideo(instructor);
+    expect(await courseIn('sa', id)).toBeUndefined();
     await call(`/api/courses/${id}/publish`, { method: 'POST', token: instructor.accessToken });
 
-    const replica = await eventually(() => saCourse(id), 20_000, 'the course reaching sa');
-    expect(replica).toMatchObject({ title: created.body.title, status: 'published', originJurisdiction: 'us', instructorId: null, lessons: [{ title: 'With a video', videoId }] });
+    const replica = await eventually(() => courseIn('sa', id), 20_000, 'the course reaching sa');
+    expect(replica).toMatchObject({ title, status: 'published', originJurisdiction: 'us', instructorId: null, lessons: [{ title: 'With a video', videoId }] });
     const sa = saStorage();
     const copied = await sa.s3.send(new GetObjectCommand({ Bucket: sa.bucket, Key: `${prefix}master.m3u8` }));
     expect(await copied.Body?.transformToString()).toBe(playlist);
@@ -56,12 +63,12 @@ describe('global content: a published course is replicated to every other jurisd
     expect(playback.status, JSON.stringify(playback.body)).toBe(200);
     // The offline copy travels with its video.
     expect(playback.body.download).toBe(playback.body.master.replace(/master\.m3u8$/, 'download.mp4'));
-    const master = await env.API_SA.fetch(playback.body.master);
+    const master = await env.API_sa.fetch(playback.body.master);
     expect(master.status).toBe(200);
     expect(await master.text()).toBe(playlist);
 
     const edited = await call<CourseDetail>(`/api/courses/${id}`, { method: 'PATCH', token: instructor.accessToken, json: { summary: 'Now with a summary' } });
-    expect((await eventually(() => saCourse(id, edited.body.version), 20_000, 'the edit reaching sa')).summary).toBe('Now with a summary');
+    expect((await eventually(() => courseIn('sa', id, edited.body.version), 20_000, 'the edit reaching sa')).summary).toBe('Now with a summary');
 
     const editInSa = await call(`/api/courses/${id}`, { method: 'PATCH', jurisdiction: 'sa', token: (await signedInAs('admin', 'sa')).accessToken, json: { title: 'Changed in sa' } });
     expect(editInSa.status).toBe(409);
@@ -71,18 +78,35 @@ describe('global content: a published course is replicated to every other jurisd
     await eventually(async () => (await call(`/api/courses/${id}`, { jurisdiction: 'sa' })).status === 404, 20_000, 'the withdrawal reaching sa');
   });
 
+  it('reaches every other jurisdiction of contracts/jurisdictions.ts, each serving the course and its video from its own storage', async () => {
+    const instructor = await signedInAs('instructor');
+    const { id, videoId, playlist } = await courseWithReadyVideo(instructor);
+    await call(`/api/courses/${id}/publish`, { method: 'POST', token: instructor.accessToken });
+    const elsewhere = JURISDICTION_IDS.filter((j) => j !== 'us');
+    expect(elsewhere.length).toBeGreaterThan(0);
+    for (const jurisdiction of elsewhere) {
+      const replica = await eventually(() => courseIn(jurisdiction, id), 20_000, `the course reaching ${jurisdiction}`);
+      expect(replica).toMatchObject({ status: 'published', originJurisdiction: 'us', lessons: [{ videoId }] });
+      const playback = await call<{ master: string }>(`/api/courses/${id}/video`, { jurisdiction });
+      expect(playback.status, JSON.stringify(playback.body)).toBe(200);
+      expect(new URL(playback.body.master).host).toBe(`${jurisdiction}.api.test`);
+      const master = await apiIn(jurisdiction).fetch(playback.body.master);
+      expect(await master.text()).toBe(playlist);
+    }
+  });
+
   it('ignores a replayed or stale message', async () => {
     const instructor = await signedInAs('instructor');
     const { course } = await publishedCourse(instructor);
     const message = await withDatabase('us', (db) => contentSyncFor(db, course.id, 'us', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'));
-    const replica = await eventually(() => saCourse(course.id, message.course.version), 20_000, 'the course reaching sa');
+    const replica = await eventually(() => courseIn('sa', course.id, message.course.version), 20_000, 'the course reaching sa');
     const settings = inject('settings').sa;
     const sources = readConfig(ReplicationSettings.pick({ REPLICATION_SOURCES: true }), { ...settings }).REPLICATION_SOURCES;
     const applied = await withDatabase('sa', (db) => applyContentSync(db, saStorage(), sources, message));
     expect(applied).toBe(false);
     const stale = { ...message, course: { ...message.course, version: message.course.version - 1, title: 'An older title' } };
     expect(await withDatabase('sa', (db) => applyContentSync(db, saStorage(), sources, stale))).toBe(false);
-    expect(await saCourse(course.id)).toMatchObject({ title: replica.title, version: replica.version });
+    expect(await courseIn('sa', course.id)).toMatchObject({ title: replica.title, version: replica.version });
   });
 
   it('sends content only: no enrollment, progress or user row reaches sa', async () => {
@@ -91,7 +115,7 @@ describe('global content: a published course is replicated to every other jurisd
     const learner = await signedInAs('learner');
     await call(`/api/courses/${course.id}/enrollment`, { method: 'POST', token: learner.accessToken });
     await call(`/api/lessons/${lessons[0]!.id}/progress`, { method: 'PUT', token: learner.accessToken, json: { positionSeconds: 30, durationSeconds: 60 } });
-    await eventually(() => saCourse(course.id), 20_000, 'the course reaching sa');
+    await eventually(() => courseIn('sa', course.id), 20_000, 'the course reaching sa');
     expect(await findUserByEmail('sa', instructor.user.email)).toBeUndefined();
     expect(await findUserByEmail('sa', learner.user.email)).toBeUndefined();
     const counts = await withDatabase('sa', async (db) => {

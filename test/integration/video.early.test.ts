@@ -1,7 +1,7 @@
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { CourseDetail } from '../../workers/api/catalog/courses.ts';
-import type { Playback } from '../../workers/api/videos/playback.ts';
+import type { CourseDetail } from '../../workers/api/catalog/schemas.ts';
+import type { Playback } from '../../workers/api/videos/schemas.ts';
 import { publishedCourse } from './catalog-fixtures.ts';
 import { call, eventually, signedInAs } from './client.ts';
 import { finished, sampleClip, uploadVideo } from './video-fixtures.ts';

@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { lessons as lessonsTable, videos } from '../../db/schema.ts';
 import type { StorageObjectEvent } from '../../workers/lib/contracts.ts';
-import { SIGNATURE_HEADER, signEvent, TIMESTAMP_HEADER } from '../../transcoder/src/contract.ts';
+import { SIGNATURE_HEADER, signEvent, TIMESTAMP_HEADER } from '../../contracts/transcoder.ts';
 import { JOB_LEASE_SECONDS, MAX_ATTEMPTS } from '../../workers/media/pipeline.ts';
 import { withDatabase } from './backing.ts';
 import { publishedCourse } from './catalog-fixtures.ts';

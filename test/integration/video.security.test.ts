@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, signEvent, TIMESTAMP_HEADER } from '../../transcoder/src/contract.ts';
+import { SIGNATURE_HEADER, signEvent, TIMESTAMP_HEADER } from '../../contracts/transcoder.ts';
 import { signMediaToken } from '../../workers/api/videos/media-tokens.ts';
 import { publishedCourse } from './catalog-fixtures.ts';
 import { call, signedInAs, type SignedIn } from './client.ts';

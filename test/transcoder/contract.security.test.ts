@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signEvent, TranscodeEvent, TranscodeJob, verifyEvent } from '../../transcoder/src/contract.ts';
+import { signEvent, TranscodeEvent, TranscodeJob, verifyEvent } from '../../contracts/transcoder.ts';
 
 const secret = 'a-callback-secret-for-tests';
 const now = 1_767_000_000;

@@ -11,7 +11,7 @@ import { vi } from 'vitest';
 import { startS3, type LocalS3 } from '../../scripts/services/s3.ts';
 import { localJob, receiveEvent, startTranscoder, type LocalTranscoder } from '../../scripts/services/transcoder.ts';
 import { storageAt } from '../../workers/lib/storage.ts';
-import type { TranscodeEvent, TranscodeJob } from '../../transcoder/src/contract.ts';
+import type { TranscodeEvent, TranscodeJob } from '../../contracts/transcoder.ts';
 
 const run = promisify(execFile);
 export const BUCKET = 'media';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { planChunks } from '../../transcoder/src/chunks.ts';
-import type { TranscodeResult } from '../../transcoder/src/contract.ts';
+import type { TranscodeResult } from '../../contracts/transcoder.ts';
 import { BUCKET, makeClip, startHarness, watchWork, type Harness } from './harness.ts';
 
 const run = promisify(execFile);

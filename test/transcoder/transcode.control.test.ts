@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TaskLine, TranscoderError } from '../../transcoder/src/contract.ts';
+import { TaskLine, TranscoderError } from '../../contracts/transcoder.ts';
 import { ffmpegProcessesIn, makeClip, startHarness, watchWork, type Harness } from './harness.ts';
 
 describe('transcoder: cancelling, repeated requests, lost callbacks, bad requests', () => {

@@ -4,7 +4,7 @@ import { request as forward } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/services/ports.ts';
-import { JobStatus, type TranscodeJob } from '../../transcoder/src/contract.ts';
+import { JobStatus, type TranscodeJob } from '../../contracts/transcoder.ts';
 import { listen, makeClip, startHarness, type Harness } from './harness.ts';
 
 /** "Random" bytes that are the same in every run, so the test cannot pass or fail by chance. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobAccepted, JobStatus, type TranscodeResult } from '../../transcoder/src/contract.ts';
+import { JobAccepted, JobStatus, type TranscodeResult } from '../../contracts/transcoder.ts';
 import { makeClip, startHarness, TRACEPARENT, type Harness } from './harness.ts';
 
 const run = promisify(execFile);

@@ -1,4 +1,4 @@
-import { SIGNATURE_HEADER, signEvent, TIMESTAMP_HEADER, type TranscodeEvent } from './contract.ts';
+import { SIGNATURE_HEADER, signEvent, TIMESTAMP_HEADER, type TranscodeEvent } from '../../contracts/transcoder.ts';
 import { log } from './log.ts';
 import { withRetries, type Backoff } from './retry.ts';
 

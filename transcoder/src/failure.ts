@@ -1,4 +1,4 @@
-import type { FailureCode, TranscodeFailure } from './contract.ts';
+import type { FailureCode, TranscodeFailure } from '../../contracts/transcoder.ts';
 
 /** Why a job failed, in words for the instructor, and whether another attempt could succeed. */
 export class JobFailure extends Error {

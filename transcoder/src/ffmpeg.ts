@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { DOWNLOAD } from './contract.ts';
+import { DOWNLOAD } from '../../contracts/transcoder.ts';
 import { JobFailure } from './failure.ts';
 import { AUDIO_BITRATE, AUDIO_SAMPLE_RATE, type Ladder } from './ladder.ts';
 import type { ProbedSource } from './probe.ts';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deliverEvent, postEvent } from './callbacks.ts';
-import type { JobState, JobStatus, PartStatus, PlayableResult, TranscodeEvent, TranscodeJob } from './contract.ts';
+import type { JobState, JobStatus, PartStatus, PlayableResult, TranscodeEvent, TranscodeJob } from '../../contracts/transcoder.ts';
 import { asJobFailure } from './failure.ts';
 import { log } from './log.ts';
 import type { TaskPool } from './pool.ts';

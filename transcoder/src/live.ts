@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { TranscodeJob } from './contract.ts';
+import type { TranscodeJob } from '../../contracts/transcoder.ts';
 import { leadingChunks, PLAYABLE_CHUNKS, writeRenditionPlaylists, type ChunkFolders, type ChunkPart, type ChunkPublisher, type DoneChunks } from './chunks.ts';
 import { AUDIO_RENDITION, MASTER_PLAYLIST, renditionPlaylist, type Chunk } from './ffmpeg.ts';
 import type { Ladder } from './ladder.ts';

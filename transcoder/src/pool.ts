@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { TaskLine, TranscoderError, type ChunkManifest, type ChunkTask } from './contract.ts';
+import { TaskLine, TranscoderError, type ChunkManifest, type ChunkTask } from '../../contracts/transcoder.ts';
 import { JobFailure } from './failure.ts';
 import { log } from './log.ts';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import type { TranscodeJob } from './contract.ts';
+import type { TranscodeJob } from '../../contracts/transcoder.ts';
 import { JobFailure } from './failure.ts';
 import type { SourceVideo } from './ladder.ts';
 

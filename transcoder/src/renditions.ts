@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Rendition } from './contract.ts';
+import type { Rendition } from '../../contracts/transcoder.ts';
 import { AUDIO_RENDITION, renditionPlaylist } from './ffmpeg.ts';
 import { JobFailure } from './failure.ts';
 import type { Ladder } from './ladder.ts';

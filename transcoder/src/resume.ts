@@ -1,7 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ChunkManifest, type TranscodeJob } from './contract.ts';
+import { ChunkManifest, type TranscodeJob } from '../../contracts/transcoder.ts';
 import { renditionPlaylist, type Chunk } from './ffmpeg.ts';
 import type { Ladder } from './ladder.ts';
 import { log } from './log.ts';

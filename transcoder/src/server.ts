@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { availableParallelism, tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { ChunkTask, TranscodeJob, type JobAccepted, type JobStatus, type TaskLine, type TranscoderError } from './contract.ts';
+import { ChunkTask, TranscodeJob, type JobAccepted, type JobStatus, type TaskLine, type TranscoderError } from '../../contracts/transcoder.ts';
 import { asJobFailure, JobFailure } from './failure.ts';
 import { Jobs, type JobsSettings } from './jobs.ts';
 import { log } from './log.ts';

@@ -2,7 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { TranscodeJob } from './contract.ts';
+import { PUBLISHED_TYPES } from '../../contracts/media.ts';
+import type { TranscodeJob } from '../../contracts/transcoder.ts';
 import { JobFailure } from './failure.ts';
 import { log } from './log.ts';
 import { inParallel } from './parallel.ts';
@@ -14,14 +15,6 @@ import { withRetries, type Backoff } from './retry.ts';
  */
 const STORAGE_BACKOFF: Backoff = { attempts: 5, firstDelayMs: 500, maxDelayMs: 8_000 };
 const PARALLEL_REQUESTS = 4;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.m3u8': 'application/vnd.apple.mpegurl',
-  '.mp4': 'video/mp4',
-  '.m4s': 'video/iso.segment',
-  '.jpg': 'image/jpeg',
-  '.vtt': 'text/vtt',
-};
 
 /** Like the Workers' storage (workers/lib/storage.ts): path-style, checksums only when required. */
 export function openStorage(storage: TranscodeJob['storage']): S3Client {
@@ -74,7 +67,7 @@ export async function sourceUrl(s3: S3Client, source: TranscodeJob['source'], si
 export function putFile(s3: S3Client, output: TranscodeJob['output'], file: string, body: Buffer | string, signal: AbortSignal, cacheControl?: string): Promise<void> {
   return storageCall(`save ${file}`, async () => {
     await s3.send(
-      new PutObjectCommand({ Bucket: output.bucket, Key: `${output.prefix}${file}`, Body: body, ContentType: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', CacheControl: cacheControl }),
+      new PutObjectCommand({ Bucket: output.bucket, Key: `${output.prefix}${file}`, Body: body, ContentType: PUBLISHED_TYPES.get(extname(file).slice(1)) ?? 'application/octet-stream', CacheControl: cacheControl }),
       { abortSignal: signal },
     );
   }, signal);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeHere } from './chunks.ts';
-import type { ChunkManifest, ChunkTask } from './contract.ts';
+import type { ChunkManifest, ChunkTask } from '../../contracts/transcoder.ts';
 import { chunkManifest, manifestSegments, saveChunk } from './resume.ts';
 import { openStorage, sourceUrl, uploadFiles } from './storage.ts';
 

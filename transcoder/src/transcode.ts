@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DOWNLOAD, type PartStatus, type PlayableResult, type TranscodeJob, type TranscodeResult } from './contract.ts';
+import { DOWNLOAD, type PartStatus, type PlayableResult, type TranscodeJob, type TranscodeResult } from '../../contracts/transcoder.ts';
 import { encodeInChunks, planChunks } from './chunks.ts';
 import { AUDIO_RENDITION, downloadArgs, MASTER_PLAYLIST, POSTER, renditionPlaylist, runFfmpeg, STORYBOARD_IMAGE, STORYBOARD_VTT } from './ffmpeg.ts';
 import { JobFailure } from './failure.ts';

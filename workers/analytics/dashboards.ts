@@ -1,5 +1,19 @@
 import type { ClickHouseClient } from '@clickhouse/client-web';
-import { VIDEO_PROGRESS_INTERVAL_SECONDS, type DashboardQuery } from '../lib/contracts.ts';
+import { VIDEO_PROGRESS_INTERVAL_SECONDS } from '../../contracts/analytics.ts';
+import {
+  type Audience,
+  type Breakdown,
+  type DailyLearners,
+  type Dashboard,
+  type DashboardQuery,
+  type DropOff,
+  type Funnel,
+  type Summary,
+  type TopContent,
+} from '../lib/contracts.ts';
+
+/** The reports' shapes are the RPC's contract (`lib/contracts.ts`); the browser tests name them from here. */
+export type { Dashboard, DropOff };
 
 /**
  * The dashboards, read from the daily aggregates the materialized views keep (migration 0001), so
@@ -10,51 +24,6 @@ import { VIDEO_PROGRESS_INTERVAL_SECONDS, type DashboardQuery } from '../lib/con
 const TOP = 10;
 /** The timeline in steps of 5 %: the drop-off curve's points and the funnel's thresholds. */
 const STEPS = 20;
-
-export interface DailyLearners {
-  day: string;
-  learners: number;
-}
-
-export interface Summary {
-  /** Signed-in users with any event in the range, each counted once. */
-  activeLearners: number;
-  dailyActiveLearners: DailyLearners[];
-  enrollments: number;
-  plays: number;
-  watchTimeSeconds: number;
-  /** Per play; null without plays. */
-  averageWatchTimeSeconds: number | null;
-  /** Share of the viewings (a learner and a video) started in the range that reached the end. */
-  completionRate: number | null;
-}
-
-export interface TopContent {
-  courses: Array<{ courseId: string; plays: number; watchTimeSeconds: number; enrollments: number }>;
-  videos: Array<{ videoId: string; courseId: string; plays: number; watchTimeSeconds: number; completions: number }>;
-}
-
-/** Viewings (a learner and a video) that started in the range, and how many reached each stage. */
-export type Funnel = Array<{ stage: 'play' | '25%' | '50%' | '75%' | 'complete'; viewings: number; share: number | null }>;
-
-export interface Audience {
-  learners: number;
-  events: number;
-  plays: number;
-  watchTimeSeconds: number;
-}
-
-export interface Breakdown {
-  countries: Array<{ country: string } & Audience>;
-  devices: Array<{ device: string } & Audience>;
-}
-
-/** For each 5 % of the video's timeline, the share of its viewers who got at least that far. */
-export interface DropOff {
-  videoId: string;
-  viewers: number;
-  curve: Array<{ percent: number; stillWatching: number; share: number | null }>;
-}
 
 /** The numbers of the whole range and scope (kind 'total'), of a top course and of a top video. */
 interface ActivityRow {
@@ -70,13 +39,6 @@ interface ActivityRow {
 interface ActiveLearners {
   total: number;
   byDay: DailyLearners[];
-}
-
-export interface Dashboard {
-  summary: Summary;
-  top: TopContent;
-  funnel: Funnel;
-  breakdown: Breakdown;
 }
 
 /** How far viewings got, in 5 % steps (20 = the end), and how many of each step were completed. */

@@ -1,10 +1,13 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { Scalar } from '@scalar/hono-api-reference';
+import { openAPIRouteHandler } from 'hono-openapi';
 import { AppError, asAppError, errorEnvelope, notFound } from '../lib/errors.ts';
 import { log } from '../lib/log.ts';
 import { continueTrace } from '../lib/trace.ts';
 import type { ApiEnv } from './context.ts';
 import { services, traced } from './middleware/request.ts';
+import { DOCUMENT } from './openapi.ts';
 import { analytics } from './routes/analytics.ts';
 import { auth } from './routes/auth.ts';
 import { coursesRoutes } from './routes/courses.ts';
@@ -45,5 +48,9 @@ export const app = new Hono<ApiEnv>()
   .route('/videos', videosRoutes)
   .route('/lessons', lessonsRoutes)
   .route('/notifications', notificationsRoutes)
+  .get('/docs', Scalar({ url: '/api/openapi.json', pageTitle: 'KnowledgeCity Edge API' }))
   .notFound((c) => renderError(c, notFound(`${c.req.method} ${loggedPath(c.req.path)}`)))
   .onError((error, c) => renderError(c, error));
+
+// The document describes the app it is served by, so it is added once the app exists (under its /api base path).
+app.get('/openapi.json', openAPIRouteHandler(app, DOCUMENT));

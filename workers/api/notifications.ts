@@ -1,17 +1,15 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { notifications } from '../../db/schema.ts';
+import { z } from 'zod';
 import type { NotificationMessage } from '../lib/contracts.ts';
 
-export interface NotificationView {
-  id: string;
-  type: string;
-  title: string;
-  body: string;
-  data: unknown;
-  read: boolean;
-  createdAt: string;
-}
+export const NotificationView = z
+  .object({ id: z.uuid(), type: z.string(), title: z.string(), body: z.string(), data: z.unknown(), read: z.boolean(), createdAt: z.iso.datetime() })
+  .meta({ id: 'NotificationView' });
+export type NotificationView = z.infer<typeof NotificationView>;
+export const NotificationPage = z.object({ items: z.array(NotificationView), unread: z.int() }).meta({ id: 'NotificationPage' });
+export const Marked = z.object({ marked: z.int().meta({ description: 'How many notifications were unread and are now read.' }) });
 
 /** Stores a `notifications` message; the message id makes redelivery harmless. */
 export async function storeNotification(db: NeonDatabase, message: NotificationMessage): Promise<void> {

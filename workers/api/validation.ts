@@ -1,6 +1,6 @@
-import { zValidator } from '@hono/zod-validator';
 import type { ValidationTargets } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { validator } from 'hono-openapi';
 import type { z } from 'zod';
 import { AppError, invalidFields } from '../lib/errors.ts';
 
@@ -10,16 +10,20 @@ import { AppError, invalidFields } from '../lib/errors.ts';
  */
 export const routeSchemas = new WeakMap<object, { target: keyof ValidationTargets; schema: z.ZodType }>();
 
-/** A zod failure as our 400 `invalid_request`, naming each offending field (`whole` names the input itself). */
-export function refusal(error: z.core.$ZodError, whole: string): AppError {
-  return invalidFields(error.issues.map((issue) => ({ field: issue.path.join('.') || whole, message: issue.message })));
+/** A failed check as zod and Standard Schema report it. */
+type Issue = { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] | undefined };
+
+/** Failed checks as our 400 `invalid_request`, naming each offending field (`whole` names the input itself). */
+export function refusal(issues: readonly Issue[], whole: string): AppError {
+  return invalidFields(
+    issues.map((issue) => ({ field: (issue.path ?? []).map((key) => String(typeof key === 'object' ? key.key : key)).join('.') || whole, message: issue.message })),
+  );
 }
 
-/** Zod validation whose failure is our 400 `invalid_request`, naming each offending field. */
+/** Validation whose failure is our 400 `invalid_request`; the schema is also the route's input in the OpenAPI document. */
 export function valid<Target extends keyof ValidationTargets, Schema extends z.ZodType>(target: Target, schema: Schema) {
-  const middleware = zValidator(target, schema, (result) => {
-    if (result.success) return;
-    throw refusal(result.error, target);
+  const middleware = validator(target, schema, (result) => {
+    if (!result.success) throw refusal(result.error, target);
   });
   routeSchemas.set(middleware, { target, schema });
   return middleware;

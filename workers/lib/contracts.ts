@@ -1,4 +1,7 @@
+import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
+import { courses, lessons, videos } from '../../db/schema.ts';
+import { ANALYTICS_EVENT_TYPES } from '../../contracts/analytics.ts';
 
 /**
  * Contracts between services: every RPC input and queue body is versioned and carries the W3C
@@ -17,52 +20,47 @@ export type HealthCheck = z.infer<typeof HealthCheck>;
  * `content-sync`: a published course (and its lessons) replicated from its home jurisdiction to
  * another. Only content: no enrollment, progress or user data. Idempotent by (course id, version).
  */
-export const ReplicatedLesson = z.object({
-  id: z.uuid(),
-  position: z.number().int(),
-  title: z.string(),
-  summary: z.string(),
-  isPreview: z.boolean(),
-  videoId: z.uuid().nullable(),
-  durationSeconds: z.number().nullable(),
-});
+export const ReplicatedLesson = createSelectSchema(lessons).pick({ id: true, position: true, title: true, summary: true, isPreview: true, videoId: true, durationSeconds: true });
 
-export const ReplicatedVideo = z.object({
-  id: z.uuid(),
-  lessonId: z.uuid().nullable(),
-  filename: z.string(),
-  contentType: z.string(),
-  sizeBytes: z.number().int(),
+export const ReplicatedVideo = createSelectSchema(videos, {
   outputPrefix: z.string().regex(/^media\/[0-9a-f-]{36}\//, 'must be under media/{videoId}/'),
-  masterKey: z.string().nullable(),
-  posterKey: z.string().nullable(),
-  storyboardImageKey: z.string().nullable(),
-  storyboardVttKey: z.string().nullable(),
   /** Absent from messages sent before downloads existed. */
   downloadKey: z.string().nullable().default(null),
-  durationSeconds: z.number().nullable(),
-  width: z.number().int().nullable(),
-  height: z.number().int().nullable(),
-  renditions: z.unknown(),
+}).pick({
+  id: true,
+  lessonId: true,
+  filename: true,
+  contentType: true,
+  sizeBytes: true,
+  outputPrefix: true,
+  masterKey: true,
+  posterKey: true,
+  storyboardImageKey: true,
+  storyboardVttKey: true,
+  downloadKey: true,
+  durationSeconds: true,
+  width: true,
+  height: true,
+  renditions: true,
 });
 
 export const ContentSync = Traced.extend({
   kind: z.literal('course'),
   origin: z.string().regex(/^[a-z]{2}$/),
   action: z.enum(['upsert', 'unpublish']),
-  course: z.object({
-    id: z.uuid(),
-    version: z.number().int().positive(),
-    slug: z.string(),
-    title: z.string(),
-    summary: z.string(),
-    description: z.string(),
-    language: z.enum(['en', 'ar']),
-    level: z.enum(['beginner', 'intermediate', 'advanced']),
-    tags: z.array(z.string()),
-    coverImageUrl: z.string().nullable(),
-    instructorName: z.string(),
-    publishedAt: z.iso.datetime({ offset: true }).nullable(),
+  course: createSelectSchema(courses, { version: z.int().positive(), publishedAt: z.iso.datetime({ offset: true }).nullable() }).pick({
+    id: true,
+    version: true,
+    slug: true,
+    title: true,
+    summary: true,
+    description: true,
+    language: true,
+    level: true,
+    tags: true,
+    coverImageUrl: true,
+    instructorName: true,
+    publishedAt: true,
   }),
   lessons: z.array(ReplicatedLesson),
   /** The lessons' ready videos: their published renditions are copied bucket to bucket over the S3 API. */
@@ -81,24 +79,6 @@ export const NotificationMessage = Traced.extend({
 });
 export type NotificationMessage = z.infer<typeof NotificationMessage>;
 
-/**
- * An analytics event as the SPA sends it (`POST /api/analytics/events`). `event_id` is chosen by
- * the client so a resent event is stored once. The player sends `video_progress` every
- * `VIDEO_PROGRESS_INTERVAL_SECONDS` of playing: watch time is counted from those heartbeats.
- */
-export const ANALYTICS_EVENT_TYPES = [
-  'page_view',
-  'course_view',
-  'search',
-  'enroll',
-  'video_play',
-  'video_pause',
-  'video_seek',
-  'video_progress',
-  'video_complete',
-  'login',
-] as const;
-export const VIDEO_PROGRESS_INTERVAL_SECONDS = 10;
 const MAX_MEDIA_SECONDS = 24 * 60 * 60;
 const MAX_PROPS = 20;
 const MAX_PROPS_BYTES = 2_048;
@@ -111,6 +91,10 @@ const EventProps = z
   .refine((props) => Object.keys(props).length <= MAX_PROPS, `must have at most ${MAX_PROPS} keys`)
   .refine((props) => new TextEncoder().encode(JSON.stringify(props)).byteLength <= MAX_PROPS_BYTES, `must be at most ${MAX_PROPS_BYTES} bytes as JSON`);
 
+/**
+ * An analytics event as the SPA sends it (`POST /api/analytics/events`; types and heartbeat in
+ * contracts/analytics.ts). `event_id` is chosen by the client so a resent event is stored once.
+ */
 export const AnalyticsEvent = z.strictObject({
   v: z.literal(1).default(1),
   event_id: z.uuid(),
@@ -160,6 +144,81 @@ export type DashboardQuery = z.output<typeof DashboardQuery>;
 /** RPC `analytics.dropOff`: one video's viewers over the timeline. */
 export const DropOffQuery = DashboardQuery.safeExtend({ videoId: z.uuid() });
 export type DropOffQuery = z.output<typeof DropOffQuery>;
+
+/** A share of a whole (0 to 1); null when the whole is 0. */
+const Share = z.number().min(0).max(1).nullable();
+const Count = z.int().min(0);
+
+export const DailyLearners = z.object({ day: Day, learners: Count });
+export type DailyLearners = z.infer<typeof DailyLearners>;
+
+/** RPC `analytics.summary`: the range's totals. */
+export const Summary = z
+  .object({
+    activeLearners: Count.meta({ description: 'Signed-in users with any event in the range, each counted once.' }),
+    dailyActiveLearners: z.array(DailyLearners).meta({ description: 'Every day of the range, 0 where nobody was active.' }),
+    enrollments: Count,
+    plays: Count,
+    watchTimeSeconds: Count,
+    averageWatchTimeSeconds: z.number().min(0).nullable().meta({ description: 'Per play; null without plays.' }),
+    completionRate: Share.meta({ description: 'Share of the viewings (a learner and a video) started in the range that reached the end.' }),
+  })
+  .meta({ id: 'Summary' });
+export type Summary = z.infer<typeof Summary>;
+
+/** RPC `analytics.top`: the 10 courses and 10 videos with the most plays. */
+export const TopContent = z
+  .object({
+    courses: z.array(z.object({ courseId: z.uuid(), plays: Count, watchTimeSeconds: Count, enrollments: Count })),
+    videos: z.array(
+      z.object({
+        videoId: z.uuid(),
+        courseId: z.uuid().meta({ description: 'The nil UUID when the video’s events named no course.' }),
+        plays: Count,
+        watchTimeSeconds: Count,
+        completions: Count,
+      }),
+    ),
+  })
+  .meta({ id: 'TopContent' });
+export type TopContent = z.infer<typeof TopContent>;
+
+/** RPC `analytics.funnel`: viewings (a learner and a video) that started in the range, and how many reached each stage. */
+export const Funnel = z
+  .array(z.object({ stage: z.enum(['play', '25%', '50%', '75%', 'complete']), viewings: Count, share: Share }))
+  .meta({ id: 'Funnel' });
+export type Funnel = z.infer<typeof Funnel>;
+
+export const Audience = z.object({
+  learners: Count.meta({ description: 'An estimate, within about 1 %.' }),
+  events: Count,
+  plays: Count,
+  watchTimeSeconds: Count,
+});
+export type Audience = z.infer<typeof Audience>;
+
+/** RPC `analytics.breakdown`: the audience by country (`XX` unknown) and by device class. */
+export const Breakdown = z
+  .object({
+    countries: z.array(z.object({ country: z.string(), ...Audience.shape })),
+    devices: z.array(z.object({ device: z.string(), ...Audience.shape })),
+  })
+  .meta({ id: 'Breakdown' });
+export type Breakdown = z.infer<typeof Breakdown>;
+
+/** RPC `analytics.dropOff`: for each 5 % of the video's timeline, the share of its viewers who got at least that far. */
+export const DropOff = z
+  .object({
+    videoId: z.uuid(),
+    viewers: Count,
+    curve: z.array(z.object({ percent: z.number().min(0).max(100), stillWatching: Count, share: Share })).length(21),
+  })
+  .meta({ id: 'DropOff' });
+export type DropOff = z.infer<typeof DropOff>;
+
+/** RPC `analytics.dashboard`: everything the dashboard page shows. */
+export const Dashboard = z.object({ summary: Summary, top: TopContent, funnel: Funnel, breakdown: Breakdown });
+export type Dashboard = z.infer<typeof Dashboard>;
 
 /** `video-jobs`: an uploaded source to transcode, sent by the api when an upload completes. */
 export const VideoJob = Traced.extend({

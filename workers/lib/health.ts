@@ -1,8 +1,14 @@
-export interface DependencyHealth {
-  ok: boolean;
-  ms: number;
-  error?: string;
-}
+import { z } from 'zod';
+
+/** One dependency checked for real (also the answer of RPC `analytics.health` and `media.transcoderHealth`). */
+export const DependencyHealth = z
+  .object({
+    ok: z.boolean(),
+    ms: z.int().min(0).meta({ description: 'How long the check took.' }),
+    error: z.string().optional().meta({ description: 'Why it failed, when it did.' }),
+  })
+  .meta({ id: 'DependencyHealth' });
+export type DependencyHealth = z.infer<typeof DependencyHealth>;
 
 /** Runs one real check with a deadline, so a hung dependency never hangs the health route. */
 export async function checkDependency(check: () => Promise<unknown>, timeoutMs: number): Promise<DependencyHealth> {

@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { z } from 'zod';
 import { log } from '../lib/log.ts';
 import { withPipeline } from './context.ts';
-import type { PartStatus } from '../../transcoder/src/contract.ts';
+import type { PartStatus } from '../../contracts/transcoder.ts';
 import { checkJob, type JobCheck } from './pipeline.ts';
 
 /** How often the coordinator asks its job's transcoder how far it got: progress is never older than this. */

@@ -10,7 +10,7 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Redis } from '@upstash/redis/cloudflare';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { videos } from '../../db/schema.ts';
-import { JobStatus, TranscodeEvent, type PartStatus, type PlayableResult, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../transcoder/src/contract.ts';
+import { JobStatus, TranscodeEvent, type PartStatus, type PlayableResult, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../contracts/transcoder.ts';
 import { changingCatalog } from '../api/catalog/cache.ts';
 import { touchCourse } from '../api/catalog/courses.ts';
 import { attachUpload, isShown, showPrevious, showVideo } from '../api/catalog/lesson-videos.ts';

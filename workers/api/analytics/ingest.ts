@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AnalyticsEvent, type AnalyticsEventBatch, type StoredEvent } from '../../lib/contracts.ts';
+import type { Rejection } from './schemas.ts';
 
 /** At most 500 events and 256 KB per request (`navigator.sendBeacon` itself stops at 64 KB). */
 export const MAX_EVENTS_PER_REQUEST = 500;
@@ -15,11 +16,6 @@ export const EventsRequest = z.strictObject({
     .min(1, 'must hold at least one event')
     .max(MAX_EVENTS_PER_REQUEST, `must hold at most ${MAX_EVENTS_PER_REQUEST} events; send the rest in another request`),
 });
-
-export interface Rejection {
-  index: number;
-  reason: string;
-}
 
 /** Each event on its own: valid ones go on, the others come back with the reason. */
 export function checkEvents(candidates: readonly unknown[], now: number): { accepted: AnalyticsEvent[]; rejected: Rejection[] } {

@@ -4,43 +4,10 @@ import { z } from 'zod';
 import { courses, lessons } from '../../../db/schema.ts';
 import { AppError, invalidFields, notFound } from '../../lib/errors.ts';
 import { assertAttachable } from './lesson-videos.ts';
-import type { CatalogQuery, CourseChanges, LessonChanges, NewCourse, NewLesson, Sort } from './schemas.ts';
+import type { CatalogQuery, CourseCard, CourseChanges, CourseDetail, LessonChanges, LessonView, NewCourse, NewLesson, Sort } from './schemas.ts';
 
 export type Course = typeof courses.$inferSelect;
 export type Lesson = typeof lessons.$inferSelect;
-
-export interface CourseCard {
-  id: string;
-  slug: string;
-  title: string;
-  summary: string;
-  language: 'en' | 'ar';
-  level: 'beginner' | 'intermediate' | 'advanced';
-  tags: string[];
-  coverImageUrl: string | null;
-  instructorName: string;
-  publishedAt: string | null;
-  lessonCount: number;
-}
-
-export interface LessonView {
-  id: string;
-  position: number;
-  title: string;
-  summary: string;
-  isPreview: boolean;
-  videoId: string | null;
-  durationSeconds: number | null;
-}
-
-export interface CourseDetail extends CourseCard {
-  description: string;
-  status: 'draft' | 'published';
-  version: number;
-  originJurisdiction: string;
-  instructorId: string | null;
-  lessons: LessonView[];
-}
 
 // Written out: drizzle leaves single-table columns unqualified, which the subquery would misread.
 const lessonCount = sql<number>`(select count(*)::int from lessons where lessons.course_id = courses.id)`;

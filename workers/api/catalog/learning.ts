@@ -2,24 +2,10 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { courses, enrollments, lessonProgress, lessons } from '../../../db/schema.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
-import type { CourseDetail } from './courses.ts';
+import type { ContinueLearning, CourseDetail, EnrollmentView, LessonProgressView } from './schemas.ts';
 
 /** A lesson counts as done once 95% of it has been watched. */
 export const COMPLETION_RATIO = 0.95;
-
-export interface LessonProgressView {
-  positionSeconds: number;
-  durationSeconds: number;
-  completed: boolean;
-}
-
-export interface EnrollmentView {
-  enrolledAt: string;
-  progressPercent: number;
-  completedLessons: number;
-  nextLessonId: string | null;
-  lessons: Record<string, LessonProgressView>;
-}
 
 export async function enroll(db: NeonDatabase, userId: string, courseId: string): Promise<void> {
   const [course] = await db.select({ status: courses.status }).from(courses).where(eq(courses.id, courseId)).limit(1);
@@ -107,16 +93,6 @@ export async function reportProgress(
     completed: saved?.completedAt != null,
     courseProgressPercent: totals && totals.total > 0 ? Math.round((totals.done / totals.total) * 100) : 0,
   };
-}
-
-export interface ContinueLearning {
-  courseId: string;
-  slug: string;
-  title: string;
-  coverImageUrl: string | null;
-  progressPercent: number;
-  lastActivityAt: string;
-  nextLesson: { id: string; title: string; positionSeconds: number } | null;
 }
 
 /** The learner's courses, most recently active first, each with the next lesson to watch. */

@@ -2,6 +2,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCom
 import { and, asc, eq, exists, inArray, notInArray, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { courses, lessons, videos } from '../../../db/schema.ts';
+import { contentSyncBinding, type ContentSyncBinding, type JurisdictionId } from '../../../contracts/jurisdictions.ts';
 import type { StorageLocation } from '../../lib/config.ts';
 import type { ContentSync } from '../../lib/contracts.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -73,11 +74,11 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
   };
 }
 
-/** Each jurisdiction's `content-sync` queue binding (`CONTENT_SYNC_SA` for "sa"). */
-export function contentSyncQueues(replicateTo: readonly string[], env: object): Queue[] {
+/** Each jurisdiction's `content-sync` queue binding (`CONTENT_SYNC_sa` for "sa"), as its wrangler `[env.<id>]` declares them. */
+export function contentSyncQueues(replicateTo: readonly JurisdictionId[], env: Partial<Record<ContentSyncBinding, Queue>>): Queue[] {
   return replicateTo.map((jurisdiction) => {
-    const binding = `CONTENT_SYNC_${jurisdiction.toUpperCase()}`;
-    const queue = (env as Record<string, Queue | undefined>)[binding];
+    const binding = contentSyncBinding(jurisdiction);
+    const queue = env[binding];
     if (!queue) throw new AppError('invalid_configuration', `REPLICATE_TO names "${jurisdiction}" but there is no ${binding} queue binding.`);
     return queue;
   });

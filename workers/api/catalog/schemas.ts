@@ -1,4 +1,6 @@
+import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
+import { courseLevel, courses, courseStatus, lessons } from '../../../db/schema.ts';
 import { Language } from '../identity/schemas.ts';
 
 /** One line of text people read: no control characters, no text-direction overrides (which disguise it). */
@@ -20,7 +22,7 @@ export const Slug = z
   .min(3, 'must be at least 3 characters')
   .max(80, 'must be at most 80 characters')
   .regex(/^[\p{Ll}\p{Lo}\p{N}]+(?:-[\p{Ll}\p{Lo}\p{N}]+)*$/u, 'must be lower-case words joined by hyphens');
-export const Level = z.enum(['beginner', 'intermediate', 'advanced'], { error: 'must be beginner, intermediate or advanced' });
+export const Level = z.enum(courseLevel.enumValues, { error: `must be ${courseLevel.enumValues.join(', ')}` });
 const Tag = z.string().trim().toLowerCase().min(1).max(32, 'must be at most 32 characters').regex(/^[\p{L}\p{N}-]+$/u, 'must be letters, digits or hyphens');
 
 /** The fields without defaults: a change names only what it changes. */
@@ -82,3 +84,56 @@ export const ProgressReport = z.strictObject({
   positionSeconds: z.number({ error: 'must be a number' }).min(0).max(86_400),
   durationSeconds: z.number({ error: 'must be a number' }).positive('must be positive').max(86_400),
 });
+
+/** Answers, their row fields derived from `db/schema.ts`; timestamps travel as ISO strings. */
+const IsoTime = z.iso.datetime();
+const courseRow = createSelectSchema(courses, { publishedAt: IsoTime.nullable() });
+
+export const CourseCard = courseRow
+  .pick({ id: true, slug: true, title: true, summary: true, language: true, level: true, tags: true, coverImageUrl: true, instructorName: true, publishedAt: true })
+  .extend({ lessonCount: z.int() })
+  .meta({ id: 'CourseCard' });
+export type CourseCard = z.infer<typeof CourseCard>;
+
+export const CoursePage = z.object({ items: z.array(CourseCard), nextCursor: z.string().nullable() }).meta({ id: 'CoursePage' });
+export const OwnCourse = CourseCard.extend({ status: z.enum(courseStatus.enumValues) }).meta({ id: 'OwnCourse' });
+export const OwnCourses = z.object({ items: z.array(OwnCourse) });
+
+export const LessonView = createSelectSchema(lessons).pick({ id: true, position: true, title: true, summary: true, isPreview: true, videoId: true, durationSeconds: true }).meta({ id: 'LessonView' });
+export type LessonView = z.infer<typeof LessonView>;
+
+export const CourseDetail = CourseCard.extend({
+  ...courseRow.pick({ description: true, status: true, version: true, originJurisdiction: true, instructorId: true }).shape,
+  lessons: z.array(LessonView),
+}).meta({ id: 'CourseDetail' });
+export type CourseDetail = z.infer<typeof CourseDetail>;
+
+export const LessonProgressView = z.object({ positionSeconds: z.number(), durationSeconds: z.number(), completed: z.boolean() }).meta({ id: 'LessonProgressView' });
+export type LessonProgressView = z.infer<typeof LessonProgressView>;
+export const EnrollmentView = z
+  .object({
+    enrolledAt: IsoTime,
+    progressPercent: z.int(),
+    completedLessons: z.int(),
+    nextLessonId: z.uuid().nullable(),
+    lessons: z.record(z.uuid(), LessonProgressView),
+  })
+  .meta({ id: 'EnrollmentView' });
+export type EnrollmentView = z.infer<typeof EnrollmentView>;
+
+export const CourseWithEnrollment = CourseDetail.extend({ enrollment: EnrollmentView.nullable() }).meta({ id: 'CourseWithEnrollment' });
+export const SavedProgress = LessonProgressView.extend({ courseProgressPercent: z.int() }).meta({ id: 'SavedProgress' });
+
+export const ContinueLearning = z
+  .object({
+    courseId: z.uuid(),
+    slug: z.string(),
+    title: z.string(),
+    coverImageUrl: z.string().nullable(),
+    progressPercent: z.int(),
+    lastActivityAt: IsoTime,
+    nextLesson: z.object({ id: z.uuid(), title: z.string(), positionSeconds: z.number() }).nullable(),
+  })
+  .meta({ id: 'ContinueLearning' });
+export type ContinueLearning = z.infer<typeof ContinueLearning>;
+export const LearningList = z.object({ items: z.array(ContinueLearning) });

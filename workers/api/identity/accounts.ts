@@ -5,21 +5,15 @@ import { refreshTokens, sessions, users } from '../../../db/schema.ts';
 import { AppError, accountGone, notFound, unavailable } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
 import { DECOY_HASH, hashPassword, verifyPassword } from '../../lib/password.ts';
+import type { z } from 'zod';
 import { normalizeEmail } from './directory.ts';
+import type { Profile as ProfileSchema } from './schemas.ts';
 import { publishRevocations } from './revocations.ts';
 import { hashRefreshToken, newRefreshToken, REFRESH_TOKEN_SECONDS, type Role } from './tokens.ts';
 
 export type User = typeof users.$inferSelect;
 
-export interface Profile {
-  id: string;
-  email: string;
-  displayName: string;
-  preferredLanguage: 'en' | 'ar';
-  role: Role;
-  jurisdiction: string;
-  createdAt: string;
-}
+export type Profile = z.infer<typeof ProfileSchema>;
 
 export function profileOf(user: User): Profile {
   return {

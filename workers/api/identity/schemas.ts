@@ -49,3 +49,39 @@ export const PasswordChange = z.strictObject({
 
 export const RoleGrant = z.strictObject({ role: Role });
 export const UserId = z.object({ id: z.uuid({ error: 'must be a user id' }) });
+
+/** An account as its owner and admins see it. */
+export const Profile = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    displayName: z.string(),
+    preferredLanguage: Language,
+    role: Role,
+    jurisdiction: z.string(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Profile' });
+
+/**
+ * A signed-in answer: the access token for `Authorization: Bearer`, and the account. The refresh
+ * token never appears in a body: it is set as the `kce_refresh` cookie (httpOnly, Secure,
+ * SameSite=Strict, path /api/auth, 30 days).
+ */
+export const SignedIn = z
+  .object({
+    user: Profile,
+    accessToken: z.string().meta({ description: 'A JWT, valid for `expiresIn` seconds.' }),
+    tokenType: z.literal('Bearer'),
+    expiresIn: z.int().positive().meta({ description: 'Seconds the access token is valid for.' }),
+  })
+  .meta({ id: 'SignedIn' });
+export type SignedIn = z.infer<typeof SignedIn>;
+
+/** Where an account lives: the deployment to sign in at. */
+export const AccountHome = z
+  .object({
+    jurisdiction: z.string().regex(/^[a-z]{2}$/),
+    apiBaseUrl: z.url().nullable().meta({ description: 'That jurisdiction’s API origin; null if this deployment does not know it.' }),
+  })
+  .meta({ id: 'AccountHome' });

@@ -6,6 +6,7 @@ import { isEnrolled } from '../catalog/learning.ts';
 import type { AccessClaims } from '../identity/tokens.ts';
 import { publishedJobOf } from './media-paths.ts';
 import { signMediaToken } from './media-tokens.ts';
+import type { Playback } from './schemas.ts';
 
 /** Long enough to watch a lesson; the player asks for a new one after. */
 export const PLAYBACK_SECONDS = 60 * 60;
@@ -60,21 +61,6 @@ export async function courseVideo(db: NeonDatabase, courseId: string, lessonId: 
     .limit(1);
   if (!row) throw new AppError('not_found', lessonId ? `Lesson "${lessonId}" of this course has no video.` : 'This course has no video ready yet.');
   return row.video;
-}
-
-export interface Playback {
-  videoId: string;
-  /** `playable`: still being encoded, its playlists grow; `percent` says how far it is. */
-  status: 'playable' | 'ready';
-  percent: number;
-  master: string;
-  /** The poster and storyboard are made from the whole video: null until it is ready. */
-  poster: string | null;
-  storyboard: { image: string; vtt: string } | null;
-  /** One MP4 for offline viewing (a middle rung); null until ready, and for videos published before downloads. */
-  download: string | null;
-  durationSeconds: number | null;
-  expiresAt: string;
 }
 
 /** Signed URLs under `/media/{token}/`: the token sits in the path so HLS's relative URLs carry it; it grants the published job only. */

@@ -12,7 +12,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.ts';
 import { Text } from '../catalog/schemas.ts';
+import { VIDEO_TYPES } from '../../../contracts/media.ts';
 import type { Storage } from '../../lib/storage.ts';
+import type { UploadTarget } from './schemas.ts';
 
 /** Browsers upload straight to storage: URLs live long enough to start, not long enough to share. */
 export const UPLOAD_URL_SECONDS = 15 * 60;
@@ -22,18 +24,6 @@ export const SINGLE_PUT_MAX_BYTES = 100 * 1024 ** 2;
 const MIN_PART_BYTES = 5 * 1024 ** 2;
 const PREFERRED_PART_BYTES = 16 * 1024 ** 2;
 const MAX_PARTS = 10_000;
-
-/** A Map, not an object: `__proto__` or `constructor` must not pass for a video type. */
-const VIDEO_TYPES = new Map([
-  ['video/mp4', 'mp4'],
-  ['video/quicktime', 'mov'],
-  ['video/webm', 'webm'],
-  ['video/x-matroska', 'mkv'],
-  ['video/x-msvideo', 'avi'],
-  ['video/x-m4v', 'm4v'],
-  ['video/mpeg', 'mpg'],
-  ['video/3gpp', '3gp'],
-]);
 
 export const NewUpload = z.object({
   courseId: z.uuid(),
@@ -68,10 +58,6 @@ export function assertPartsOf(sizeBytes: number, partNumbers: number[], field: s
   if (outside !== undefined) throw new AppError('invalid_part_number', `This upload has parts 1 to ${partCount}; there is no part ${outside}.`, { field });
   if (new Set(partNumbers).size !== partNumbers.length) throw new AppError('invalid_part_number', 'Each part is named once.', { field });
 }
-
-export type UploadTarget =
-  | { mode: 'single'; url: string; method: 'PUT'; headers: Record<string, string>; expiresIn: number }
-  | { mode: 'multipart'; partSize: number; partCount: number; expiresIn: number };
 
 /** A presigned PUT whose signature covers the content type and length, or a new multipart upload. */
 export async function startUpload(storage: Storage, key: string, upload: NewUpload): Promise<{ target: UploadTarget; uploadId: string | null }> {

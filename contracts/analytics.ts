@@ -1,0 +1,20 @@
+/**
+ * The analytics events the SPA sends (`POST /api/analytics/events`) and the Workers count. The player
+ * sends `video_progress` every `VIDEO_PROGRESS_INTERVAL_SECONDS` of playing: watch time is counted
+ * from those heartbeats, so both sides read the interval from here.
+ */
+export const ANALYTICS_EVENT_TYPES = [
+  'page_view',
+  'course_view',
+  'search',
+  'enroll',
+  'video_play',
+  'video_pause',
+  'video_seek',
+  'video_progress',
+  'video_complete',
+  'login',
+] as const;
+export type AnalyticsEventType = (typeof ANALYTICS_EVENT_TYPES)[number];
+
+export const VIDEO_PROGRESS_INTERVAL_SECONDS = 10;

@@ -1,0 +1,26 @@
+/**
+ * Media types, shared by the upload form, the api Worker and the transcoder. Maps, not objects:
+ * `__proto__` or `constructor` must not pass for a type.
+ */
+
+/** The video types an instructor may upload, with the extension their source is stored under. */
+export const VIDEO_TYPES = new Map([
+  ['video/mp4', 'mp4'],
+  ['video/quicktime', 'mov'],
+  ['video/webm', 'webm'],
+  ['video/x-matroska', 'mkv'],
+  ['video/x-msvideo', 'avi'],
+  ['video/x-m4v', 'm4v'],
+  ['video/mpeg', 'mpg'],
+  ['video/3gpp', '3gp'],
+]);
+
+/** The content type of each kind of file a transcode publishes, by extension. */
+export const PUBLISHED_TYPES = new Map([
+  ['m3u8', 'application/vnd.apple.mpegurl'],
+  ['m4s', 'video/iso.segment'],
+  ['mp4', 'video/mp4'],
+  ['ts', 'video/mp2t'],
+  ['jpg', 'image/jpeg'],
+  ['vtt', 'text/vtt'],
+]);
