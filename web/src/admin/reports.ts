@@ -1,18 +1,7 @@
-import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
-import { api } from '../api/client.ts';
-import type { CourseDetail, Dashboard as DashboardSections, DropOff as DropOffCurve, OwnCourse } from '../api/types.ts';
+import { keepPreviousData, skipToken, useQueries, useQuery } from '@tanstack/react-query';
+import { client, unwrap } from '../api/client.ts';
 
-/** The range and scope every report answer repeats (`workers/api/routes/analytics.ts`). */
-interface Scope {
-  from: string;
-  to: string;
-  courseId: string | null;
-}
-
-/** `GET /api/analytics/dashboard`. */
-export type Dashboard = Scope & DashboardSections;
-/** `GET /api/analytics/videos/:videoId/drop-off`. */
-export type DropOff = Scope & { dropOff: DropOffCurve };
+export type { Dashboard } from '../api/types.ts';
 
 export interface Filters {
   from: string;
@@ -21,16 +10,13 @@ export interface Filters {
   courseId?: string;
 }
 
-function reportQuery({ from, to, courseId }: Filters): string {
-  const params = new URLSearchParams({ from, to });
-  if (courseId) params.set('courseId', courseId);
-  return params.toString();
-}
+/** An empty course (`?course=`) means every course, as an absent one does. */
+const reportQuery = ({ from, to, courseId }: Filters) => ({ from, to, courseId: courseId || undefined });
 
 export function useDashboard(filters: Filters) {
   return useQuery({
     queryKey: ['analytics', 'dashboard', filters],
-    queryFn: ({ signal }) => api<Dashboard>(`/api/analytics/dashboard?${reportQuery(filters)}`, { signal }),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/analytics/dashboard', { params: { query: reportQuery(filters) }, signal })),
     // The previous range stays on screen while the next loads: no flash of a spinner, no layout shift.
     placeholderData: keepPreviousData,
   });
@@ -39,8 +25,10 @@ export function useDashboard(filters: Filters) {
 export function useDropOff(videoId: string | undefined, filters: Filters) {
   return useQuery({
     queryKey: ['analytics', 'drop-off', videoId, filters],
-    queryFn: ({ signal }) => api<DropOff>(`/api/analytics/videos/${videoId}/drop-off?${reportQuery(filters)}`, { signal }),
-    enabled: videoId !== undefined,
+    queryFn:
+      videoId === undefined
+        ? skipToken
+        : ({ signal }) => unwrap(client.GET('/api/analytics/videos/{videoId}/drop-off', { params: { path: { videoId }, query: reportQuery(filters) }, signal })),
     placeholderData: keepPreviousData,
   });
 }
@@ -49,7 +37,7 @@ export function useDropOff(videoId: string | undefined, filters: Filters) {
 export function useOwnCourses() {
   return useQuery({
     queryKey: ['courses', 'mine'],
-    queryFn: ({ signal }) => api<{ items: OwnCourse[] }>('/api/courses/mine', { signal }),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/courses/mine', { signal })),
   });
 }
 
@@ -61,7 +49,7 @@ export function useLessonTitles(courseIds: string[]): Map<string, string> {
   const details = useQueries({
     queries: courseIds.map((id) => ({
       queryKey: ['analytics', 'course', id],
-      queryFn: ({ signal }: { signal: AbortSignal }) => api<CourseDetail>(`/api/courses/${id}`, { signal }),
+      queryFn: ({ signal }: { signal: AbortSignal }) => unwrap(client.GET('/api/courses/{idOrSlug}', { params: { path: { idOrSlug: id } }, signal })),
       staleTime: 5 * 60_000,
     })),
   });

@@ -1,26 +1,20 @@
-import { currentAccessToken } from '../api/client.ts';
+import { client, currentAccessToken } from '../api/client.ts';
+import type { paths } from '../api/schema.ts';
+import type { AnalyticsEvent } from '../api/types.ts';
 
-/** What the SPA may send: the event contract minus what the tracker fills in (`event_id`, `ts`). */
-export interface TrackedEvent {
-  type: 'page_view' | 'course_view' | 'search' | 'enroll' | 'video_play' | 'video_pause' | 'video_seek' | 'video_progress' | 'video_complete' | 'login';
-  course_id?: string;
-  lesson_id?: string;
-  video_id?: string;
-  position_s?: number;
-  duration_s?: number;
-  playback_rate?: number;
-  rendition?: string;
-  props?: Record<string, string | number | boolean>;
-}
+/** What the SPA may send: the event contract minus what the tracker fills in (`v`, `event_id`, `ts`). */
+export type TrackedEvent = Omit<AnalyticsEvent, 'v' | 'event_id' | 'ts'>;
 
+/** The beacon takes a plain URL; typed, it still has to be one of the API's paths. */
+const EVENTS = '/api/analytics/events' satisfies keyof paths;
 const FLUSH_EVERY_MS = 5_000;
 const MAX_BATCH = 200;
-const pending: Array<TrackedEvent & { event_id: string; ts: string }> = [];
+const pending: AnalyticsEvent[] = [];
 let timer: ReturnType<typeof setTimeout> | undefined;
 
 /** Queues an event; batches leave every few seconds and when the page is hidden. */
 export function track(event: TrackedEvent): void {
-  pending.push({ ...event, event_id: crypto.randomUUID(), ts: new Date().toISOString() });
+  pending.push({ ...event, v: 1, event_id: crypto.randomUUID(), ts: new Date().toISOString() });
   if (pending.length >= MAX_BATCH) void flush();
   else timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS);
 }
@@ -30,13 +24,10 @@ async function flush(): Promise<void> {
   timer = undefined;
   const events = pending.splice(0, MAX_BATCH);
   if (!events.length) return;
-  const token = currentAccessToken();
-  const response = await fetch('/api/analytics/events', {
-    method: 'POST',
-    keepalive: true,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ events }),
-  }).catch(() => undefined);
+  const response = await client.POST(EVENTS, { body: { events }, keepalive: true }).then(
+    ({ response }) => response,
+    () => undefined,
+  );
   // Network failure or a server error: keep the events for the next flush (event ids make resends count once).
   if (!response || response.status >= 500 || response.status === 429) pending.unshift(...events);
   if (pending.length) timer ??= setTimeout(() => void flush(), FLUSH_EVERY_MS);
@@ -54,7 +45,7 @@ function flushOnHide(): void {
     return;
   }
   const events = pending.splice(0, MAX_BATCH);
-  if (!navigator.sendBeacon('/api/analytics/events', JSON.stringify({ events }))) pending.unshift(...events);
+  if (!navigator.sendBeacon(EVENTS, JSON.stringify({ events }))) pending.unshift(...events);
 }
 
 addEventListener('pagehide', flushOnHide);

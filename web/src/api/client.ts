@@ -1,11 +1,14 @@
+import createClient from 'openapi-fetch';
 import { isErrorCode } from '../../../contracts/errors.ts';
 import type { ClientErrorCode } from './error-messages.ts';
-import type { Profile } from './types.ts';
+import type { paths } from './schema.ts';
+import type { SignedIn } from './types.ts';
 
 /**
- * The one way the SPA talks to the API: same origin, JSON, the access token in memory (never in
- * storage), one refresh through the HttpOnly cookie when it expires, and every failure as an
- * `ApiError` carrying the platform's `{ code, message, traceId }`.
+ * The one way the SPA talks to the API: `client`, typed by the API's own OpenAPI document (paths,
+ * parameters, bodies, answers), same origin, the access token in memory (never in storage), one
+ * refresh through the HttpOnly cookie when it expires, and every failure as an `ApiError` carrying
+ * the platform's `{ code, message, traceId }`.
  */
 export class ApiError extends Error {
   readonly status: number;
@@ -41,50 +44,50 @@ export function onAccessTokenChange(listener: (token: string | undefined) => voi
   return () => listeners.delete(listener);
 }
 
-export interface SignedIn {
-  user: Profile;
-  accessToken: string;
-  expiresIn: number;
+/** The transport under `client`: the Bearer token, and on a 401 one refresh and one retry. */
+async function authorizedFetch(request: Request): Promise<Response> {
+  // A body can be read once: the retry sends a copy.
+  const retry = accessToken ? request.clone() : undefined;
+  const response = await send(request);
+  if (response.status === 401 && retry && accessToken && (await refreshSession().catch(() => undefined))) return send(retry);
+  return response;
 }
 
+function send(request: Request): Promise<Response> {
+  if (accessToken) request.headers.set('authorization', `Bearer ${accessToken}`);
+  return fetch(request).catch((error: unknown) => {
+    // A cancelled request (react-query's `signal`) stays an AbortError, which queries ignore.
+    if (request.signal.aborted) throw error;
+    throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');
+  });
+}
+
+export const client = createClient<paths>({ credentials: 'same-origin', fetch: authorizedFetch });
 
 /**
  * Uses the refresh cookie. Concurrent callers share one request: the token rotates on every use,
- * and presenting a rotated one ends the whole session.
+ * and presenting a rotated one ends the whole session. Plain `fetch` underneath: the refresh's own
+ * 401 must not start another refresh.
  */
 export function refreshSession(): Promise<SignedIn | undefined> {
-  refreshing ??= fetch('/api/auth/refresh', { method: 'POST', credentials: 'same-origin' })
-    .then(async (response) => {
-      const signedIn = response.ok ? ((await response.json()) as SignedIn) : undefined;
-      setAccessToken(signedIn?.accessToken);
-      return signedIn;
+  refreshing ??= client
+    .POST('/api/auth/refresh', { fetch: globalThis.fetch })
+    .then(({ data }) => {
+      setAccessToken(data?.accessToken);
+      return data;
     })
     .finally(() => (refreshing = undefined));
   return refreshing;
 }
 
-export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  body?: unknown;
-  signal?: AbortSignal;
-}
+/** What a `client` call resolves to when it succeeds. */
+type Answer<Call> = Call extends { data: infer Data } ? Data : never;
 
-export async function api<T>(path: string, { method = 'GET', body, signal }: RequestOptions = {}): Promise<T> {
-  const send = () => {
-    const headers: Record<string, string> = {};
-    if (accessToken) headers.authorization = `Bearer ${accessToken}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    return fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, credentials: 'same-origin' });
-  };
-  let response = await send().catch((error: unknown) => {
-    if (signal?.aborted) throw error;
-    throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');
-  });
-  if (response.status === 401 && accessToken && (await refreshSession().catch(() => undefined))) response = await send();
-  if (response.status === 204) return undefined as T;
-  const payload: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw errorFrom(response, payload);
-  return payload as T;
+/** The answer of a `client` call, or its refusal as an `ApiError`: `await unwrap(client.GET(…))`. */
+export async function unwrap<Call extends { data?: unknown; error?: unknown; response: Response }>(call: Promise<Call>): Promise<Answer<Call>> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw errorFrom(response, error);
+  return data as Answer<Call>;
 }
 
 function errorFrom(response: Response, payload: unknown): ApiError {

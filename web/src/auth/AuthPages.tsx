@@ -1,10 +1,9 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import { JURISDICTIONS } from '../../../contracts/jurisdictions.ts';
 import { useI18n, type Language } from '../i18n/i18n.tsx';
 import { ErrorMessage } from '../ui/states.tsx';
 import { useSession } from './session.tsx';
-
-const JURISDICTIONS = ['us', 'sa'] as const;
 
 /** Runs the form's action with a busy flag and the failure to show; on success goes on to `next`. */
 function useAuthForm(action: (form: FormData) => Promise<void>) {
@@ -115,10 +114,10 @@ export function SignUpPage() {
       </label>
       <label>
         {t('auth.jurisdiction')}
-        <select name="jurisdiction" defaultValue={params.get('jurisdiction') ?? 'us'}>
+        <select name="jurisdiction" defaultValue={params.get('jurisdiction') ?? JURISDICTIONS[0].id}>
           {JURISDICTIONS.map((j) => (
-            <option key={j} value={j}>
-              {t(`auth.jurisdiction.${j}`)}
+            <option key={j.id} value={j.id}>
+              {j.names[language]}
             </option>
           ))}
         </select>

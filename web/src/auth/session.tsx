@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, ApiError, onAccessTokenChange, refreshSession, setAccessToken, type SignedIn } from '../api/client.ts';
-import type { Profile } from '../api/types.ts';
+import { ApiError, client, onAccessTokenChange, refreshSession, setAccessToken, unwrap } from '../api/client.ts';
+import type { Profile, SignedIn } from '../api/types.ts';
 import { track } from '../analytics/tracker.ts';
 import { useI18n, type Language } from '../i18n/i18n.tsx';
 
@@ -86,21 +86,21 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     () => ({
       user,
       async signIn(email, password) {
-        const home = await api<{ jurisdiction: string; apiBaseUrl: string | null }>('/api/auth/locate', { method: 'POST', body: { email } });
+        const home = await unwrap(client.POST('/api/auth/locate', { body: { email } }));
         if (home.apiBaseUrl && goToJurisdiction(home.apiBaseUrl, '/signin', { email })) return;
-        begin(await api<SignedIn>('/api/auth/login', { method: 'POST', body: { email, password } }).catch(followJurisdiction('/signin', { email })));
+        begin(await unwrap(client.POST('/api/auth/login', { body: { email, password } })).catch(followJurisdiction('/signin', { email })));
       },
       async signUp({ password, ...fields }) {
-        begin(await api<SignedIn>('/api/auth/register', { method: 'POST', body: { ...fields, password } }).catch(followJurisdiction('/signup', fields)));
+        begin(await unwrap(client.POST('/api/auth/register', { body: { ...fields, password } })).catch(followJurisdiction('/signup', fields)));
       },
       async signOut() {
-        await api('/api/auth/logout', { method: 'POST' }).catch(() => undefined);
+        await unwrap(client.POST('/api/auth/logout')).catch(() => undefined);
         setAccessToken(undefined);
         queryClient.clear();
         adopt(undefined);
       },
       async updateProfile(changes) {
-        const profile = await api<Profile>('/api/me', { method: 'PATCH', body: changes });
+        const profile = await unwrap(client.PATCH('/api/me', { body: changes }));
         setUser(profile);
         setLanguage(profile.preferredLanguage);
       },

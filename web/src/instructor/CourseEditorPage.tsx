@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api } from '../api/client.ts';
+import { client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage, QueryState } from '../ui/states.tsx';
 import { CourseForm, EMPTY_COURSE } from './CourseForm.tsx';
@@ -30,7 +30,7 @@ function NewCourse() {
   const queryClient = useQueryClient();
   const create = async ({ slug, ...fields }: CourseFields) => {
     // An empty slug lets the API derive one from the title.
-    const course = await api<CourseDetail>('/api/courses', { method: 'POST', body: slug ? { ...fields, slug } : fields });
+    const course = await unwrap(client.POST('/api/courses', { body: slug ? { ...fields, slug } : fields }));
     queryClient.setQueryData(courseKey(course.id), course);
     void queryClient.invalidateQueries({ queryKey: ownCoursesKey });
     void navigate(`/teach/courses/${course.id}`, { replace: true });
@@ -48,12 +48,12 @@ function NewCourse() {
 function EditCourse({ id }: { id: string }) {
   const { t } = useI18n();
   const queryClient = useQueryClient();
-  const course = useQuery({ queryKey: courseKey(id), queryFn: () => api<CourseDetail>(`/api/courses/${id}`) });
+  const course = useQuery({ queryKey: courseKey(id), queryFn: () => unwrap(client.GET('/api/courses/{idOrSlug}', { params: { path: { idOrSlug: id } } })) });
   const adopt = (updated: CourseDetail) => {
     queryClient.setQueryData(courseKey(id), updated);
     void queryClient.invalidateQueries({ queryKey: ownCoursesKey });
   };
-  const save = async (fields: CourseFields) => adopt(await api<CourseDetail>(`/api/courses/${id}`, { method: 'PATCH', body: fields }));
+  const save = async (fields: CourseFields) => adopt(await unwrap(client.PATCH('/api/courses/{id}', { params: { path: { id } }, body: fields })));
   return (
     <QueryState query={course}>
       {(data) => (
@@ -78,7 +78,7 @@ function PublishPanel({ course, onChange }: { course: CourseDetail; onChange(cou
   const { t } = useI18n();
   const published = course.status === 'published';
   const toggle = useMutation({
-    mutationFn: () => api<CourseDetail>(`/api/courses/${course.id}/${published ? 'unpublish' : 'publish'}`, { method: 'POST' }),
+    mutationFn: () => unwrap(client.POST(published ? '/api/courses/{id}/unpublish' : '/api/courses/{id}/publish', { params: { path: { id: course.id } } })),
     onSuccess: onChange,
   });
   return (

@@ -1,10 +1,10 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { COURSE_LEVELS } from '../../../contracts/catalog.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage } from '../ui/states.tsx';
 import { fieldErrors } from './queries.ts';
 import type { CourseFields, Level } from './types.ts';
 
-const LEVELS: Level[] = ['beginner', 'intermediate', 'advanced'];
 export const EMPTY_COURSE: CourseFields = { title: '', slug: '', summary: '', description: '', language: 'en', level: 'beginner', tags: [] };
 
 /** Only the writable fields: the API refuses unknown ones. */
@@ -105,7 +105,7 @@ export function CourseForm({ initial, submitLabel, onSubmit }: { initial: Course
         <Field name="level" label={t('instructor.field.level')} error={errors.level}>
           {({ id, describedBy }) => (
             <select id={id} value={fields.level} onChange={(e) => set('level', e.target.value as Level)} aria-invalid={invalid('level')} aria-describedby={describedBy}>
-              {LEVELS.map((level) => (
+              {COURSE_LEVELS.map((level) => (
                 <option key={level} value={level}>
                   {t(`instructor.level.${level}`)}
                 </option>

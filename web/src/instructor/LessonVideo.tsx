@@ -1,6 +1,6 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { skipToken, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type ChangeEvent } from 'react';
-import { api } from '../api/client.ts';
+import { client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage, ProgressBar } from '../ui/states.tsx';
 import { courseKey, videoKey } from './queries.ts';
@@ -53,19 +53,21 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
 
   const video = useQuery({
     queryKey: videoKey(watchedId ?? ''),
-    enabled: watchedId !== null,
     // The status change is noticed where it is fetched: that is the event, no effect needed.
-    queryFn: async () => {
-      const previous = queryClient.getQueryData<VideoStatus>(videoKey(watchedId ?? ''));
-      const next = await api<VideoStatus>(`/api/videos/${watchedId}`);
-      const changed = previous ? previous.status !== next.status : uploadedHere.current.has(next.id);
-      if (changed && (next.status === 'ready' || next.status === 'failed')) {
-        setTimeout(() => void queryClient.invalidateQueries({ queryKey: ['notifications'] }), NOTIFICATION_DELAY_MS);
-        setReadyNotice(next.status === 'ready');
-      }
-      if ((next.status === 'playable' || next.status === 'ready') && next.id !== lesson.videoId) await refreshCourse();
-      return next;
-    },
+    queryFn:
+      watchedId === null
+        ? skipToken
+        : async () => {
+            const previous = queryClient.getQueryData<VideoStatus>(videoKey(watchedId));
+            const next = await unwrap(client.GET('/api/videos/{id}', { params: { path: { id: watchedId } } }));
+            const changed = previous ? previous.status !== next.status : uploadedHere.current.has(next.id);
+            if (changed && (next.status === 'ready' || next.status === 'failed')) {
+              setTimeout(() => void queryClient.invalidateQueries({ queryKey: ['notifications'] }), NOTIFICATION_DELAY_MS);
+              setReadyNotice(next.status === 'ready');
+            }
+            if ((next.status === 'playable' || next.status === 'ready') && next.id !== lesson.videoId) await refreshCourse();
+            return next;
+          },
     refetchInterval: (query) => (query.state.data && MOVING.includes(query.state.data.status) ? POLL_MS : false),
   });
 

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { api, type RequestOptions } from '../api/client.ts';
+import { client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage } from '../ui/states.tsx';
 import { LessonVideo } from './LessonVideo.tsx';
@@ -49,7 +49,7 @@ export function LessonsEditor({ course, onChange }: { course: CourseDetail; onCh
     focusAfterMove.current = `${moved}:${direction}`;
     setAnnouncement(t('instructor.lessons.moved', { title: byId.get(moved)?.title ?? '', position: to + 1 }));
     try {
-      onChange(await api<CourseDetail>(`/api/courses/${course.id}/lessons/order`, { method: 'PUT', body: { lessonIds: ids } }));
+      onChange(await unwrap(client.PUT('/api/courses/{id}/lessons/order', { params: { path: { id: course.id } }, body: { lessonIds: ids } })));
     } catch (caught) {
       setError(caught);
       await refresh();
@@ -106,13 +106,17 @@ function LessonRow({ courseId, lesson, position, last, onMove, registerMoveButto
   const titleId = useId();
   const [title, setTitle] = useState(lesson.title);
   const [confirmDelete, setConfirmDelete] = useState(false);
-  const path = `/api/courses/${courseId}/lessons/${lesson.id}`;
-  const change = useMutation({ mutationFn: (request: RequestOptions) => api(path, request), onSuccess: onChanged });
+  const target = { params: { path: { id: courseId, lessonId: lesson.id } } };
+  const change = useMutation({
+    mutationFn: (edit: Partial<Pick<Lesson, 'title' | 'isPreview'>> | 'delete') =>
+      edit === 'delete' ? unwrap(client.DELETE('/api/courses/{id}/lessons/{lessonId}', target)) : unwrap(client.PATCH('/api/courses/{id}/lessons/{lessonId}', { ...target, body: edit })),
+    onSuccess: onChanged,
+  });
   const errors = fieldErrors(change.error);
   const busy = change.isPending;
   const rename = (event: FormEvent) => {
     event.preventDefault();
-    change.mutate({ method: 'PATCH', body: { title } });
+    change.mutate({ title });
   };
 
   return (
@@ -160,7 +164,7 @@ function LessonRow({ courseId, lesson, position, last, onMove, registerMoveButto
           </button>
           {confirmDelete ? (
             <>
-              <button type="button" className="button danger" disabled={busy} onClick={() => change.mutate({ method: 'DELETE' })}>
+              <button type="button" className="button danger" disabled={busy} onClick={() => change.mutate('delete')}>
                 {t('instructor.lessons.confirmDelete')}
               </button>
               <button type="button" className="button secondary" onClick={() => setConfirmDelete(false)}>
@@ -184,7 +188,7 @@ function LessonRow({ courseId, lesson, position, last, onMove, registerMoveButto
           type="checkbox"
           checked={lesson.isPreview}
           disabled={busy}
-          onChange={(e) => change.mutate({ method: 'PATCH', body: { isPreview: e.target.checked } })}
+          onChange={(e) => change.mutate({ isPreview: e.target.checked })}
         />
         {t('instructor.lessons.preview')}
       </label>
@@ -199,7 +203,7 @@ function AddLesson({ courseId, onAdded }: { courseId: string; onAdded(): Promise
   const id = useId();
   const [title, setTitle] = useState('');
   const add = useMutation({
-    mutationFn: () => api(`/api/courses/${courseId}/lessons`, { method: 'POST', body: { title } }),
+    mutationFn: () => unwrap(client.POST('/api/courses/{id}/lessons', { params: { path: { id: courseId } }, body: { title } })),
     onSuccess: async () => {
       setTitle('');
       await onAdded();

@@ -1,18 +1,17 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api } from '../api/client.ts';
+import { client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { QueryState } from '../ui/states.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 import { ownCoursesKey } from './queries.ts';
-import type { OwnCourse } from './types.ts';
 import './instructor.css';
 
 /** `/teach`: the instructor's courses, drafts first in mind (most recently changed first). */
 export function MyCoursesPage() {
   const { t, language, formatNumber } = useI18n();
   const lessons = (count: number) => t(`instructor.mine.lessons.${new Intl.PluralRules(language).select(count)}`, { count: formatNumber(count) });
-  const courses = useQuery({ queryKey: ownCoursesKey, queryFn: () => api<{ items: OwnCourse[] }>('/api/courses/mine') });
+  const courses = useQuery({ queryKey: ownCoursesKey, queryFn: () => unwrap(client.GET('/api/courses/mine')) });
   return (
     <div className="page teach">
       <div className="teach-heading">

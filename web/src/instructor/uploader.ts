@@ -3,8 +3,8 @@
  * multipart upload above, whose parts are retried on their own and which resumes after a reload.
  * XMLHttpRequest rather than fetch: only it reports upload progress.
  */
-import { api } from '../api/client.ts';
-import type { UploadTarget } from './types.ts';
+import { client, unwrap } from '../api/client.ts';
+import type { paths } from '../api/schema.ts';
 
 /** Storage (not the API) refused or dropped a PUT; `status` 0 is a network failure. */
 export class StorageError extends Error {
@@ -52,7 +52,7 @@ const partBytes = (record: ResumeRecord, partNumber: number) => Math.min(record.
 const sameFile = (record: ResumeRecord, file: File) => record.name === file.name && record.size === file.size && record.lastModified === file.lastModified;
 
 /** Browsers leave `type` empty for some containers (mkv on many systems): go by the extension then. */
-const TYPES_BY_EXTENSION: Record<string, string> = {
+const TYPES_BY_EXTENSION: Record<string, VideoType> = {
   mp4: 'video/mp4',
   m4v: 'video/x-m4v',
   mov: 'video/quicktime',
@@ -63,8 +63,11 @@ const TYPES_BY_EXTENSION: Record<string, string> = {
   mpeg: 'video/mpeg',
   '3gp': 'video/3gpp',
 };
-function videoType(file: File): string {
-  return file.type || TYPES_BY_EXTENSION[file.name.split('.').pop()?.toLowerCase() ?? ''] || 'application/octet-stream';
+/** The types `POST /api/videos/upload` accepts. */
+type VideoType = paths['/api/videos/upload']['post']['requestBody']['content']['application/json']['contentType'];
+function videoType(file: File): VideoType {
+  // Asserted, not checked: the API judges the type, and its `invalid_request` names the accepted ones.
+  return (file.type || TYPES_BY_EXTENSION[file.name.split('.').pop()?.toLowerCase() ?? ''] || 'application/octet-stream') as VideoType;
 }
 
 /**
@@ -154,10 +157,9 @@ export async function uploadVideo(courseId: string, lessonId: string, file: File
   // Another file replaces an interrupted upload: storage can drop that one's parts.
   if (record && !resumed) void cancelUpload(record.videoId, lessonId).catch(() => undefined);
   // Not aborted half-way: a video the server has made must be known to be cancelled with the rest.
-  const { videoId, upload } = await api<{ videoId: string; upload: UploadTarget }>('/api/videos/upload', {
-    method: 'POST',
-    body: { courseId, lessonId, filename: file.name, sizeBytes: file.size, contentType: videoType(file) },
-  });
+  const { videoId, upload } = await unwrap(
+    client.POST('/api/videos/upload', { body: { courseId, lessonId, filename: file.name, sizeBytes: file.size, contentType: videoType(file) } }),
+  );
   if (signal.aborted) {
     await cancelUpload(videoId, lessonId).catch(() => undefined);
     throw signal.reason;
@@ -174,7 +176,7 @@ export async function uploadVideo(courseId: string, lessonId: string, file: File
 }
 
 async function complete(videoId: string, lessonId: string, parts: Part[] | undefined, signal: AbortSignal): Promise<string> {
-  await api(`/api/videos/${videoId}/complete`, { method: 'POST', body: parts ? { parts } : {}, signal });
+  await unwrap(client.POST('/api/videos/{id}/complete', { params: { path: { id: videoId } }, body: parts ? { parts } : {}, signal }));
   forgetResume(lessonId);
   return videoId;
 }
@@ -182,7 +184,7 @@ async function complete(videoId: string, lessonId: string, parts: Part[] | undef
 /** The parts storage already has in full; `undefined` when the upload cannot be resumed (completed, cancelled, gone). */
 async function partsStored(record: ResumeRecord, signal: AbortSignal): Promise<Part[] | undefined> {
   try {
-    const { parts } = await api<{ parts: Array<Part & { size: number }> }>(`/api/videos/${record.videoId}/parts`, { signal });
+    const { parts } = await unwrap(client.GET('/api/videos/{id}/parts', { params: { path: { id: record.videoId } }, signal }));
     return parts.filter((part) => part.size === partBytes(record, part.partNumber)).map(({ partNumber, etag }) => ({ partNumber, etag }));
   } catch (error) {
     if (signal.aborted) throw error;
@@ -212,7 +214,7 @@ async function uploadParts(record: ResumeRecord, file: File, done: Part[], outer
     if (!urls.has(partNumber) && asking) await asking.catch(() => undefined);
     if (!urls.has(partNumber)) {
       const partNumbers = [partNumber, ...queue.slice(0, fresh ? 0 : URL_BATCH - 1)];
-      const batch = api<{ parts: Array<{ partNumber: number; url: string }> }>(`/api/videos/${record.videoId}/parts`, { method: 'POST', body: { partNumbers }, signal }).then(({ parts }) => {
+      const batch = unwrap(client.POST('/api/videos/{id}/parts', { params: { path: { id: record.videoId } }, body: { partNumbers }, signal })).then(({ parts }) => {
         for (const part of parts) urls.set(part.partNumber, part.url);
       });
       asking = batch;
@@ -257,5 +259,5 @@ async function uploadParts(record: ResumeRecord, file: File, done: Part[], outer
 /** Stops an upload in progress: storage drops its parts and the API forgets the video. */
 export async function cancelUpload(videoId: string, lessonId: string): Promise<void> {
   forgetResume(lessonId);
-  await api(`/api/videos/${videoId}/upload`, { method: 'DELETE' });
+  await unwrap(client.DELETE('/api/videos/{id}/upload', { params: { path: { id: videoId } } }));
 }

@@ -4,7 +4,8 @@ import { Link, useSearchParams } from 'react-router';
 import { track } from '../analytics/tracker.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage } from '../ui/states.tsx';
-import { catalogQuery, LEVELS, type CatalogFilters, type CourseCard, type CourseLanguage, type Level, type Sort } from './catalog.ts';
+import { COURSE_LEVELS } from '../../../contracts/catalog.ts';
+import { catalogQuery, type CatalogFilters, type CourseCard, type CourseLanguage, type Level, type Sort } from './catalog.ts';
 import { Cover } from './Cover.tsx';
 import './learner.css';
 
@@ -20,7 +21,7 @@ function filtersFrom(params: URLSearchParams): CatalogFilters {
   return {
     q,
     language: language === 'en' || language === 'ar' ? language : undefined,
-    level: LEVELS.includes(level as Level) ? (level as Level) : undefined,
+    level: COURSE_LEVELS.includes(level as Level) ? (level as Level) : undefined,
     tag: params.get('tag') || undefined,
     // Relevance needs words to rank by; without them the API refuses it.
     sort: sort === 'newest' || sort === 'title' || (sort === 'relevance' && q) ? sort : undefined,
@@ -109,7 +110,7 @@ export function CatalogPage() {
           <FilterSelect
             label={t('learner.catalog.level')}
             value={filters.level}
-            options={LEVELS.map((level) => ({ value: level, label: t(`learner.level.${level}`) }))}
+            options={COURSE_LEVELS.map((level) => ({ value: level, label: t(`learner.level.${level}`) }))}
             onChange={(level) => update({ level })}
           />
           <FilterSelect label={t('learner.catalog.tag')} value={filters.tag} options={tags.map((tag) => ({ value: tag, label: tag }))} onChange={(tag) => update({ tag })} />

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
-import { api } from '../api/client.ts';
+import { client, unwrap } from '../api/client.ts';
 import { track } from '../analytics/tracker.ts';
 import { useSession } from '../auth/session.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
@@ -52,14 +52,14 @@ function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: read
     void queryClient.invalidateQueries({ queryKey: ['learning'] });
   };
   const enroll = useMutation({
-    mutationFn: () => api<Enrollment>(`/api/courses/${course.id}/enrollment`, { method: 'POST' }),
+    mutationFn: () => unwrap(client.POST('/api/courses/{id}/enrollment', { params: { path: { id: course.id } } })),
     onSuccess: (next) => {
       track({ type: 'enroll', course_id: course.id });
       setEnrollment(next);
     },
   });
   const leave = useMutation({
-    mutationFn: () => api<undefined>(`/api/courses/${course.id}/enrollment`, { method: 'DELETE' }),
+    mutationFn: () => unwrap(client.DELETE('/api/courses/{id}/enrollment', { params: { path: { id: course.id } } })),
     onSuccess: () => setEnrollment(null),
   });
 

@@ -1,10 +1,10 @@
-import { useQuery } from '@tanstack/react-query';
+import { skipToken, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, ApiError } from '../api/client.ts';
+import { ApiError, client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage, Loading, QueryState } from '../ui/states.tsx';
-import { courseQuery, formatClock, lessonPath, type CourseDetail, type LessonView, type Playback } from './catalog.ts';
+import { courseQuery, formatClock, lessonPath, type CourseDetail, type LessonView } from './catalog.ts';
 import { Player } from './player/Player.tsx';
 import './learner.css';
 
@@ -39,10 +39,13 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
   const previous = course.lessons[index - 1];
   const next = course.lessons[index + 1];
   const [finished, setFinished] = useState(false);
+  const { videoId } = lesson;
+  const fetchPlayback = videoId
+    ? ({ signal }: { signal: AbortSignal }) => unwrap(client.GET('/api/videos/{id}/playback', { params: { path: { id: videoId } }, signal }))
+    : skipToken;
   const playback = useQuery({
-    queryKey: ['playback', lesson.videoId],
-    queryFn: ({ signal }) => api<Playback>(`/api/videos/${lesson.videoId}/playback`, { signal }),
-    enabled: Boolean(lesson.videoId),
+    queryKey: ['playback', videoId],
+    queryFn: fetchPlayback,
     // The signed URLs last an hour; refetching would restart the player with a new source.
     staleTime: Infinity,
     gcTime: 0,
@@ -52,8 +55,8 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
   });
   // While it is still encoded (playable), the same answer polled for how far it is; the player keeps its own.
   const progress = useQuery({
-    queryKey: ['playback-progress', lesson.videoId],
-    queryFn: ({ signal }) => api<Playback>(`/api/videos/${lesson.videoId}/playback`, { signal }),
+    queryKey: ['playback-progress', videoId],
+    queryFn: fetchPlayback,
     enabled: playback.data?.status === 'playable',
     refetchInterval: (query) => (query.state.data?.status === 'ready' ? false : PROGRESS_POLL_MS),
   });

@@ -1,10 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { api } from '../api/client.ts';
+import { client, unwrap } from '../api/client.ts';
 import type { NotificationView } from '../api/types.ts';
 import { RequireRole } from '../auth/RequireRole.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
-import type { NotificationList } from '../ui/Layout.tsx';
 import { ErrorMessage, QueryState } from '../ui/states.tsx';
 import './learner.css';
 
@@ -24,9 +23,10 @@ function Notifications() {
   const { t, formatNumber, formatDate } = useI18n();
   const queryClient = useQueryClient();
   // The header's badge reads the same key: marking here updates it too.
-  const notifications = useQuery({ queryKey: ['notifications'], queryFn: () => api<NotificationList>('/api/notifications') });
+  const notifications = useQuery({ queryKey: ['notifications'], queryFn: () => unwrap(client.GET('/api/notifications')) });
   const markRead = useMutation({
-    mutationFn: (id?: string) => api(id ? `/api/notifications/${id}/read` : '/api/notifications/read', { method: 'POST' }),
+    mutationFn: (id?: string) =>
+      unwrap(id ? client.POST('/api/notifications/{id}/read', { params: { path: { id } } }) : client.POST('/api/notifications/read')),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['notifications'] }),
   });
   return (

@@ -1,19 +1,12 @@
 import { queryOptions } from '@tanstack/react-query';
-import { api } from '../api/client.ts';
-import type { ContinueLearning, CourseCard, CourseWithEnrollment, Level } from '../api/types.ts';
+import { client, unwrap } from '../api/client.ts';
+import type { CourseCard, CoursePage, CourseWithEnrollment, Level } from '../api/types.ts';
 
 export type { ContinueLearning, CourseCard, EnrollmentView as Enrollment, LessonView, Level, Playback } from '../api/types.ts';
 /** The course page's course: the detail with the viewer's enrollment. */
 export type CourseDetail = CourseWithEnrollment;
 export type CourseLanguage = CourseCard['language'];
 export type Sort = 'relevance' | 'newest' | 'title';
-export const LEVELS: Level[] = ['beginner', 'intermediate', 'advanced'];
-
-/** `GET /api/courses`. */
-export interface CoursePage {
-  items: CourseCard[];
-  nextCursor: string | null;
-}
 
 export interface CatalogFilters {
   q?: string;
@@ -28,12 +21,8 @@ const PAGE_SIZE = 12;
 export function catalogQuery(filters: CatalogFilters) {
   return {
     queryKey: ['courses', filters] as const,
-    queryFn: ({ pageParam, signal }: { pageParam: string | undefined; signal: AbortSignal }) => {
-      const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-      for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value);
-      if (pageParam) params.set('cursor', pageParam);
-      return api<CoursePage>(`/api/courses?${params}`, { signal });
-    },
+    queryFn: ({ pageParam, signal }: { pageParam: string | undefined; signal: AbortSignal }) =>
+      unwrap(client.GET('/api/courses', { params: { query: { limit: PAGE_SIZE, ...filters, cursor: pageParam } }, signal })),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last: CoursePage) => last.nextCursor ?? undefined,
   };
@@ -43,13 +32,13 @@ export function catalogQuery(filters: CatalogFilters) {
 export function courseQuery(idOrSlug: string) {
   return queryOptions({
     queryKey: ['course', idOrSlug],
-    queryFn: ({ signal }) => api<CourseDetail>(`/api/courses/${encodeURIComponent(idOrSlug)}`, { signal }),
+    queryFn: ({ signal }) => unwrap(client.GET('/api/courses/{idOrSlug}', { params: { path: { idOrSlug } }, signal })),
   });
 }
 
 export const learningQuery = queryOptions({
   queryKey: ['learning'],
-  queryFn: ({ signal }) => api<{ items: ContinueLearning[] }>('/api/me/learning', { signal }),
+  queryFn: ({ signal }) => unwrap(client.GET('/api/me/learning', { signal })),
 });
 
 export function lessonPath(course: Pick<CourseCard, 'slug'>, lessonId: string): string {

@@ -1,18 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { Suspense, useEffect } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
-import { api } from '../api/client.ts';
-import type { NotificationView } from '../api/types.ts';
+import { client, unwrap } from '../api/client.ts';
 import { track } from '../analytics/tracker.ts';
 import { useSession } from '../auth/session.tsx';
 import { useI18n, type Language } from '../i18n/i18n.tsx';
 import { Loading } from './states.tsx';
-
-/** `GET /api/notifications`. */
-export interface NotificationList {
-  items: NotificationView[];
-  unread: number;
-}
 
 function LanguageSwitch() {
   const { language, setLanguage, t } = useI18n();
@@ -35,7 +28,7 @@ function LanguageSwitch() {
 
 function NotificationsLink() {
   const { t, formatNumber } = useI18n();
-  const notifications = useQuery({ queryKey: ['notifications'], queryFn: () => api<NotificationList>('/api/notifications'), refetchInterval: 30_000 });
+  const notifications = useQuery({ queryKey: ['notifications'], queryFn: () => unwrap(client.GET('/api/notifications')), refetchInterval: 30_000 });
   const unread = notifications.data?.unread ?? 0;
   return (
     // The name is the visible text, count included: an aria-label that differs from what is shown

@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, type RefObject } from 'react';
-import { api, currentAccessToken } from '../../api/client.ts';
+import { client, unwrap } from '../../api/client.ts';
 import { track, type TrackedEvent } from '../../analytics/tracker.ts';
 
 /** Heartbeats (analytics `video_progress` and the saved position) every this many seconds of playing. */
@@ -19,16 +19,8 @@ export interface WatchContext {
  * and, unlike one, carries the Authorization header.
  */
 function saveProgress(lessonId: string, positionSeconds: number, durationSeconds: number, leaving: boolean): Promise<unknown> {
-  const path = `/api/lessons/${lessonId}/progress`;
   const body = { positionSeconds: Math.round(positionSeconds * 10) / 10, durationSeconds };
-  if (!leaving) return api(path, { method: 'PUT', body });
-  const token = currentAccessToken();
-  return fetch(path, {
-    method: 'PUT',
-    keepalive: true,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
+  return unwrap(client.PUT('/api/lessons/{lessonId}/progress', { params: { path: { lessonId } }, body, keepalive: leaving }));
 }
 
 /**
