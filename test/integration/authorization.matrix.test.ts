@@ -54,6 +54,8 @@ const MATRIX: Record<string, { expect: Expected; request: (f: Fixtures) => Reque
   'GET /media/:token/:videoId/:jobId/*': { expect: everyone(403), request: (f) => ({ path: `/media/1-${'0'.repeat(64)}/${f.video}/${crypto.randomUUID()}/master.m3u8` }) },
   'GET /api/health/live': { expect: everyone(200), request: () => ({ path: '/api/health/live' }) },
   'GET /api/health': { expect: everyone(200), request: () => ({ path: '/api/health' }) },
+  'GET /api/openapi.json': { expect: everyone(200), request: () => ({ path: '/api/openapi.json' }) },
+  'GET /api/docs': { expect: everyone(200), request: () => ({ path: '/api/docs' }) },
   'POST /api/auth/register': {
     expect: everyone(201),
     request: () => ({ path: '/api/auth/register', json: { email: uniqueEmail('matrix'), password: PASSWORD, displayName: 'Matrix', jurisdiction: 'us' } }),

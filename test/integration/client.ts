@@ -1,4 +1,5 @@
 import { env, exports } from 'cloudflare:workers';
+import { checkAgainstDocument } from './routes.ts';
 import type { JurisdictionId } from '../../contracts/jurisdictions.ts';
 
 export interface Answer<T = Record<string, unknown>> {
@@ -37,7 +38,9 @@ export async function call<T = Record<string, unknown>>(path: string, options: C
   const response = await (jurisdiction === 'us' ? exports.default : apiIn(jurisdiction)).fetch(url, init);
   const text = await response.text();
   const refreshCookie = /kce_refresh=([^;]*)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
-  return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers, refreshCookie };
+  const body: unknown = text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : {};
+  checkAgainstDocument(init.method, new URL(url).pathname, response.status, body);
+  return { status: response.status, body: body as T, headers: response.headers, refreshCookie };
 }
 
 /** Another deployment's api Worker, running beside the one under test. */

@@ -13,6 +13,12 @@ export const ErrorEnvelope = z
   })
   .meta({ id: 'ErrorEnvelope' });
 
+/**
+ * What each `documented` middleware promises, so the integration tests can hold every answer they
+ * get to its route's document (status, success body, refusal code).
+ */
+export const routePromises = new WeakMap<object, { answers: Operation['answers']; refuses: ReadonlySet<ErrorCode> }>();
+
 /** Who may call a route: anyone, anyone (a token that is sent must be valid), or a signed-in user. */
 type Access = 'public' | 'optional' | 'signed-in';
 
@@ -47,13 +53,15 @@ export function documented({ summary, tags, access, answers, refuses = [], descr
   for (const [status, grouped] of byStatus) {
     responses[status] = { description: `Refused: ${grouped.join(', ')}`, content: { 'application/json': { schema: resolver(ErrorEnvelope) } } };
   }
-  return describeRoute({
+  const middleware = describeRoute({
     summary,
     tags,
     ...(description ? { description } : {}),
     ...(access === 'public' ? {} : { security: access === 'optional' ? [{}, { bearer: [] }] : [{ bearer: [] }] }),
     responses,
   });
+  routePromises.set(middleware, { answers, refuses: codes });
+  return middleware;
 }
 
 /** The document's frame; the paths come from the routes (`generateSpecs` / `openAPIRouteHandler`). */

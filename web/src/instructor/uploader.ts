@@ -3,6 +3,7 @@
  * multipart upload above, whose parts are retried on their own and which resumes after a reload.
  * XMLHttpRequest rather than fetch: only it reports upload progress.
  */
+import { VIDEO_TYPES } from '../../../contracts/media.ts';
 import { client, unwrap } from '../api/client.ts';
 import type { paths } from '../api/schema.ts';
 
@@ -52,22 +53,12 @@ const partBytes = (record: ResumeRecord, partNumber: number) => Math.min(record.
 const sameFile = (record: ResumeRecord, file: File) => record.name === file.name && record.size === file.size && record.lastModified === file.lastModified;
 
 /** Browsers leave `type` empty for some containers (mkv on many systems): go by the extension then. */
-const TYPES_BY_EXTENSION: Record<string, VideoType> = {
-  mp4: 'video/mp4',
-  m4v: 'video/x-m4v',
-  mov: 'video/quicktime',
-  webm: 'video/webm',
-  mkv: 'video/x-matroska',
-  avi: 'video/x-msvideo',
-  mpg: 'video/mpeg',
-  mpeg: 'video/mpeg',
-  '3gp': 'video/3gpp',
-};
+const TYPES_BY_EXTENSION = new Map<string, string>([...[...VIDEO_TYPES].map(([type, extension]) => [extension, type] as const), ['mpeg', 'video/mpeg']]);
 /** The types `POST /api/videos/upload` accepts. */
 type VideoType = paths['/api/videos/upload']['post']['requestBody']['content']['application/json']['contentType'];
 function videoType(file: File): VideoType {
   // Asserted, not checked: the API judges the type, and its `invalid_request` names the accepted ones.
-  return (file.type || TYPES_BY_EXTENSION[file.name.split('.').pop()?.toLowerCase() ?? ''] || 'application/octet-stream') as VideoType;
+  return (file.type || TYPES_BY_EXTENSION.get(file.name.split('.').pop()?.toLowerCase() ?? '') || 'application/octet-stream') as VideoType;
 }
 
 /**

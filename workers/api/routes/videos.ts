@@ -46,7 +46,7 @@ export const videosRoutes = new Hono<ApiEnv>()
       tags: ['videos'],
       access: 'signed-in',
       answers: { 201: UploadStarted },
-      refuses: ['invalid_request', 'payload_too_large', 'forbidden', 'video_too_large', 'not_found', 'replica_read_only'],
+      refuses: ['invalid_request', 'payload_too_large', 'forbidden', 'video_too_large', 'not_found', 'replica_read_only', 'cache_unavailable'],
     }),
     limitBody(8 * 1024), requireUser, requireRole('instructor', 'admin'), valid('json', NewUpload), async (c) => {
     const upload = c.req.valid('json');

@@ -1,10 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, type RefObject } from 'react';
+import { VIDEO_PROGRESS_INTERVAL_SECONDS } from '../../../../contracts/analytics.ts';
 import { client, unwrap } from '../../api/client.ts';
 import { track, type TrackedEvent } from '../../analytics/tracker.ts';
 
 /** Heartbeats (analytics `video_progress` and the saved position) every this many seconds of playing. */
-const HEARTBEAT_SECONDS = 10;
 
 export interface WatchContext {
   courseId: string;
@@ -24,7 +24,7 @@ function saveProgress(lessonId: string, positionSeconds: number, durationSeconds
 }
 
 /**
- * The player's analytics (play, pause, seek, a heartbeat every 10 s of playing, complete) and the
+ * The player's analytics (play, pause, seek, a heartbeat every `VIDEO_PROGRESS_INTERVAL_SECONDS` of playing, complete) and the
  * saved watch position (each heartbeat, on pause, at the end and when the learner leaves).
  * Playing time is counted in real seconds at any speed, which is what watch time means.
  */
@@ -73,7 +73,7 @@ export function useWatchReporting(videoRef: RefObject<HTMLVideoElement | null>, 
 
     const tick = () => {
       playedSinceBeat += 1;
-      if (playedSinceBeat < HEARTBEAT_SECONDS) return;
+      if (playedSinceBeat < VIDEO_PROGRESS_INTERVAL_SECONDS) return;
       playedSinceBeat = 0;
       event('video_progress');
       save();
