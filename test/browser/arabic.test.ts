@@ -37,3 +37,16 @@ test('switching to Arabic renders the catalog right to left', async () => {
   expectNoPageErrors(page);
   await page.close();
 });
+
+test('a refusal reads in Arabic: the catalog code, not the server’s English', async () => {
+  const page = await newPage(browser, { url: `${us}/signin` });
+  await page.locator('header').getByLabel('Language').selectOption('ar');
+  await page.getByLabel('البريد الإلكتروني').fill('learner@us.demo.test');
+  await page.getByLabel('كلمة المرور').fill('not the password');
+  await page.getByRole('button', { name: 'دخول' }).click();
+  const alert = page.getByRole('alert');
+  await expect.poll(() => alert.textContent()).toContain('البريد الإلكتروني أو كلمة المرور غير صحيحة.');
+  expect(await alert.textContent()).not.toContain('incorrect');
+  await screenshots(page, 'signin-refused-ar');
+  await page.close();
+});
