@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,10 @@ export interface LocalS3 {
   accessKeyId: string;
   secretAccessKey: string;
   stop(): Promise<void>;
+  /** Outage drill: closes the server and cuts its open connections, so clients are refused on its port. */
+  kill(): Promise<void>;
+  /** Serves again on the same port over the same stored objects (killing first if still serving). */
+  restart(): Promise<void>;
 }
 
 export interface S3Options {
@@ -22,8 +27,9 @@ export interface S3Options {
 
 /** The part of s3rver's API used here (a Koa app with a file store); the package ships no types. */
 interface S3rver {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
+  configureBuckets(): Promise<unknown>;
+  /** Koa's request handler. */
+  callback(): RequestListener;
   middleware: KoaMiddleware[];
   store: { getResourcePath(bucket: string, key: undefined, resource: string): string };
 }
@@ -38,8 +44,6 @@ interface KoaContext {
 }
 type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 type S3rverOptions = {
-  address: string;
-  port: number;
   silent: boolean;
   directory: string;
   vhostBuckets: boolean;
@@ -68,9 +72,7 @@ const ANY_ORIGIN_CORS = `<CORSConfiguration>
  */
 export async function startS3(options: S3Options): Promise<LocalS3> {
   const directory = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'kc-s3-')));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
+  const app = new S3rver({
     silent: true,
     directory,
     // Every request names its bucket in the path; a host name (e.g. from inside a container) is never a bucket.
@@ -78,26 +80,60 @@ export async function startS3(options: S3Options): Promise<LocalS3> {
     configureBuckets: options.buckets.map((name) => ({ name, configs: [ANY_ORIGIN_CORS] })),
   });
   // Ahead of s3rver's own routes, which answer these two with 405.
-  server.middleware.unshift(multipartExtras(server));
+  app.middleware.unshift(multipartExtras(app));
   const removeTemporary = async () => {
     if (!options.dataDir) await rm(directory, { recursive: true, force: true });
   };
-  const address = await server.run().catch(async (error: unknown) => {
-    await removeTemporary();
-    throw error;
-  });
+  let server: Server | undefined = await app
+    .configureBuckets()
+    .then(() => listen(app, 0))
+    .catch(async (error: unknown) => {
+      await removeTemporary();
+      throw error;
+    });
+  const { port } = server.address() as AddressInfo;
 
+  const kill = async () => {
+    const closing = server;
+    server = undefined;
+    if (closing) await close(closing);
+  };
   let stopped: Promise<void> | undefined;
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint: `http://127.0.0.1:${port}`,
     region: 'us-east-1',
     accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
     stop() {
-      stopped ??= server.close().then(removeTemporary);
+      // The temporary folder outlives kill() and restart(): only stop() ends the run's objects.
+      stopped ??= kill().then(removeTemporary);
       return stopped;
     },
+    kill,
+    async restart() {
+      await kill();
+      server = await listen(app, port);
+    },
   };
+}
+
+/**
+ * The HTTP server in front of s3rver is ours rather than its run()/close(): those leave a failed
+ * listen (a taken port) unreported, and close() ends s3rver's logger, so it could not serve again.
+ */
+function listen(app: S3rver, port: number): Promise<Server> {
+  const server = createServer(app.callback());
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/** Closes at once, as a crashed server would: requests in flight and kept-alive connections are cut, not awaited. */
+async function close(server: Server): Promise<void> {
+  const closed = new Promise((resolve) => server.close(resolve));
+  server.closeAllConnections();
+  await closed;
 }
 
 const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {
@@ -161,6 +162,42 @@ describe('local S3 (s3rver)', () => {
     expect(upload.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
   });
 
+  // A drill for `npm run proof`: clients must see storage gone, then find their objects again.
+  it('refuses connections after a kill and serves the same objects on the same port after a restart', async () => {
+    const Key = 'drills/before.txt';
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'written before the outage' }));
+    await s3.kill();
+
+    expect(await newConnection(s3.endpoint)).toBe('ECONNREFUSED');
+    const started = performance.now();
+    // The client's kept-alive connection was cut too: its retries end on the refused port.
+    await expect(client.send(new GetObjectCommand({ Bucket: bucket, Key }))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(performance.now() - started).toBeLessThan(2_000);
+
+    await s3.restart();
+    const kept = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+    expect(await kept.Body!.transformToString()).toBe('written before the outage');
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'drills/after.txt', Body: 'written after' }));
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'drills/' }));
+    expect(listed.Contents?.map((object) => object.Key)).toEqual(['drills/after.txt', Key]);
+  });
+
+  it('cuts a request in flight when killed', async () => {
+    const url = `${s3.endpoint}/${bucket}/drills/cut.bin`;
+    // A body that never ends keeps the request open until the server goes.
+    const body = new ReadableStream({ start: (controller) => controller.enqueue(new Uint8Array(1024)) });
+    const upload = fetch(url, { method: 'PUT', body, duplex: 'half' } as RequestInit).then(
+      (response) => `answered ${response.status}`,
+      (error: Error) => error.message,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Resolves only if the kill does not wait for the request to finish.
+    await s3.kill();
+    expect(await upload).toBe('fetch failed');
+    await s3.restart();
+    expect((await fetch(`${s3.endpoint}/${bucket}/drills/before.txt`)).status).toBe(200);
+  });
+
   it('stops twice without complaint', async () => {
     const extra = await startS3({ buckets: [] });
     await extra.stop();
@@ -196,3 +233,15 @@ describe('local S3 with a data directory', () => {
     }
   });
 });
+
+/** What a new connection to the server's port meets: 'connected', or the error's code. */
+function newConnection(endpoint: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(new URL(endpoint).port), '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
