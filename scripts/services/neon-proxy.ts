@@ -6,6 +6,10 @@ export interface NeonProxy {
   /** Host and port for `neonConfig.wsProxy`, e.g. "127.0.0.1:54021". */
   wsProxy: string;
   stop(): Promise<void>;
+  /** Outage drill: closes the listener and drops every relayed connection, so clients are refused. */
+  kill(): Promise<void>;
+  /** Listens again on the same port (killing first if still listening). */
+  restart(): Promise<void>;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -32,9 +36,35 @@ function loopbackTarget(requestUrl: string | undefined): { host: string; port: n
  * `@neondatabase/serverless` driver tunnels the Postgres wire protocol through it in binary frames.
  */
 export async function startNeonProxy(): Promise<NeonProxy> {
+  let server: WebSocketServer | undefined = await listen(0);
+  const { port } = server.address() as AddressInfo;
+  const kill = async () => {
+    const closing = server;
+    server = undefined;
+    if (!closing) return;
+    // Each relayed session's database connection goes with its WebSocket (see listen).
+    for (const ws of closing.clients) ws.terminate();
+    await new Promise((resolve) => closing.close(resolve));
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    wsProxy: `127.0.0.1:${port}`,
+    stop() {
+      stopped ??= kill();
+      return stopped;
+    },
+    kill,
+    async restart() {
+      await kill();
+      server = await listen(port);
+    },
+  };
+}
+
+async function listen(port: number): Promise<WebSocketServer> {
   const server = new WebSocketServer({
     host: '127.0.0.1',
-    port: 0,
+    port,
     // Browsers always send Origin and the driver (in workerd or Node) never does: refusing pages keeps
     // a website open in the developer's browser from reaching local databases through this proxy.
     verifyClient: ({ origin, req }, decide) => {
@@ -69,17 +99,5 @@ export async function startNeonProxy(): Promise<NeonProxy> {
     ws.on('close', () => tcp.destroy());
     ws.on('error', () => tcp.destroy());
   });
-
-  const { port } = server.address() as AddressInfo;
-  let stopped: Promise<void> | undefined;
-  return {
-    wsProxy: `127.0.0.1:${port}`,
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        for (const ws of server.clients) ws.terminate();
-        server.close(() => resolve());
-      });
-      return stopped;
-    },
-  };
+  return server;
 }

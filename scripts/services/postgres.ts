@@ -13,6 +13,13 @@ export interface LocalPostgres {
   /** A connection string per requested database. */
   urls: Record<string, string>;
   stop(): Promise<void>;
+  /**
+   * Outage drill: the Workers reach every database through the proxy, so closing it (and dropping its
+   * sessions) takes the databases away from them; PGlite or the server keeps running, with its data.
+   */
+  kill(): Promise<void>;
+  /** Opens the proxy again on the same address. */
+  restart(): Promise<void>;
 }
 
 export interface PostgresOptions {
@@ -50,8 +57,14 @@ export async function startPostgres(options: PostgresOptions): Promise<LocalPost
     const urls = databaseUrl
       ? await createDatabases(databaseUrl, options.databases, proxy.wsProxy)
       : await serveEmbedded(options.databases, options.dataDir, stops);
-    if (databaseUrl && options.temporary) stops.unshift(() => dropDatabases(databaseUrl, options.databases, proxy.wsProxy));
-    return { wsProxy: proxy.wsProxy, urls, stop };
+    if (databaseUrl && options.temporary) {
+      stops.unshift(async () => {
+        // The drop goes through the proxy, which a drill may have left closed.
+        await proxy.restart();
+        await dropDatabases(databaseUrl, options.databases, proxy.wsProxy);
+      });
+    }
+    return { wsProxy: proxy.wsProxy, urls, stop, kill: proxy.kill, restart: proxy.restart };
   } catch (error) {
     await stop();
     throw error;

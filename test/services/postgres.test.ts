@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool, neonConfig } from '@neondatabase/serverless';
-import { count, eq, sql } from 'drizzle-orm';
+import { count, eq, inArray, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import { integer, pgTable, serial, text } from 'drizzle-orm/pg-core';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startNeonProxy } from '../../scripts/services/neon-proxy.ts';
 import type { NeonProxy } from '../../scripts/services/neon-proxy.ts';
 import { neonSettingsFor, startPostgres } from '../../scripts/services/postgres.ts';
@@ -95,6 +95,27 @@ describe.each(backends)('Postgres through the Neon driver: $backend', ({ options
     expect(inCatalog).toEqual([]);
     expect(inAnalytics).toHaveLength(1);
   });
+
+  // A drill for `npm run proof`; last here, as it cuts the pools' connections.
+  it('is unreachable after a kill, and reachable again at the same address with its data after a restart', async () => {
+    const db = drizzle({ client: catalogPool });
+    await db.insert(lessons).values({ title: 'Before the outage', position: 7 });
+    // As the Workers' pool does: an idle connection dropped is reported, not thrown. The kill drops both databases'.
+    const dropped: Error[] = [];
+    for (const pool of [catalogPool, analyticsPool]) pool.on('error', (error: Error) => dropped.push(error));
+
+    await postgres.kill();
+    await vi.waitFor(() => expect(dropped).not.toEqual([]));
+    const started = performance.now();
+    await expect(catalogPool.query('SELECT 1')).rejects.toThrow();
+    expect(await newConnection(postgres.urls[catalog]!)).toBe('ECONNREFUSED');
+    expect(performance.now() - started).toBeLessThan(2_000);
+
+    await postgres.restart();
+    await db.insert(lessons).values({ title: 'After the outage', position: 8 });
+    const titles = await db.select({ title: lessons.title }).from(lessons).where(inArray(lessons.title, ['Before the outage', 'After the outage'])).orderBy(lessons.position);
+    expect(titles).toEqual([{ title: 'Before the outage' }, { title: 'After the outage' }]);
+  });
 });
 
 describe('embedded Postgres with a data directory', () => {
@@ -125,6 +146,15 @@ describe(`the server at ${serverUrl}`, () => {
 
   it('reuses a database that already exists', async () => {
     expect(await titlesAfterRestart({ databaseUrl: serverUrl, databases: [catalog] }, 'Still here')).toEqual([{ title: 'Still here' }]);
+  });
+
+  it('drops temporary databases on stop even while a drill keeps it unreachable', async () => {
+    const temporary = `kc_test_${runId}_killed`;
+    const postgres = await startPostgres({ databaseUrl: serverUrl, databases: [temporary], temporary: true });
+    await postgres.kill();
+    await postgres.stop();
+    const left = await asAdmin(serverUrl, (admin) => admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [temporary]));
+    expect(left.rowCount).toBe(0);
   });
 
   it('says clearly when the server cannot be reached', async () => {
@@ -189,13 +219,33 @@ async function titlesAfterRestart(options: PostgresOptions, title: string): Prom
   }
 }
 
+/** What a new connection through the proxy the global Neon settings name meets: 'connected', or the error's code. */
+function newConnection(url: string): Promise<string> {
+  const client = new Client(url);
+  return client.connect().then(
+    async () => {
+      await client.end();
+      return 'connected';
+    },
+    // The driver rejects with the WebSocket's ErrorEvent, which carries the socket's error.
+    (failure: { error?: NodeJS.ErrnoException }) => failure.error?.code ?? String(failure),
+  );
+}
+
 async function dropDatabases(serverUrl: string, names: string[]): Promise<void> {
+  await asAdmin(serverUrl, async (admin) => {
+    for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+  });
+}
+
+/** Runs `work` on a connection to the server through a proxy of its own, apart from the launcher's under test. */
+async function asAdmin<T>(serverUrl: string, work: (admin: Client) => Promise<T>): Promise<T> {
   const proxy = await startNeonProxy();
   const admin = new Client(serverUrl);
   Object.assign(admin.neonConfig, neonSettingsFor(proxy.wsProxy));
   try {
     await admin.connect();
-    for (const name of names) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+    return await work(admin);
   } finally {
     await admin.end();
     await proxy.stop();
