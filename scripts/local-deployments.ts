@@ -34,6 +34,8 @@ export interface LocalDeployments<J extends string> {
   settings: Record<J, Record<string, string>>;
   /** The backing services, for a start-up table. */
   services: LocalPlatform['services'];
+  /** The backing services themselves, for a run that stops and restarts them (outage drills). */
+  platform: LocalPlatform;
   dataDir: string;
   /**
    * Gives each jurisdiction's demo course a transcoded demo video through the real upload flow;
@@ -146,7 +148,7 @@ export async function startLocalDeployments<J extends string>(options: LocalDepl
         }),
       );
     };
-    return { urls, settings, services: platform.services, dataDir, seedDemoVideos, stop };
+    return { urls, settings, services: platform.services, platform, dataDir, seedDemoVideos, stop };
   } catch (error) {
     await stop();
     throw error;

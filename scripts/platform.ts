@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { migrateClickHouse } from './migrate-clickhouse.ts';
 import { migratePostgres } from './migrate-postgres.ts';
 import { startClickHouse, type LocalClickHouse } from './services/clickhouse.ts';
-import { startPostgres } from './services/postgres.ts';
+import { startPostgres, type LocalPostgres } from './services/postgres.ts';
 import { startRedis, type LocalRedis } from './services/redis.ts';
-import { startS3 } from './services/s3.ts';
+import { startS3, type LocalS3 } from './services/s3.ts';
 import { startTranscoder, type LocalTranscoder } from './services/transcoder.ts';
 
 export interface PlatformOptions {
@@ -32,6 +32,10 @@ export interface LocalPlatform {
   settings: Record<string, Record<string, string>>;
   /** What runs where, for the start-up table. */
   services: Array<{ service: string; url: string }>;
+  /** Every jurisdiction's database behind one Neon proxy, whose drills take them all down at once. */
+  postgres: LocalPostgres;
+  /** One S3 server, a bucket per jurisdiction. */
+  s3: LocalS3;
   redis: Record<string, LocalRedis>;
   /** One ClickHouse for every jurisdiction (a database each). */
   clickhouse: LocalClickHouse;
@@ -106,7 +110,7 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       { service: `ClickHouse (${options.clickhouseUrl ? 'server' : 'chdb'})`, url: clickhouse.url },
       ...transcoder.members.map((member, i) => ({ service: `Transcoder ${i + 1} of ${transcoder.members.length} (Node + ffmpeg)`, url: member.url })),
     ];
-    return { settings, services, redis, clickhouse, transcoder, stop };
+    return { settings, services, postgres, s3, redis, clickhouse, transcoder, stop };
   } catch (error) {
     await stop();
     throw error;
