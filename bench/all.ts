@@ -128,7 +128,7 @@ function printRun(run: SavedRun): void {
       if (row.baseline) table.push(['  baseline', row.baseline.name, 'measured', '', ...numbers(row.baseline), formatRate(rateOf(row, 'baseline')), String(row.baseline.errors)]);
     }
   }
-  printCells(table);
+  printCells(table, 4);
   console.log(`\nn: samples (one transcode is one sample: its percentiles are its time); errors: samples that failed or were not what the row claims`);
   console.log('\nbenchmark            seconds  exit  load (1-min average) before → after');
   for (const { script, seconds, exitCode, load } of run.runs) {
@@ -171,7 +171,7 @@ async function compare(first: string | undefined, second: string | undefined): P
       }
     }
   }
-  printCells(table);
+  printCells(table, 3);
   console.log('\nΔ: B against A (for times lower is faster, for throughput higher is more); an empty cell: the row is in one run only');
 }
 

@@ -136,11 +136,11 @@ export function printTable(rows: readonly Measurement[]): void {
   for (const row of rows) if (row.firstError) console.log(`first error of ${row.name}: ${row.firstError}`);
 }
 
-/** Aligned columns: the first (the names) left, the rest (the numbers) right. The first row is the header. */
-export function printCells(table: ReadonlyArray<readonly string[]>): void {
+/** Aligned columns: the first `leftColumns` (the names) left, the rest (the numbers) right. The first row is the header. */
+export function printCells(table: ReadonlyArray<readonly string[]>, leftColumns = 1): void {
   const widths = table[0]!.map((_, column) => Math.max(...table.map((cells) => cells[column]!.length)));
   for (const cells of table) {
-    console.log(cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
+    console.log(cells.map((cell, column) => (column < leftColumns ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
   }
 }
 
