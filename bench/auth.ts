@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { measure, printTable, startDeployment, type Measurement } from './harness.ts';
+import { measure, measureHelloWorld, printTable, recordResults, startDeployment, type Measurement } from './harness.ts';
 
 /**
  * `npm run bench:auth`: sign-in latency and throughput on `wrangler dev`, beside the same Worker's
@@ -34,12 +34,13 @@ try {
       `PostgreSQL ${process.env.DATABASE_URL ? 'server' : 'PGlite'}, ${availableParallelism()} cores\n`,
   );
   const rows = [
-    await measure('GET /api/health/live (hello world)', load, () => fetch(`${deployment.url}/api/health/live`)),
+    await measureHelloWorld(deployment.url, load),
     await measure('GET /api/me (token + revocation check)', load, () => fetch(`${deployment.url}/api/me`, { headers: authorization })),
     await measure('POST /api/auth/login', load, () => postJson('/api/auth/login', credentials)),
   ];
   printTable(rows);
   const [hello, me, login] = rows as [Measurement, Measurement, Measurement];
+  await recordResults('login', [{ budget: `< ${LOGIN_BUDGET_MS} ms (aim < ${LOGIN_AIM_MS} ms)`, measured: login, baseline: hello }]);
   console.log(`\nan authenticated request costs ${(me.p50 - hello.p50).toFixed(1)} ms more than hello world at the median`);
   const verdict = (limit: number) => (login.p95 < limit ? 'within' : 'over');
   console.log(

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { neonSettingsFor } from '../scripts/services/postgres.ts';
-import { measure, printTable, startDeployment } from './harness.ts';
+import { expectCache, measure, measureHelloWorld, printTable, recordResults, startDeployment } from './harness.ts';
 
 /**
  * `npm run bench:catalog`: `GET /api/courses` served from the Redis cache and from PostgreSQL, over
@@ -39,18 +39,13 @@ try {
     Buffer.from(JSON.stringify([new Date(row.published_at).toISOString(), row.id])).toString('base64url'),
   );
   let next = 0;
-  /** Each sample must be what its row claims: an answer from the other path counts as an error. */
-  const expectCache = (expected: 'hit' | 'miss') => (response: Response) => {
-    if (response.headers.get('x-cache') !== expected) throw new Error(`expected a cache ${expected}, got x-cache: ${response.headers.get('x-cache')}`);
-    return response;
-  };
   const list = `${deployment.url}/api/courses?limit=20`;
   const warm = await fetch(list);
   if (!warm.ok) throw new Error(`GET /api/courses failed: ${warm.status} ${await warm.text()}`);
 
   console.log(`\n${load.concurrency} concurrent clients, ${load.durationMs / 1000} s each, wrangler dev (us), PostgreSQL ${process.env.DATABASE_URL ? 'server' : 'PGlite'}, ${availableParallelism()} cores\n`);
   const rows = [
-    await measure('GET /api/health/live (hello world)', load, () => fetch(`${deployment.url}/api/health/live`)),
+    await measureHelloWorld(deployment.url, load),
     await measure('GET /api/courses (cache hit)', load, () => fetch(list).then(expectCache('hit'))),
     await measure('GET /api/courses (cache miss)', load, () => {
       const cursor = cursors[next++];
@@ -60,6 +55,7 @@ try {
   ];
   printTable(rows);
   const [hello, hit, miss] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+  await recordResults('browse', [hit, miss].map((measured) => ({ budget: `< ${BUDGET_MS} ms`, measured, baseline: hello })));
   console.log(
     `\ncache hit p50 ${(hit.p50 / hello.p50).toFixed(2)}x the hello-world route (aim ≤ 1.5x); ` +
       `p95 hit ${hit.p95.toFixed(1)} ms, miss ${miss.p95.toFixed(1)} ms against the ${BUDGET_MS} ms budget\n`,

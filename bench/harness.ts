@@ -1,3 +1,4 @@
+import { appendFile } from 'node:fs/promises';
 import { startLocalDeployments } from '../scripts/local-deployments.ts';
 
 const WARM_UP_MS = 1_000;
@@ -66,18 +67,38 @@ export async function measure(name: string, { concurrency, durationMs }: Load, r
     errors++;
     firstError ??= failure;
   });
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const percentile = (p: number) => latencies[Math.ceil((p / 100) * latencies.length) - 1] ?? Number.NaN;
+  return summarize(name, latencies, { seconds: (performance.now() - started) / 1000, errors, firstError });
+}
+
+/** The hello-world route of the api Worker under `load`: the same run's floor for every api request. */
+export function measureHelloWorld(url: string, load: Load): Promise<Measurement> {
+  return measure('GET /api/health/live (hello world)', load, () => fetch(`${url}/api/health/live`));
+}
+
+/** A sample that is one timed run (a transcode, a projection): its percentiles are its time. */
+export function oneSample(name: string, milliseconds: number): Measurement {
+  return summarize(name, [milliseconds], { seconds: milliseconds / 1000 });
+}
+
+/** Each sample must be what its row claims: an answer from the other cache path (x-cache) throws, which counts as an error. */
+export const expectCache = (expected: 'hit' | 'miss') => (response: Response) => {
+  if (response.headers.get('x-cache') !== expected) throw new Error(`expected a cache ${expected}, got x-cache: ${response.headers.get('x-cache')}`);
+  return response;
+};
+
+/** A Measurement from samples taken another way than `measure` (one transcode, a few notifications); `seconds` the time they took. */
+export function summarize(name: string, latencies: readonly number[], { seconds, errors = 0, firstError }: { seconds: number; errors?: number; firstError?: string }): Measurement {
+  const sorted = latencies.toSorted((a, b) => a - b);
+  const percentile = (p: number) => sorted[Math.ceil((p / 100) * sorted.length) - 1] ?? Number.NaN;
   return {
     name,
-    requests: latencies.length,
+    requests: sorted.length,
     errors,
-    rps: latencies.length / seconds,
+    rps: sorted.length / seconds,
     p50: percentile(50),
     p95: percentile(95),
     p99: percentile(99),
-    max: latencies.at(-1) ?? Number.NaN,
+    max: sorted.at(-1) ?? Number.NaN,
     firstError,
   };
 }
@@ -115,10 +136,40 @@ export function printTable(rows: readonly Measurement[]): void {
   for (const row of rows) if (row.firstError) console.log(`first error of ${row.name}: ${row.firstError}`);
 }
 
-/** Aligned columns: the first (the names) left, the rest (the numbers) right. The first row is the header. */
-export function printCells(table: ReadonlyArray<readonly string[]>): void {
+/** Aligned columns: the first `leftColumns` (the names) left, the rest (the numbers) right. The first row is the header. */
+export function printCells(table: ReadonlyArray<readonly string[]>, leftColumns = 1): void {
   const widths = table[0]!.map((_, column) => Math.max(...table.map((cells) => cells[column]!.length)));
   for (const cells of table) {
-    console.log(cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
+    console.log(cells.map((cell, column) => (column < leftColumns ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
   }
+}
+
+/** The flows of the original design, in its order: `npm run bench` prints one row or more for each. */
+export const FLOWS = ['login', 'browse', 'upload', 'transcode', 'time to playable', 'watch', 'track analytics', 'view reports', 'notify'] as const;
+export type Flow = (typeof FLOWS)[number];
+
+/** One row of `npm run bench`'s table: what a flow's samples measured, beside the same run's baseline. */
+export interface FlowRow {
+  /** The design's budget, or the aim the benchmark states; '—' when there is neither. */
+  budget: string;
+  measured: Measurement;
+  /** The same run's floor: the Worker's hello-world route, a raw storage PUT, the single-process transcode. */
+  baseline?: Measurement;
+  /**
+   * The flow's rate when it is not requests per second (MB/s, events/s, times real time), of the row
+   * and of its baseline (its requests per second when absent); null where samples taken one at a
+   * time have no rate.
+   */
+  rate?: { unit: string; measured: number; baseline?: number } | null;
+  /** Computed from measurements of its parts, not measured itself. */
+  projected?: boolean;
+}
+export interface FlowResult extends FlowRow {
+  flow: Flow;
+}
+
+/** With BENCH_RESULTS_FILE set (by `npm run bench`), appends the rows as JSON lines; alone, a benchmark only prints. */
+export async function recordResults(flow: Flow, rows: readonly FlowRow[]): Promise<void> {
+  const file = process.env.BENCH_RESULTS_FILE;
+  if (file) await appendFile(file, rows.map((row) => `${JSON.stringify({ flow, ...row } satisfies FlowResult)}\n`).join(''));
 }

@@ -12,7 +12,7 @@ import { JobStatus, type JobState, type PlayableResult, type TranscodeJob, type 
 import { PRESET } from '../transcoder/src/ffmpeg.ts';
 import { storageAt } from '../workers/lib/storage.ts';
 import { cpuSeconds, encodeSingleProcess } from './encode.ts';
-import { printCells } from './harness.ts';
+import { oneSample, printCells, recordResults } from './harness.ts';
 import { sourceOf } from './sources.ts';
 
 /**
@@ -245,4 +245,32 @@ printCells([
 console.log(
   '\nchecked in every row: the job still running when hls.js played, its first media playlist EVENT without ENDLIST, the video past 1 s, the results as long as the source;' +
     `\nchunked: ${WORKERS} transcoder processes reading from and writing to local S3, CPU of the processes and their ffmpeg runs; single process: local files, CPU of its ffmpeg runs; "-": cancelled once playing (BENCH_READY_MINUTES=${READY_MINUTES.join(',')})\n`,
+);
+
+const singleProcess = (minutes: number) => {
+  const baseline = single.get(minutes);
+  return baseline && { measurement: oneSample(`${minutes} min source to ready, single process (local files)`, baseline.seconds * 1000), realTime: (minutes * 60) / baseline.seconds };
+};
+await recordResults(
+  'time to playable',
+  MINUTES.map((minutes) => ({
+    budget: `≤ ${AIM_SECONDS} s (aim)`,
+    measured: oneSample(`${minutes} min source: POST /jobs → hls.js playing`, samples.get(minutes)!.playing * 1000),
+    baseline: singleProcess(minutes)?.measurement,
+    rate: null,
+  })),
+);
+await recordResults(
+  'transcode',
+  MINUTES.flatMap((minutes) => {
+    const ready = samples.get(minutes)!.ready;
+    const baseline = singleProcess(minutes);
+    if (!ready) return [];
+    return [{
+      budget: '—',
+      measured: oneSample(`${minutes} min source to ready, chunked (${WORKERS} transcoders, S3)`, ready.seconds * 1000),
+      baseline: baseline?.measurement,
+      rate: { unit: '× real time', measured: (minutes * 60) / ready.seconds, baseline: baseline?.realTime },
+    }];
+  }),
 );
