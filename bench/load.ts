@@ -13,6 +13,8 @@ export interface Learner {
   token: string;
   /** The last position (s) a save of it was accepted at; a save in flight holds the learner. */
   saved: number;
+  /** The last position sent: a save whose answer was lost (an error, the run's end) may still have been stored. */
+  sent: number;
   saving: boolean;
 }
 
@@ -108,6 +110,7 @@ export function routes(targets: LoadTargets, accepted: Accepted, scale: number):
             const learner = idle ?? learnerAt(turn++);
             learner.saving = true;
             const position = idle ? learner.saved + 10 : learner.saved;
+            learner.sent = Math.max(learner.sent, position);
             if (idle) pendingSaves.set(context, { learner, position });
             else pendingSaves.delete(context);
             return { ...request, headers: { ...json, authorization: `Bearer ${learner.token}` }, body: JSON.stringify({ positionSeconds: position, durationSeconds: 86_400 }) };

@@ -61,7 +61,7 @@ try {
       json: { email: `proof-${i}-${process.pid}@proof.test`, password: 'proof-password', displayName: `Proof ${i}`, jurisdiction: 'us' },
     });
     await api(`/api/courses/${course.id}/enrollment`, { token: accessToken, json: {} });
-    learners.push({ id: user.id, token: accessToken, saved: 0, saving: false });
+    learners.push({ id: user.id, token: accessToken, saved: 0, sent: 0, saving: false });
   }
   const playback = await api<{ master: string }>(`/api/courses/${course.id}/video?lessonId=${lesson.id}`, { token: learners[0]!.token });
   const targets: LoadTargets = {
@@ -124,7 +124,7 @@ try {
   console.log(`\nresident memory (MB): ${residentMemory()}\n`);
 
   console.log('account: waiting for the queues to drain and the uploads to finish…');
-  const account = await settle(accepted, learners.map((learner) => learner.id), uploaded);
+  const account = await settle(accepted, learners, uploaded);
   printCells([['what', 'accepted', 'stored once', 'missing', 'doubled'], ...account.map((row) => row.map(String))]);
   if (accepted.overlaps > 0) console.log(`(${accepted.overlaps} progress saves overlapped a learner's stalled one and were not counted)`);
   failed = account.some(([, , , missing, doubled]) => missing !== 0 || doubled !== 0);
@@ -187,7 +187,8 @@ function residentMemory(): string {
 }
 
 /** Polls until everything accepted has landed or the drain time is up, then counts what is stored. */
-async function settle(accepted: Accepted, learnerIds: string[], uploaded: string[]): Promise<(string | number)[][]> {
+async function settle(accepted: Accepted, learners: Learner[], uploaded: string[]): Promise<(string | number)[][]> {
+  const learnerIds = learners.map((learner) => learner.id);
   Object.assign(neonConfig, neonSettingsFor(settings.NEON_WS_PROXY!));
   const pool = new Pool({ connectionString: settings.DATABASE_URL });
   // A drill may have dropped a pooled connection; a query then reconnects (an unheard 'error' would end the run).
@@ -213,7 +214,10 @@ async function settle(accepted: Accepted, learnerIds: string[], uploaded: string
   const events = await eventCounts();
   const progress = (await pool.query<{ user_id: string; position_seconds: number }>('select user_id, position_seconds from lesson_progress where user_id = any($1)', [[...accepted.progress.keys()]])).rows;
   const stored = new Map(progress.map((row) => [row.user_id, Number(row.position_seconds)]));
-  for (const [user, position] of accepted.progress) if (stored.get(user) !== position) console.log(`learner ${user}: last accepted save at ${position} s, stored ${String(stored.get(user))}`);
+  // Kept: the last accepted save, or a later one whose answer was lost (positions only grow).
+  const sentBy = new Map(learners.map((learner) => [learner.id, learner.sent]));
+  const kept = (user: string, position: number) => (stored.get(user) ?? -1) >= position && (stored.get(user) ?? -1) <= (sentBy.get(user) ?? position);
+  for (const [user, position] of accepted.progress) if (!kept(user, position)) console.log(`learner ${user}: last accepted save at ${position} s, stored ${String(stored.get(user))}`);
   const enrolled = (await pool.query<{ n: number }>('select count(*)::int as n from enrollments where user_id = any($1)', [learnerIds])).rows[0]?.n ?? 0;
   const videos = await videoStates();
   const notified = (await pool.query<{ video_id: string; n: number }>(`select data->>'videoId' as video_id, count(*)::int as n from notifications where data->>'videoId' = any($1) group by 1`, [uploaded])).rows;
@@ -221,7 +225,7 @@ async function settle(accepted: Accepted, learnerIds: string[], uploaded: string
   const finished = videos.filter((video) => video.status === 'ready' || (video.status === 'failed' && video.error_message));
   return [
     ['analytics events in ClickHouse', ids.length, [...events.values()].filter((n) => n === 1).length, ids.filter((id) => !events.has(id)).length, [...events.values()].filter((n) => n > 1).length],
-    ['last progress save per learner', accepted.progress.size, [...accepted.progress].filter(([user, position]) => stored.get(user) === position).length, [...accepted.progress].filter(([user, position]) => stored.get(user) !== position).length, 0],
+    ['last progress save per learner', accepted.progress.size, [...accepted.progress].filter(([user, position]) => kept(user, position)).length, [...accepted.progress].filter(([user, position]) => !kept(user, position)).length, 0],
     ['enrollments', learnerIds.length, enrolled, learnerIds.length - enrolled, 0],
     ['uploads ready, or failed with a reason', uploaded.length, finished.length, uploaded.length - finished.length, 0],
     ['a notification per finished upload', finished.length, notified.filter((row) => row.n === 1).length, finished.length - notified.length, notified.filter((row) => row.n > 1).length],

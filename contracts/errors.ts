@@ -41,6 +41,7 @@ export const ERROR_STATUS = {
   cache_unavailable: 503,
   revocation_unavailable: 503,
   analytics_unavailable: 503,
+  service_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import { createConnection } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -36,15 +37,19 @@ function loopbackTarget(requestUrl: string | undefined): { host: string; port: n
  * `@neondatabase/serverless` driver tunnels the Postgres wire protocol through it in binary frames.
  */
 export async function startNeonProxy(): Promise<NeonProxy> {
-  let server: WebSocketServer | undefined = await listen(0);
-  const { port } = server.address() as AddressInfo;
+  let server: Listening | undefined = await listen(0);
+  const { port } = server.http.address() as AddressInfo;
   const kill = async () => {
     const closing = server;
     server = undefined;
     if (!closing) return;
     // Each relayed session's database connection goes with its WebSocket (see listen).
-    for (const ws of closing.clients) ws.terminate();
-    await new Promise((resolve) => closing.close(resolve));
+    for (const ws of closing.wss.clients) ws.terminate();
+    closing.wss.close();
+    // Handshakes still in flight too: an HTTP server's close waits for every open connection.
+    const closed = new Promise((resolve) => closing.http.close(resolve));
+    closing.http.closeAllConnections();
+    await closed;
   };
   let stopped: Promise<void> | undefined;
   return {
@@ -61,10 +66,15 @@ export async function startNeonProxy(): Promise<NeonProxy> {
   };
 }
 
-async function listen(port: number): Promise<WebSocketServer> {
+interface Listening {
+  http: Server;
+  wss: WebSocketServer;
+}
+
+async function listen(port: number): Promise<Listening> {
+  const http = createServer();
   const server = new WebSocketServer({
-    host: '127.0.0.1',
-    port,
+    server: http,
     // Browsers always send Origin and the driver (in workerd or Node) never does: refusing pages keeps
     // a website open in the developer's browser from reaching local databases through this proxy.
     verifyClient: ({ origin, req }, decide) => {
@@ -74,8 +84,8 @@ async function listen(port: number): Promise<WebSocketServer> {
     },
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+    http.once('error', reject);
+    http.listen(port, '127.0.0.1', resolve);
   });
 
   server.on('connection', (ws, req) => {
@@ -99,5 +109,5 @@ async function listen(port: number): Promise<WebSocketServer> {
     ws.on('close', () => tcp.destroy());
     ws.on('error', () => tcp.destroy());
   });
-  return server;
+  return { http, wss: server };
 }

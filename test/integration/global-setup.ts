@@ -42,12 +42,6 @@ export default async function setup(project: TestProject) {
       response.writeHead(200, { 'content-type': 'video/mp4' }).end(await (clip.made ??= makeClip(bundleDir, clip)));
       return;
     }
-    const drill = /^\/clickhouse\/(kill|restart)$/.exec(request.url ?? '')?.[1];
-    if (request.method === 'POST' && drill) {
-      // A server named by CLICKHOUSE_URL is not ours to stop: its drill closes the door in front of it.
-      await (drill === 'kill' ? platform.clickhouse.kill() : platform.clickhouse.restart());
-      return void response.writeHead(204).end();
-    }
     const received = /^\/clickhouse\/received-queries\?query_id_prefix=(\w+)$/.exec(request.url ?? '')?.[1];
     if (request.method === 'GET' && received) {
       // A server keeps system.query_log, which the test reads instead.
@@ -58,9 +52,11 @@ export default async function setup(project: TestProject) {
     if (request.method === 'GET' && request.url === '/clickhouse/refused') {
       return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(platform.clickhouse.refusedWhileDown()));
     }
-    const transcoderDrill = /^\/transcoder\/(kill|restart)$/.exec(request.url ?? '')?.[1];
-    if (request.method === 'POST' && transcoderDrill) {
-      await (transcoderDrill === 'kill' ? platform.transcoder.kill() : platform.transcoder.restart());
+    // A server named by CLICKHOUSE_URL or DATABASE_URL is not ours to stop: its drill closes the door in front of it.
+    const drill = /^\/(clickhouse|transcoder|postgres|s3)\/(kill|restart)$/.exec(request.url ?? '');
+    if (request.method === 'POST' && drill) {
+      const service = platform[drill[1] as 'clickhouse' | 'transcoder' | 'postgres' | 's3'];
+      await (drill[2] === 'kill' ? service.kill() : service.restart());
       return void response.writeHead(204).end();
     }
     const match = /^\/redis\/(\w+)\/(kill|restart)$/.exec(request.url ?? '');

@@ -24,7 +24,7 @@ function renderError(c: Context<ApiEnv>, error: unknown) {
   const trace = c.get('trace') ?? continueTrace(null);
   // Hono's own refusals (a body that is not JSON, say) are bad requests in our envelope.
   const appError = error instanceof HTTPException && error.status < 500 ? new AppError('invalid_request', error.message) : asAppError(error);
-  if (appError.status === 429 && typeof appError.details?.retryAfter === 'number') c.header('Retry-After', String(appError.details.retryAfter));
+  if (typeof appError.details?.retryAfter === 'number') c.header('Retry-After', String(appError.details.retryAfter));
   if (appError.status >= 500) {
     const cause = error instanceof Error ? error : new Error(String(error));
     log('error', cause.message, { traceId: trace.traceId, code: appError.code, cause: String(cause.cause ?? ''), stack: cause.stack });

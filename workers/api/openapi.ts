@@ -33,8 +33,8 @@ interface Operation {
   description?: string;
 }
 
-/** Refusals any route may answer: a broken deployment or a bug, and a token that is sent but not valid. */
-const ALWAYS: ErrorCode[] = ['internal_error', 'invalid_configuration'];
+/** Refusals any route may answer: a broken deployment, a dependency not answering, a bug; and a token that is sent but not valid. */
+const ALWAYS: ErrorCode[] = ['internal_error', 'invalid_configuration', 'service_unavailable'];
 const TOKEN: ErrorCode[] = ['invalid_token', 'token_expired', 'session_revoked', 'wrong_jurisdiction'];
 
 /** A route in the OpenAPI document: its answers, and its refusals grouped by status, each naming its codes. */

@@ -35,8 +35,21 @@ export function errorEnvelope(error: AppError, traceId: string): ErrorEnvelope {
   return { error: { code: error.code, message: error.message, traceId, ...error.details } };
 }
 
-/** Unknown failures are logged in full but answered without internals. */
+/**
+ * A dependency that did not answer (connection refused, reset or lost; the database's WebSocket
+ * failing shows as an ErrorEvent), anywhere in the cause chain: not a bug, and worth trying again.
+ */
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|unreachable|fetch failed|network connection lost|connection terminated|websocket|\[object ErrorEvent\]/i;
+function unreachable(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause !== undefined && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+    if (UNREACHABLE.test(cause instanceof Error ? cause.message : String(cause))) return true;
+  }
+  return false;
+}
+
+/** Unknown failures are logged in full but answered without internals: a dependency that did not answer as 503, anything else as 500. */
 export function asAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (unreachable(error)) return new AppError('service_unavailable', 'A service this request needs is not answering right now. Try again in a few seconds.', { retryAfter: 5 });
   return new AppError('internal_error', 'Something went wrong on our side. Quote the trace id when reporting it.');
 }

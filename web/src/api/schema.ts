@@ -771,7 +771,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "invalid_cursor" | "invalid_part_number" | "invalid_parts" | "invalid_video" | "invalid_media_path" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_reused" | "session_revoked" | "invalid_signature" | "forbidden" | "not_enrolled" | "invalid_media_token" | "not_found" | "email_taken" | "slug_taken" | "replica_read_only" | "course_incomplete" | "video_not_ready" | "upload_complete" | "upload_missing" | "upload_size_mismatch" | "upload_expired" | "not_multipart" | "payload_too_large" | "video_too_large" | "range_not_satisfiable" | "wrong_jurisdiction" | "rate_limited" | "internal_error" | "invalid_configuration" | "cache_unavailable" | "revocation_unavailable" | "analytics_unavailable";
+                code: "invalid_request" | "invalid_cursor" | "invalid_part_number" | "invalid_parts" | "invalid_video" | "invalid_media_path" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_reused" | "session_revoked" | "invalid_signature" | "forbidden" | "not_enrolled" | "invalid_media_token" | "not_found" | "email_taken" | "slug_taken" | "replica_read_only" | "course_incomplete" | "video_not_ready" | "upload_complete" | "upload_missing" | "upload_size_mismatch" | "upload_expired" | "not_multipart" | "payload_too_large" | "video_too_large" | "range_not_satisfiable" | "wrong_jurisdiction" | "rate_limited" | "internal_error" | "invalid_configuration" | "cache_unavailable" | "revocation_unavailable" | "analytics_unavailable" | "service_unavailable";
                 /** @description For people: what went wrong and what to do. */
                 message: string;
                 /** @description Quote it when reporting the error. */
@@ -1338,6 +1338,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getApiHealthLive: {
@@ -1360,6 +1369,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1396,13 +1414,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Success */
+            /** @description Refused: service_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
@@ -1493,6 +1511,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     postApiAuthLogin: {
@@ -1565,6 +1592,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     postApiAuthRefresh: {
@@ -1612,7 +1648,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: revocation_unavailable */
+            /** @description Refused: service_unavailable, revocation_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1657,7 +1693,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: revocation_unavailable */
+            /** @description Refused: service_unavailable, revocation_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1721,6 +1757,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1807,6 +1852,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     postApiAnalyticsVideoView: {
@@ -1886,6 +1940,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getApiAnalyticsDashboard: {
@@ -1955,7 +2018,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: analytics_unavailable */
+            /** @description Refused: service_unavailable, analytics_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2033,7 +2096,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: analytics_unavailable */
+            /** @description Refused: service_unavailable, analytics_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2111,7 +2174,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: analytics_unavailable */
+            /** @description Refused: service_unavailable, analytics_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2189,7 +2252,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: analytics_unavailable */
+            /** @description Refused: service_unavailable, analytics_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2267,7 +2330,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: analytics_unavailable */
+            /** @description Refused: service_unavailable, analytics_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2347,7 +2410,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: analytics_unavailable */
+            /** @description Refused: service_unavailable, analytics_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2405,6 +2468,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2494,7 +2566,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2545,6 +2617,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2642,7 +2723,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable, revocation_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable, revocation_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2743,7 +2824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable, revocation_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable, revocation_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2839,6 +2920,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getApiCourses: {
@@ -2878,6 +2968,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3002,7 +3101,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3069,6 +3168,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getApiCoursesByIdOrSlug: {
@@ -3120,6 +3228,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3236,7 +3353,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3339,7 +3456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3442,7 +3559,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3557,7 +3674,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3659,7 +3776,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3772,7 +3889,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3881,7 +3998,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3957,6 +4074,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     deleteApiCoursesByIdEnrollment: {
@@ -4006,6 +4132,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4120,7 +4255,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Refused: cache_unavailable */
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4176,6 +4311,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4274,6 +4418,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     postApiVideosByIdParts: {
@@ -4364,6 +4517,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4474,6 +4636,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     deleteApiVideosByIdUpload: {
@@ -4557,6 +4728,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getApiVideosById: {
@@ -4626,6 +4806,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4711,6 +4900,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4810,6 +5008,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     getApiNotifications: {
@@ -4868,6 +5075,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
         };
     };
     postApiNotificationsRead: {
@@ -4911,6 +5127,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4972,6 +5197,15 @@ export interface operations {
             };
             /** @description Refused: internal_error, invalid_configuration */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
