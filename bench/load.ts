@@ -31,7 +31,8 @@ export interface LoadTargets {
 
 /** What the platform said yes to: the account checks each of them is stored, once. */
 export interface Accepted {
-  events: Set<string>;
+  /** Event id → when it was accepted (ms since the epoch), to place a missing one in the run. */
+  events: Map<string, number>;
   /** Learner id → the position of its last accepted save. */
   progress: Map<string, number>;
   /** Saves sent while every learner had one in flight (not counted; the account says how many). */
@@ -152,7 +153,7 @@ export function routes(targets: LoadTargets, accepted: Accepted, scale: number):
           onResponse: (status, body, context) => {
             if (status !== 202) return;
             const rejected = new Set((JSON.parse(body) as { rejected: { index: number }[] }).rejected.map((rejection) => rejection.index));
-            sentEvents.get(context)?.forEach((id, index) => rejected.has(index) || accepted.events.add(id));
+            sentEvents.get(context)?.forEach((id, index) => rejected.has(index) || accepted.events.set(id, Date.now()));
           },
         },
       ],

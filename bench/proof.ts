@@ -22,7 +22,6 @@ const { values: args } = parseArgs({ options: { seconds: { type: 'string', defau
 const FAULT_SECONDS = Number(args.seconds);
 const SCALE = Number(args.scale);
 const LEARNERS = Number(args.learners);
-const UPLOADS = 3;
 const DRAIN_MS = 5 * 60_000;
 const UNLIMITED = '100000000/60s';
 
@@ -73,26 +72,43 @@ try {
     adminToken: await signIn('admin@us.demo.test'),
     segmentUrls: await publishedFiles(playback.master),
   };
-  const accepted: Accepted = { events: new Set(), progress: new Map(), overlaps: 0 };
+  const accepted: Accepted = { events: new Map(), progress: new Map(), overlaps: 0 };
 
-  // Faults in turn, each down for FAULT_SECONDS then as long to recover, after a clean stretch.
-  const faults: [string, () => Promise<void>, () => Promise<void>][] = [
-    ['Redis', () => platform.redis.us!.killRedis(), () => platform.redis.us!.restartRedis()],
-    ['ClickHouse', () => platform.clickhouse.kill(), () => platform.clickhouse.restart()],
-    ['S3', () => platform.s3.kill(), () => platform.s3.restart()],
-    ['transcoder', () => platform.transcoder.kill(), () => platform.transcoder.restart()],
-    ['PostgreSQL', () => platform.postgres.kill(), () => platform.postgres.restart()],
-  ];
-  const seconds = FAULT_SECONDS * (2 * faults.length + 2);
-  console.log(`\nmixed load for ${seconds} s: ${LEARNERS} learners, an instructor uploading, an admin reading reports; faults: ${faults.map(([name]) => name).join(', ')}, one batch delivered twice\n`);
   const timeline: string[][] = [['at s', 'event']];
-  const started = Date.now();
+  let started = Date.now();
   const mark = (event: string) => timeline.push([((Date.now() - started) / 1000).toFixed(1), event]);
   const instructor = await signIn('instructor@us.demo.test');
   const uploaded: string[] = [];
   const clipPath = join(deployment.dataDir, 'proof-clip.mp4');
-  await generateClip(clipPath, { seconds: 6, size: '640x360' });
+  // Long enough that its transcode is still running when the transcoder or the database goes.
+  await generateClip(clipPath, { seconds: 30, size: '640x360' });
   const clip = await readFile(clipPath);
+  /** An upload the platform accepts (or, storage being down, refuses to the instructor's face). */
+  const uploadOne = async (what: string) => {
+    const videoId = await upload(instructor, course.id, clip).catch((error: unknown) => void mark(`${what}: upload refused (${String(error)})`));
+    if (!videoId) return undefined;
+    uploaded.push(videoId);
+    mark(`${what}: video ${videoId.slice(0, 8)} uploaded`);
+    return videoId;
+  };
+  /** Waits until the video's transcode has started, so the fault meets it mid-way. */
+  const transcoding = async (videoId: string | undefined) => {
+    while (videoId && !['processing', 'playable'].includes((await api<{ status: string }>(`/api/videos/${videoId}`, { token: instructor })).status)) await sleep(250);
+  };
+
+  // Faults in turn, each down for FAULT_SECONDS then as long to recover, after a clean stretch;
+  // the transcoder and the database each go while an upload is being transcoded.
+  const faults: { name: string; stop(): Promise<void>; start(): Promise<void>; before?(): Promise<void>; during?(): Promise<unknown> }[] = [
+    { name: 'Redis', stop: () => platform.redis.us!.killRedis(), start: () => platform.redis.us!.restartRedis() },
+    { name: 'ClickHouse', stop: () => platform.clickhouse.kill(), start: () => platform.clickhouse.restart() },
+    { name: 'S3', stop: () => platform.s3.kill(), start: () => platform.s3.restart(), during: () => uploadOne('while storage is down') },
+    { name: 'transcoder', stop: () => platform.transcoder.kill(), start: () => platform.transcoder.restart(), before: async () => transcoding(await uploadOne('before the transcoder goes')) },
+    { name: 'PostgreSQL', stop: () => platform.postgres.kill(), start: () => platform.postgres.restart(), before: async () => transcoding(await uploadOne('before the database goes')) },
+  ];
+  // A clean stretch, each fault and its recovery, a clean end; and time for the uploads the faults wait for.
+  const seconds = FAULT_SECONDS * (2 * faults.length + 2) + 30;
+  console.log(`\nmixed load for ${seconds} s: ${LEARNERS} learners, an instructor uploading, an admin reading reports; faults: ${faults.map((fault) => fault.name).join(', ')}, one batch delivered twice\n`);
+  started = Date.now();
 
   const [results] = await Promise.all([
     runLoad(url, routes(targets, accepted, SCALE), seconds),
@@ -100,21 +116,16 @@ try {
       await sleep(FAULT_SECONDS * 1000);
       mark('one analytics batch delivered twice');
       await deliverTwice(targets, accepted);
-      for (const [name, stop, start] of faults) {
-        mark(`${name} stopped`);
-        await stop();
+      await uploadOne('in the clean stretch');
+      for (const fault of faults) {
+        await fault.before?.();
+        mark(`${fault.name} stopped`);
+        await fault.stop();
+        await fault.during?.();
         await sleep(FAULT_SECONDS * 1000);
-        await start();
-        mark(`${name} restarted`);
+        await fault.start();
+        mark(`${fault.name} restarted`);
         await sleep(FAULT_SECONDS * 1000);
-      }
-    })(),
-    (async () => {
-      // Uploads spread over the run, so faults meet them mid-transcode.
-      for (let i = 0; i < UPLOADS; i++) {
-        await sleep((seconds * 1000) / (UPLOADS + 1));
-        const videoId = await upload(instructor, course.id, clip).catch((error: unknown) => mark(`upload refused: ${String(error)}`));
-        if (typeof videoId === 'string') uploaded.push(videoId);
       }
     })(),
   ]);
@@ -124,7 +135,7 @@ try {
   console.log(`\nresident memory (MB): ${residentMemory()}\n`);
 
   console.log('account: waiting for the queues to drain and the uploads to finish…');
-  const account = await settle(accepted, learners, uploaded);
+  const account = await settle(accepted, learners, uploaded, started);
   printCells([['what', 'accepted', 'stored once', 'missing', 'doubled'], ...account.map((row) => row.map(String))]);
   if (accepted.overlaps > 0) console.log(`(${accepted.overlaps} progress saves overlapped a learner's stalled one and were not counted)`);
   failed = account.some(([, , , missing, doubled]) => missing !== 0 || doubled !== 0);
@@ -149,7 +160,7 @@ async function publishedFiles(master: string): Promise<string[]> {
 async function deliverTwice(targets: LoadTargets, accepted: Accepted): Promise<void> {
   const events = Array.from({ length: 5 }, () => ({ event_id: crypto.randomUUID(), type: 'video_play', ts: new Date().toISOString(), course_id: targets.courseId }));
   for (let i = 0; i < 2; i++) await api('/api/analytics/events', { token: targets.learners[0]!.token, json: { events } });
-  for (const event of events) accepted.events.add(event.event_id);
+  for (const event of events) accepted.events.set(event.event_id, Date.now());
 }
 
 /** A 6 s clip through the real upload flow; its id once storage has it and the transcode is queued. */
@@ -187,13 +198,13 @@ function residentMemory(): string {
 }
 
 /** Polls until everything accepted has landed or the drain time is up, then counts what is stored. */
-async function settle(accepted: Accepted, learners: Learner[], uploaded: string[]): Promise<(string | number)[][]> {
+async function settle(accepted: Accepted, learners: Learner[], uploaded: string[], runStarted: number): Promise<(string | number)[][]> {
   const learnerIds = learners.map((learner) => learner.id);
   Object.assign(neonConfig, neonSettingsFor(settings.NEON_WS_PROXY!));
   const pool = new Pool({ connectionString: settings.DATABASE_URL });
   // A drill may have dropped a pooled connection; a query then reconnects (an unheard 'error' would end the run).
   pool.on('error', (error: Error) => console.warn(`a database connection dropped: ${error.message}`));
-  const ids = [...accepted.events];
+  const ids = [...accepted.events.keys()];
   const eventCounts = async () => {
     const response = await fetch(`${settings.CLICKHOUSE_URL}/?database=${settings.CLICKHOUSE_DATABASE}&default_format=JSONEachRow`, {
       method: 'POST',
@@ -212,6 +223,8 @@ async function settle(accepted: Accepted, learners: Learner[], uploaded: string[
     await sleep(2_000);
   }
   const events = await eventCounts();
+  const missing = ids.filter((id) => !events.has(id));
+  if (missing.length > 0) console.log(`events missing, by when they were accepted (s into the run): ${[...new Set(missing.map((id) => ((accepted.events.get(id)! - runStarted) / 1000).toFixed(1)))].join(', ')}`);
   const progress = (await pool.query<{ user_id: string; position_seconds: number }>('select user_id, position_seconds from lesson_progress where user_id = any($1)', [[...accepted.progress.keys()]])).rows;
   const stored = new Map(progress.map((row) => [row.user_id, Number(row.position_seconds)]));
   // Kept: the last accepted save, or a later one whose answer was lost (positions only grow).
@@ -224,7 +237,7 @@ async function settle(accepted: Accepted, learners: Learner[], uploaded: string[
   await pool.end();
   const finished = videos.filter((video) => video.status === 'ready' || (video.status === 'failed' && video.error_message));
   return [
-    ['analytics events in ClickHouse', ids.length, [...events.values()].filter((n) => n === 1).length, ids.filter((id) => !events.has(id)).length, [...events.values()].filter((n) => n > 1).length],
+    ['analytics events in ClickHouse', ids.length, [...events.values()].filter((n) => n === 1).length, missing.length, [...events.values()].filter((n) => n > 1).length],
     ['last progress save per learner', accepted.progress.size, [...accepted.progress].filter(([user, position]) => kept(user, position)).length, [...accepted.progress].filter(([user, position]) => !kept(user, position)).length, 0],
     ['enrollments', learnerIds.length, enrolled, learnerIds.length - enrolled, 0],
     ['uploads ready, or failed with a reason', uploaded.length, finished.length, uploaded.length - finished.length, 0],

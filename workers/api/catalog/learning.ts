@@ -65,28 +65,32 @@ export async function reportProgress(
   const positionSeconds = Math.min(report.positionSeconds, report.durationSeconds);
   const completes = positionSeconds >= report.durationSeconds * COMPLETION_RATIO;
   const now = new Date();
-  const [saved] = await db
-    .insert(lessonProgress)
-    .values({ userId, lessonId, courseId: lesson.courseId, positionSeconds, durationSeconds: report.durationSeconds, completedAt: completes ? now : null, updatedAt: now })
-    .onConflictDoUpdate({
-      target: [lessonProgress.userId, lessonProgress.lessonId],
-      set: {
-        positionSeconds,
-        durationSeconds: report.durationSeconds,
-        completedAt: sql`coalesce(${lessonProgress.completedAt}, ${completes ? now : null}::timestamptz)`,
-        updatedAt: now,
-      },
-    })
-    .returning();
-  await db.update(enrollments).set({ lastActivityAt: now }).where(and(eq(enrollments.userId, userId), eq(enrollments.courseId, lesson.courseId)));
-  const [totals] = await db
-    .select({
-      total: sql<number>`count(*)::int`,
-      done: sql<number>`count(${lessonProgress.completedAt})::int`,
-    })
-    .from(lessons)
-    .leftJoin(lessonProgress, and(eq(lessonProgress.lessonId, lessons.id), eq(lessonProgress.userId, userId)))
-    .where(eq(lessons.courseId, lesson.courseId));
+  // One transaction: a save answered with an error (the database going away mid-way) is not half kept.
+  const { saved, totals } = await db.transaction(async (tx) => {
+    const [saved] = await tx
+      .insert(lessonProgress)
+      .values({ userId, lessonId, courseId: lesson.courseId, positionSeconds, durationSeconds: report.durationSeconds, completedAt: completes ? now : null, updatedAt: now })
+      .onConflictDoUpdate({
+        target: [lessonProgress.userId, lessonProgress.lessonId],
+        set: {
+          positionSeconds,
+          durationSeconds: report.durationSeconds,
+          completedAt: sql`coalesce(${lessonProgress.completedAt}, ${completes ? now : null}::timestamptz)`,
+          updatedAt: now,
+        },
+      })
+      .returning();
+    await tx.update(enrollments).set({ lastActivityAt: now }).where(and(eq(enrollments.userId, userId), eq(enrollments.courseId, lesson.courseId)));
+    const [totals] = await tx
+      .select({
+        total: sql<number>`count(*)::int`,
+        done: sql<number>`count(${lessonProgress.completedAt})::int`,
+      })
+      .from(lessons)
+      .leftJoin(lessonProgress, and(eq(lessonProgress.lessonId, lessons.id), eq(lessonProgress.userId, userId)))
+      .where(eq(lessons.courseId, lesson.courseId));
+    return { saved, totals };
+  });
   return {
     positionSeconds: saved?.positionSeconds ?? positionSeconds,
     durationSeconds: report.durationSeconds,
