@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool, neonConfig } from '@neondatabase/serverless';
+import { api as apiAt } from '../scripts/demo-video.ts';
 import { DEMO_PASSWORD } from '../scripts/seed.ts';
 import { startLocalDeployments } from '../scripts/local-deployments.ts';
 import { neonSettingsFor } from '../scripts/services/postgres.ts';
@@ -36,13 +37,7 @@ const url = deployment.urls.us;
 const settings = deployment.settings.us;
 const { platform } = deployment;
 
-async function api<T>(path: string, init: { token?: string; method?: string; json?: unknown } = {}): Promise<T> {
-  const headers: Record<string, string> = { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.json === undefined ? {} : { 'content-type': 'application/json' }) };
-  const response = await fetch(`${url}${path}`, { method: init.method ?? (init.json === undefined ? 'GET' : 'POST'), headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const api = <T>(path: string, init: Parameters<typeof apiAt>[2] = {}) => apiAt<T>(url, path, init);
 const signIn = async (email: string) => (await api<{ accessToken: string }>('/api/auth/login', { json: { email, password: DEMO_PASSWORD } })).accessToken;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

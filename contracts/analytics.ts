@@ -15,6 +15,5 @@ export const ANALYTICS_EVENT_TYPES = [
   'video_complete',
   'login',
 ] as const;
-export type AnalyticsEventType = (typeof ANALYTICS_EVENT_TYPES)[number];
 
 export const VIDEO_PROGRESS_INTERVAL_SECONDS = 10;

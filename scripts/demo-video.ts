@@ -28,7 +28,7 @@ async function makeClip(path: string): Promise<Buffer> {
 }
 
 /** Calls the api and returns its JSON, or throws with the api's error message. */
-async function api<T>(baseUrl: string, path: string, init: { token?: string; method?: string; json?: unknown } = {}): Promise<T> {
+export async function api<T>(baseUrl: string, path: string, init: { token?: string; method?: string; json?: unknown } = {}): Promise<T> {
   const method = init.method ?? (init.json === undefined ? 'GET' : 'POST');
   const headers: Record<string, string> = {};
   if (init.token) headers.authorization = `Bearer ${init.token}`;
