@@ -8,6 +8,12 @@ import { DEMO_PASSWORD } from '../scripts/seed.ts';
 import { startLocalDeployments } from '../scripts/local-deployments.ts';
 import { neonSettingsFor } from '../scripts/services/postgres.ts';
 import { generateClip } from '../scripts/clips.ts';
+import { AnalyticsConfig } from '../workers/analytics/config.ts';
+import { replayDeadLetters } from '../workers/analytics/dead-letters.ts';
+import { openClickHouse } from '../workers/lib/clickhouse.ts';
+import { readConfig } from '../workers/lib/config.ts';
+import { openStorage } from '../workers/lib/storage.ts';
+import { continueTrace } from '../workers/lib/trace.ts';
 import { printCells } from './harness.ts';
 import { printRoutes, routes, runLoad, type Accepted, type Learner, type LoadTargets } from './load.ts';
 
@@ -192,6 +198,21 @@ function residentMemory(): string {
   return [...byKind].map(([kind, mb]) => `${kind} ${mb.toFixed(0)}`).join(', ');
 }
 
+/**
+ * Events the queue gave up on wait in storage as dead letters (ClickHouse refused them, or it was
+ * away longer than the retries): an operator's `npm run analytics:replay` brings them in, and so does the account.
+ */
+async function replayDeadLettered(): Promise<void> {
+  const config = readConfig(AnalyticsConfig, settings);
+  const clickhouse = openClickHouse(config, continueTrace(null).traceparent);
+  try {
+    const report = await replayDeadLetters(openStorage(config), clickhouse);
+    console.log(`dead letters: ${report.events} events in ${report.replayed.length} files replayed${report.kept.map(({ key, reason }) => `; kept ${key}: ${reason}`).join('')}`);
+  } finally {
+    await clickhouse.close();
+  }
+}
+
 /** Polls until everything accepted has landed or the drain time is up, then counts what is stored. */
 async function settle(accepted: Accepted, learners: Learner[], uploaded: string[], runStarted: number): Promise<(string | number)[][]> {
   const learnerIds = learners.map((learner) => learner.id);
@@ -211,13 +232,18 @@ async function settle(accepted: Accepted, learners: Learner[], uploaded: string[
   };
   const videoStates = async () => (await pool.query<{ id: string; status: string; error_message: string | null }>('select id, status, error_message from videos where id = any($1)', [uploaded])).rows;
   const deadline = Date.now() + DRAIN_MS;
+  let events = new Map<string, number>();
   for (;;) {
-    const [events, videos] = await Promise.all([eventCounts(), videoStates()]);
-    const done = ids.every((id) => events.has(id)) && videos.every((video) => video.status === 'ready' || video.status === 'failed');
+    const [counts, videos] = await Promise.all([eventCounts(), videoStates()]);
+    events = counts;
+    const done = ids.every((id) => counts.has(id)) && videos.every((video) => video.status === 'ready' || video.status === 'failed');
     if (done || Date.now() > deadline) break;
     await sleep(2_000);
   }
-  const events = await eventCounts();
+  if (ids.some((id) => !events.has(id))) {
+    await replayDeadLettered();
+    events = await eventCounts();
+  }
   const missing = ids.filter((id) => !events.has(id));
   if (missing.length > 0) console.log(`events missing, by when they were accepted (s into the run): ${[...new Set(missing.map((id) => ((accepted.events.get(id)! - runStarted) / 1000).toFixed(1)))].join(', ')}`);
   const progress = (await pool.query<{ user_id: string; position_seconds: number }>('select user_id, position_seconds from lesson_progress where user_id = any($1)', [[...accepted.progress.keys()]])).rows;
