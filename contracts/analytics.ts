@@ -13,6 +13,9 @@ export const ANALYTICS_EVENT_TYPES = [
   'video_seek',
   'video_progress',
   'video_complete',
+  /** Captions turned on or switched (`props.language`), or off: `video_progress` also names them (`props.captions`). */
+  'caption_on',
+  'caption_off',
   'login',
 ] as const;
 

@@ -35,6 +35,7 @@ export const ERROR_STATUS = {
   video_too_large: 413,
   range_not_satisfiable: 416,
   wrong_jurisdiction: 421,
+  invalid_captions: 422,
   rate_limited: 429,
   internal_error: 500,
   invalid_configuration: 500,

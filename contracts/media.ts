@@ -15,6 +15,9 @@ export const VIDEO_TYPES = new Map([
   ['video/3gpp', '3gp'],
 ]);
 
+/** A published job's master playlist, in its output folder. */
+export const MASTER_PLAYLIST = 'master.m3u8';
+
 /** The content type of each kind of file a transcode publishes, by extension. */
 export const PUBLISHED_TYPES = new Map([
   ['m3u8', 'application/vnd.apple.mpegurl'],

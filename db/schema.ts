@@ -90,11 +90,11 @@ export const courses = pgTable(
     publishedAt: timestamp('published_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-    /** Title, summary and tags, stemmed in the course's language (English or Arabic), weighted A/B/C. */
+    /** Title, summary and tags, normalized (kce_search_normalize) and stemmed in the course's language, weighted A/B/C. */
     search: tsvector('search')
       .notNull()
       .generatedAlwaysAs(
-        sql`setweight(to_tsvector(case when language = 'ar' then 'arabic'::regconfig else 'english'::regconfig end, title), 'A') || setweight(to_tsvector(case when language = 'ar' then 'arabic'::regconfig else 'english'::regconfig end, summary), 'B') || setweight(to_tsvector('simple', kce_tags_text(tags)), 'C')`,
+        sql`setweight(to_tsvector(case when language = 'ar' then 'arabic'::regconfig else 'english'::regconfig end, kce_search_normalize(title)), 'A') || setweight(to_tsvector(case when language = 'ar' then 'arabic'::regconfig else 'english'::regconfig end, kce_search_normalize(summary)), 'B') || setweight(to_tsvector('simple', kce_search_normalize(kce_tags_text(tags))), 'C')`,
       ),
   },
   (t) => [
@@ -127,7 +127,7 @@ export const lessons = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('lessons_course_position_idx').on(t.courseId, t.position)],
+  (t) => [index('lessons_course_position_idx').on(t.courseId, t.position), index('lessons_video_idx').on(t.videoId)],
 );
 
 export const enrollments = pgTable(
@@ -234,6 +234,58 @@ export const videos = pgTable(
     // Unfinished videos, the only ones with a lease (a predicate on the new enum value could not be created in the migration that adds it).
     index('videos_lease_idx').on(t.leaseExpiresAt).where(sql`${t.leaseExpiresAt} is not null`),
   ],
+);
+
+/**
+ * A caption track of a video in one language (BCP 47), as normalized WebVTT in storage under
+ * `captions/{videoId}/{id}/{version}.vtt`: every save is a new version, so a file never changes
+ * under a cache. Content, like its course: replicated with it, never overwritten by a replica.
+ */
+export const captionTracks = pgTable(
+  'caption_tracks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    videoId: uuid('video_id')
+      .notNull()
+      .references(() => videos.id, { onDelete: 'cascade' }),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    originJurisdiction: text('origin_jurisdiction').notNull(),
+    language: text('language').notNull(),
+    label: text('label').notNull(),
+    isDefault: boolean('is_default').notNull().default(false),
+    version: integer('version').notNull().default(1),
+    storageKey: text('storage_key').notNull(),
+    cueCount: integer('cue_count').notNull(),
+    /** Where it came from: an upload (`uploaded`) or, later, a speech model inside the jurisdiction. */
+    source: text('source').notNull().default('uploaded'),
+    /** Every cue's text, normalized (kce_search_normalize) and stemmed in the track's language: ranks lessons. */
+    search: tsvector('search').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('caption_tracks_video_language_key').on(t.videoId, t.language),
+    index('caption_tracks_course_idx').on(t.courseId),
+    index('caption_tracks_search_idx').using('gin', t.search),
+  ],
+);
+
+/** A track's cues as plain text, for the transcript and for finding the second a word is said. */
+export const captionCues = pgTable(
+  'caption_cues',
+  {
+    trackId: uuid('track_id')
+      .notNull()
+      .references(() => captionTracks.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    startMs: integer('start_ms').notNull(),
+    endMs: integer('end_ms').notNull(),
+    text: text('text').notNull(),
+    search: tsvector('search').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.trackId, t.position] })],
 );
 
 /**

@@ -60,9 +60,33 @@ async function transcoded(baseUrl: string, token: string, videoId: string, log: 
   throw new Error(`video ${videoId} was not ready within ${TIMEOUT_MS / 1000} s`);
 }
 
+/** The demo clip's words, in both languages, so captions, the transcript and spoken-word search show at once. */
+const DEMO_CAPTIONS = {
+  en: {
+    label: 'English',
+    cues: ['Welcome to Edge Computing 101.', 'Your code runs close to every learner, inside their jurisdiction.', 'Let us start with a short introduction.'],
+  },
+  ar: {
+    label: 'العربية',
+    cues: ['مرحبًا بكم في مقدّمة الحوسبة الطرفية.', 'تعمل الشيفرة قريبًا من كل متعلّم، داخل منطقته.', 'لنبدأ بمقدّمة قصيرة.'],
+  },
+};
+const CUE_TIMES = ['00:00:00.500 --> 00:00:03.000', '00:00:03.200 --> 00:00:06.500', '00:00:06.700 --> 00:00:09.500'];
+
+/** The demo video's caption tracks, unless it has some: the jurisdiction's language is the default. */
+async function captioned(baseUrl: string, token: string, videoId: string, jurisdiction: string): Promise<void> {
+  const { items } = await api<{ items: unknown[] }>(baseUrl, `/api/videos/${videoId}/captions`, { token });
+  if (items.length > 0) return;
+  for (const [language, { label, cues }] of Object.entries(DEMO_CAPTIONS)) {
+    const content = `WEBVTT\n\n${cues.map((text, index) => `${CUE_TIMES[index]}\n${text}\n`).join('\n')}`;
+    const isDefault = language === (jurisdiction === 'sa' ? 'ar' : 'en');
+    await api(baseUrl, `/api/videos/${videoId}/captions/${language}`, { token, method: 'PUT', json: { label, isDefault, content } });
+  }
+}
+
 /**
- * Gives the first lesson of the jurisdiction's demo course a transcoded demo video, unless it has
- * one already (so a second start does nothing). Never throws: a failure is a warning, the
+ * Gives the first lesson of the jurisdiction's demo course a transcoded demo video with caption
+ * tracks, unless it has them already (so a second start does nothing). Never throws: a failure is a warning, the
  * platform is still usable without the video.
  */
 export async function seedDemoVideo(options: { jurisdiction: string; baseUrl: string; email: string; password: string; clipPath: string }): Promise<void> {
@@ -73,7 +97,10 @@ export async function seedDemoVideo(options: { jurisdiction: string; baseUrl: st
     const course = await api<{ id: string; lessons: Lesson[] }>(baseUrl, `/api/courses/${DEMO_COURSE}-${jurisdiction}`, { token });
     const [lesson] = course.lessons.toSorted((a, b) => a.position - b.position);
     if (!lesson) throw new Error(`the demo course ${DEMO_COURSE}-${jurisdiction} has no lessons`);
-    if (lesson.videoId) return;
+    if (lesson.videoId) {
+      await captioned(baseUrl, token, lesson.videoId, jurisdiction);
+      return;
+    }
 
     const clip = await demoClip(options.clipPath);
     const presigned = await api<{ videoId: string; upload: { mode: string; url: string; headers: Record<string, string> } }>(baseUrl, '/api/videos/upload', {
@@ -85,7 +112,8 @@ export async function seedDemoVideo(options: { jurisdiction: string; baseUrl: st
     const { videoId } = presigned;
     await api(baseUrl, `/api/videos/${videoId}/complete`, { token, json: {} });
     await transcoded(baseUrl, token, videoId, log);
-    log(`demo video ready in lesson ${lesson.id} of ${DEMO_COURSE}-${jurisdiction} (video ${videoId})`);
+    await captioned(baseUrl, token, videoId, jurisdiction);
+    log(`demo video ready, with English and Arabic captions, in lesson ${lesson.id} of ${DEMO_COURSE}-${jurisdiction} (video ${videoId})`);
   } catch (error) {
     console.warn(`[seed ${jurisdiction}] WARNING: the demo video was not added: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -126,8 +126,9 @@ describe('dashboards', () => {
   let admin: SignedIn;
   let instructor: SignedIn;
 
-  const video = (type: string, date: string, second: number, course: string, videoId: string, position = 0) =>
-    analyticsEvent({ type, ts: at(date, second), course_id: course, video_id: videoId, position_s: position, duration_s: DURATION[videoId] });
+  /** A player event; a heartbeat names the captions on screen, as the player sends it. */
+  const video = (type: string, date: string, second: number, course: string, videoId: string, position = 0, captions?: string) =>
+    analyticsEvent({ type, ts: at(date, second), course_id: course, video_id: videoId, position_s: position, duration_s: DURATION[videoId], ...(captions ? { props: { captions } } : {}) });
   const get = (path: string, token: string) => call<Record<string, unknown>>(`/api/analytics${path}`, { token });
 
   beforeAll(async () => {
@@ -144,7 +145,7 @@ describe('dashboards', () => {
     A = await courseOwnedBy(owner.user.id);
     B = await courseOwnedBy(other.user.id);
     const sent = [
-      // Learner 1, United States, desktop: enrols in A, watches video 1 to the end over two days, starts video 3 of B.
+      // Learner 1, United States, desktop: enrols in A, watches video 1 to the end over two days (English captions on the first), starts video 3 of B.
       {
         token: l1.accessToken,
         country: 'US',
@@ -152,9 +153,9 @@ describe('dashboards', () => {
         events: [
           analyticsEvent({ type: 'enroll', ts: at(D1, 0), course_id: A }),
           video('video_play', D1, 1, A, V1),
-          video('video_progress', D1, 11, A, V1, 10),
-          video('video_progress', D1, 21, A, V1, 20),
-          video('video_progress', D1, 31, A, V1, 30),
+          video('video_progress', D1, 11, A, V1, 10, 'en'),
+          video('video_progress', D1, 21, A, V1, 20, 'en'),
+          video('video_progress', D1, 31, A, V1, 30, 'en'),
           video('video_progress', D2, 0, A, V1, 60),
           video('video_progress', D2, 20, A, V1, 80),
           video('video_complete', D2, 40, A, V1, 100),
@@ -162,7 +163,7 @@ describe('dashboards', () => {
           video('video_progress', D2, 150, B, V3, 50),
         ],
       },
-      // Learner 2, Saudi Arabia, phone: enrols in A, stops video 1 at 40 %, watches half of video 2.
+      // Learner 2, Saudi Arabia, phone: enrols in A, stops video 1 at 40 %, watches half of video 2 with Arabic captions.
       {
         token: l2.accessToken,
         country: 'SA',
@@ -173,8 +174,8 @@ describe('dashboards', () => {
           video('video_progress', D1, 26, A, V1, 25),
           video('video_pause', D1, 41, A, V1, 40),
           video('video_play', D2, 0, A, V2),
-          video('video_progress', D2, 50, A, V2, 50),
-          video('video_progress', D2, 100, A, V2, 100),
+          video('video_progress', D2, 50, A, V2, 50, 'ar'),
+          video('video_progress', D2, 100, A, V2, 100, 'ar'),
         ],
       },
       // Learner 3, United Kingdom, tablet: looks around (no course) one day, presses play on video 1 the next.
@@ -286,8 +287,14 @@ describe('dashboards', () => {
   it("shows an instructor their own courses' numbers, all in one dashboard", async () => {
     const answer = await get(`/dashboard?from=${D1}&to=${D2}`, instructor.accessToken);
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    const { summary, top, funnel, breakdown } = answer.body as Record<string, Record<string, unknown>>;
+    const { summary, top, funnel, breakdown, captions } = answer.body as Record<string, Record<string, unknown>>;
     expect(summary).toEqual(courseA());
+    // Of course A's 8 heartbeats (80 s): 3 without captions, 3 with English, 2 with Arabic.
+    expect(captions).toEqual([
+      { language: '', watchTimeSeconds: 30, share: 3 / 8 },
+      { language: 'en', watchTimeSeconds: 30, share: 3 / 8 },
+      { language: 'ar', watchTimeSeconds: 20, share: 2 / 8 },
+    ]);
     expect(top?.courses).toEqual([{ courseId: A, plays: 5, watchTimeSeconds: 80, enrollments: 2 }]);
     expect((funnel as unknown as Array<{ viewings: number }>).map((stage) => stage.viewings)).toEqual([4, 3, 2, 1, 1]);
     expect((breakdown?.countries as Array<{ country: string }>).map((row) => row.country)).toEqual(['US', 'SA', 'GB']);

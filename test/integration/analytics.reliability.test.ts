@@ -193,7 +193,7 @@ describe('npm run analytics:rebuild', () => {
       expect({ dashboard: await report(FROM_EVENTS), dropOff: await dropOff(FROM_EVENTS) }).toEqual(before);
 
       // The views' writes of one batch lost for the middle day, as when ClickHouse dies between commits.
-      for (const table of ['daily_course_activity', 'daily_learners', 'daily_audience', 'daily_viewings']) {
+      for (const table of ['daily_course_activity', 'daily_learners', 'daily_audience', 'daily_viewings', 'daily_caption_viewing']) {
         await client.command({
           query: `ALTER TABLE ${table} DELETE WHERE day = {day:Date} AND course_id = {course:UUID}`,
           query_params: { day: days[1], course: courseA },
@@ -205,7 +205,7 @@ describe('npm run analytics:rebuild', () => {
       const progress: string[] = [];
       const steps = await rebuildAggregates(client, { from: days[0], to: days[2] }, (step) => progress.push(`${step.table} ${step.from}..${step.to}`));
       expect(progress.sort()).toEqual(
-        ['daily_audience', 'daily_course_activity', 'daily_learners', 'daily_viewings'].flatMap((table) => [`${table} 2025-03-30..2025-03-31`, `${table} 2025-04-01..2025-04-01`]),
+        ['daily_audience', 'daily_caption_viewing', 'daily_course_activity', 'daily_learners', 'daily_viewings'].flatMap((table) => [`${table} 2025-03-30..2025-03-31`, `${table} 2025-04-01..2025-04-01`]),
       );
       expect(steps.every((step) => step.rowsAfter > 0)).toBe(true);
       expect({ dashboard: await report(), dropOff: await dropOff() }).toEqual(before);

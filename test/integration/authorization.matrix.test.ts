@@ -125,6 +125,12 @@ const MATRIX: Record<string, { expect: Expected; request: (f: Fixtures) => Reque
   },
   'GET /api/videos/:id': { expect: courseOwner(200), request: (f) => ({ path: `/api/videos/${f.video}` }) },
   'GET /api/videos/:id/playback': { expect: watchers, request: (f) => ({ path: `/api/videos/${f.video}/playback` }) },
+  'GET /api/videos/:id/captions': { expect: courseOwner(200), request: (f) => ({ path: `/api/videos/${f.video}/captions` }) },
+  'PUT /api/videos/:id/captions/:language': { expect: courseOwner(201), request: (f) => ({ path: captionPath(f), method: 'PUT', json: CAPTIONS }) },
+  'GET /api/videos/:id/captions/:language': { expect: courseOwner(200), request: async (f) => ({ path: await captionTrack(f) }) },
+  'PATCH /api/videos/:id/captions/:language': { expect: courseOwner(200), request: async (f) => ({ path: await captionTrack(f), method: 'PATCH', json: { label: 'Renamed' } }) },
+  'DELETE /api/videos/:id/captions/:language': { expect: courseOwner(204), request: async (f) => ({ path: await captionTrack(f), method: 'DELETE' }) },
+  'GET /api/search': { expect: everyone(200), request: () => ({ path: '/api/search?q=matrix' }) },
   'PUT /api/lessons/:lessonId/progress': {
     expect: { ...signedIn(403), learner: 200 },
     request: (f) => ({ path: `/api/lessons/${f.lockedLessonId}/progress`, method: 'PUT', json: { positionSeconds: 5, durationSeconds: 100 } }),
@@ -147,6 +153,16 @@ const MATRIX: Record<string, { expect: Expected; request: (f: Fixtures) => Reque
   'GET /api/analytics/breakdown': { expect: reports(200), request: (f) => ({ path: `/api/analytics/breakdown?${analyticsQuery(f)}` }) },
   'GET /api/analytics/videos/:videoId/drop-off': { expect: reports(200), request: (f) => ({ path: `/api/analytics/videos/${f.video}/drop-off?${analyticsQuery(f)}` }) },
 };
+
+const CAPTIONS = { label: 'Matrix', content: 'WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nhello\n' };
+/** A caption track path in a language of its own (`en-` and 8 letters), so each caller's request meets the same state. */
+const captionPath = (f: Fixtures) => `/api/videos/${f.video}/captions/en-${crypto.randomUUID().replace(/-/g, '').slice(0, 8)}`;
+/** A track the course's instructor has just uploaded. */
+async function captionTrack(f: Fixtures): Promise<string> {
+  const path = captionPath(f);
+  expect((await call(path, { method: 'PUT', token: f.instructor.accessToken, json: CAPTIONS })).status).toBe(201);
+  return path;
+}
 
 /** A learner whose session was ended (logout): the access token is still unexpired. */
 async function revokedToken(): Promise<string> {

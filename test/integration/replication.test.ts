@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { and, eq, inArray } from 'drizzle-orm';
@@ -13,36 +13,14 @@ import { ReplicationSettings, readConfig, StorageSettings } from '../../workers/
 import { openStorage } from '../../workers/lib/storage.ts';
 import { findUserByEmail, withDatabase } from './backing.ts';
 import { publishedCourse } from './catalog-fixtures.ts';
-import { apiIn, call, eventually, signedInAs, type SignedIn } from './client.ts';
+import { apiIn, call, eventually, signedInAs } from './client.ts';
+import { courseWithReadyVideo } from './video-fixtures.ts';
 
-const usStorage = () => openStorage(readConfig(StorageSettings, { ...env }));
 const saStorage = () => openStorage(readConfig(StorageSettings, { ...inject('settings').sa }));
 
 async function courseIn(jurisdiction: JurisdictionId, id: string, version?: number) {
   const answer = await call<CourseDetail>(`/api/courses/${id}`, { jurisdiction });
   return answer.status === 200 && (version === undefined || answer.body.version >= version) ? answer.body : undefined;
-}
-
-/** A us course with one lesson whose video the pipeline has finished: its playlist and a segment are in us storage. */
-async function courseWithReadyVideo(instructor: SignedIn) {
-  const created = await call<CourseDetail>('/api/courses', { token: instructor.accessToken, json: { title: `Replicated ${crypto.randomUUID().slice(0, 6)}`, language: 'ar' } });
-  const id = created.body.id;
-  const videoId = crypto.randomUUID();
-  const prefix = `media/${videoId}/${crypto.randomUUID()}/`;
-  const us = usStorage();
-  const playlist = '#EXTM3U\n#EXT-X-VERSION:7\n';
-  await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}master.m3u8`, Body: playlist, ContentType: 'application/vnd.apple.mpegurl' }));
-  await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}720p/init.mp4`, Body: new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112]) }));
-  // A video the pipeline finished, as the media Worker records it.
-  await withDatabase('us', (db) =>
-    db.insert(videos).values({
-      id: videoId, courseId: id, originJurisdiction: 'us', uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
-      sourceKey: `raw/${videoId}/intro.mp4`, progressPercent: 100, outputPrefix: prefix, masterKey: `${prefix}master.m3u8`, posterKey: `${prefix}poster.jpg`,
-      storyboardImageKey: `${prefix}storyboard.jpg`, storyboardVttKey: `${prefix}storyboard.vtt`, downloadKey: `${prefix}download.mp4`, durationSeconds: 10, width: 1280, height: 720, renditions: [],
-    }),
-  );
-  await call(`/api/courses/${id}/lessons`, { token: instructor.accessToken, json: { title: 'With a video', videoId, isPreview: true } });
-  return { id, title: created.body.title, videoId, prefix, playlist };
 }
 
 describe('global content: a published course is replicated to every other jurisdiction', () => {
@@ -141,6 +119,7 @@ function fromSa(parts: Pick<ContentSync, 'lessons' | 'videos'>): ContentSync {
       id, version: 1, slug: `from-sa-${id.slice(0, 8)}`, title: 'From sa', summary: '', description: '', language: 'en', level: 'beginner', tags: [],
       coverImageUrl: null, instructorName: 'Someone in sa', publishedAt: new Date().toISOString(),
     },
+    captions: [],
     ...parts,
   };
 }

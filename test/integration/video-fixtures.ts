@@ -1,6 +1,14 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { videos } from '../../db/schema.ts';
+import type { CourseDetail } from '../../workers/api/catalog/schemas.ts';
+import { readConfig, StorageSettings } from '../../workers/lib/config.ts';
+import { openStorage } from '../../workers/lib/storage.ts';
+import { withDatabase } from './backing.ts';
 import { call, eventually, type SignedIn } from './client.ts';
+
+export const usStorage = () => openStorage(readConfig(StorageSettings, { ...env }));
 
 export interface VideoStatus {
   id: string;
@@ -48,4 +56,29 @@ export async function finished(instructor: SignedIn, videoId: string, timeoutMs 
     timeoutMs,
     `video ${videoId} reaching ${until.join(' or ')}`,
   );
+}
+
+/**
+ * A us course (a draft) with one preview lesson whose video the pipeline has finished, 10 s long,
+ * without a transcode: its master playlist (one variant) and a segment are in us storage.
+ */
+export async function courseWithReadyVideo(instructor: SignedIn, fields: Record<string, unknown> = {}) {
+  const created = await call<CourseDetail>('/api/courses', { token: instructor.accessToken, json: { title: `Replicated ${crypto.randomUUID().slice(0, 6)}`, language: 'ar', ...fields } });
+  const id = created.body.id;
+  const videoId = crypto.randomUUID();
+  const prefix = `media/${videoId}/${crypto.randomUUID()}/`;
+  const us = usStorage();
+  const playlist = '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=1280x720\n720p/index.m3u8\n';
+  await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}master.m3u8`, Body: playlist, ContentType: 'application/vnd.apple.mpegurl' }));
+  await us.s3.send(new PutObjectCommand({ Bucket: us.bucket, Key: `${prefix}720p/init.mp4`, Body: new Uint8Array([0, 0, 0, 24, 102, 116, 121, 112]) }));
+  // A video the pipeline finished, as the media Worker records it.
+  await withDatabase('us', (db) =>
+    db.insert(videos).values({
+      id: videoId, courseId: id, originJurisdiction: 'us', uploaderId: instructor.user.id, status: 'ready', filename: 'intro.mp4', contentType: 'video/mp4', sizeBytes: 1_000,
+      sourceKey: `raw/${videoId}/intro.mp4`, progressPercent: 100, outputPrefix: prefix, masterKey: `${prefix}master.m3u8`, posterKey: `${prefix}poster.jpg`,
+      storyboardImageKey: `${prefix}storyboard.jpg`, storyboardVttKey: `${prefix}storyboard.vtt`, downloadKey: `${prefix}download.mp4`, durationSeconds: 10, width: 1280, height: 720, renditions: [],
+    }),
+  );
+  const lesson = await call<{ id: string }>(`/api/courses/${id}/lessons`, { token: instructor.accessToken, json: { title: 'With a video', videoId, isPreview: true } });
+  return { id, title: created.body.title, videoId, lessonId: lesson.body.id, prefix, playlist };
 }

@@ -21,7 +21,7 @@ const KEYFRAME_SECONDS = 2;
 export const SEGMENT_SECONDS = 4;
 
 /** Output names, relative to the job's output folder (and prefix). */
-export const MASTER_PLAYLIST = 'master.m3u8';
+export { MASTER_PLAYLIST } from '../../contracts/media.ts';
 export const POSTER = 'poster.jpg';
 export const STORYBOARD_IMAGE = 'storyboard.jpg';
 export const STORYBOARD_VTT = 'storyboard.vtt';

@@ -3,6 +3,7 @@ import { VIDEO_PROGRESS_INTERVAL_SECONDS } from '../../contracts/analytics.ts';
 import {
   type Audience,
   type Breakdown,
+  type CaptionViewing,
   type DailyLearners,
   type Dashboard,
   type DashboardQuery,
@@ -51,7 +52,7 @@ export interface ViewingSteps {
 /**
  * The statements behind the reports, given the extra conditions on courses (and video) for their
  * WHERE; `{from:Date}` and `{to:Date}` bound the days. One statement per aggregate table: a dashboard
- * is 4 statements, whatever it shows. `FROM_AGGREGATES` reads the materialized views;
+ * is 5 statements, whatever it shows. `FROM_AGGREGATES` reads the materialized views;
  * `reports-from-events.ts` holds the same statements over raw events, to compare.
  */
 export interface ReportStatements {
@@ -66,6 +67,8 @@ export interface ReportStatements {
   viewings(filter: string): string;
   /** dimension ('country' or 'device'), key, learners (a `uniq` estimate), events, plays, heartbeats. */
   audience(filter: string): string;
+  /** language (the captions showing; '' for none), heartbeats. */
+  captions(filter: string): string;
 }
 
 const RANGE = 'day BETWEEN {from:Date} AND {to:Date}';
@@ -101,6 +104,8 @@ export const FROM_AGGREGATES: ReportStatements = {
     FROM daily_audience WHERE ${RANGE} ${filter}
     GROUP BY GROUPING SETS ((country), (device)) ORDER BY dimension, learners DESC, events DESC, key
     SETTINGS force_grouping_standard_compatibility = 1`,
+  captions: (filter) => `SELECT captions AS language, sum(heartbeats) AS heartbeats
+    FROM daily_caption_viewing WHERE ${RANGE} ${filter} GROUP BY language ORDER BY heartbeats DESC, language`,
 };
 
 export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, sql: ReportStatements = FROM_AGGREGATES) {
@@ -162,6 +167,13 @@ export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, 
     };
   };
 
+  /** Watch time by the captions on screen, each language's share of all of it ('' is captions off). */
+  const captions = async (): Promise<CaptionViewing> => {
+    const rows = await read<{ language: string; heartbeats: number }>('captions', sql.captions);
+    const total = rows.reduce((sum, row) => sum + row.heartbeats, 0);
+    return rows.map(({ language, heartbeats }) => ({ language, watchTimeSeconds: watchTime(heartbeats), share: share(heartbeats, total) ?? 0 }));
+  };
+
   return {
     summary: async () => {
       const [counts, active, stages] = await Promise.all([activity(), learners(), funnel()]);
@@ -172,8 +184,8 @@ export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, 
     breakdown,
     dropOff: async (videoId: string) => dropOffOf(videoId, await viewings(videoId)),
     dashboard: async (): Promise<Dashboard> => {
-      const [counts, active, stages, audience] = await Promise.all([activity(), learners(), funnel(), breakdown()]);
-      return { summary: summaryOf(counts, active, stages), top: counts.top, funnel: stages, breakdown: audience };
+      const [counts, active, stages, audience, withCaptions] = await Promise.all([activity(), learners(), funnel(), breakdown(), captions()]);
+      return { summary: summaryOf(counts, active, stages), top: counts.top, funnel: stages, breakdown: audience, captions: withCaptions };
     },
   };
 }

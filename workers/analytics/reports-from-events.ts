@@ -28,4 +28,6 @@ export const FROM_EVENTS: ReportStatements = {
     FROM events WHERE ${RAW} ${filter}
     GROUP BY GROUPING SETS ((country), (device)) ORDER BY dimension, learners DESC, events DESC, key
     SETTINGS force_grouping_standard_compatibility = 1`,
+  captions: (filter) => `SELECT props['captions'] AS language, count() AS heartbeats
+    FROM events WHERE ${RAW} AND type = 'video_progress' ${filter} GROUP BY language ORDER BY heartbeats DESC, language`,
 };

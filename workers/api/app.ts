@@ -9,12 +9,14 @@ import type { ApiEnv } from './context.ts';
 import { services, traced } from './middleware/request.ts';
 import { DOCUMENT } from './openapi.ts';
 import { analytics } from './routes/analytics.ts';
+import { captionsRoutes } from './routes/captions.ts';
 import { auth } from './routes/auth.ts';
 import { coursesRoutes } from './routes/courses.ts';
 import { health } from './routes/health.ts';
 import { lessonsRoutes, notificationsRoutes } from './routes/learning.ts';
 import { me } from './routes/me.ts';
 import { mediaRoutes } from './routes/media.ts';
+import { searchRoutes } from './routes/search.ts';
 import { usersRoutes } from './routes/users.ts';
 import { courseVideoRoutes, videosRoutes } from './routes/videos.ts';
 import { loggedPath } from './videos/media-paths.ts';
@@ -45,7 +47,9 @@ export const app = new Hono<ApiEnv>()
   .route('/users', usersRoutes)
   .route('/courses', courseVideoRoutes)
   .route('/courses', coursesRoutes)
+  .route('/search', searchRoutes)
   .route('/videos', videosRoutes)
+  .route('/videos', captionsRoutes)
   .route('/lessons', lessonsRoutes)
   .route('/notifications', notificationsRoutes)
   .get('/docs', Scalar({ url: '/api/openapi.json', pageTitle: 'KnowledgeCity Edge API' }))

@@ -1,6 +1,6 @@
 import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
-import { courses, lessons, videos } from '../../db/schema.ts';
+import { captionTracks, courses, lessons, videos } from '../../db/schema.ts';
 import { ANALYTICS_EVENT_TYPES } from '../../contracts/analytics.ts';
 
 /**
@@ -44,6 +44,11 @@ export const ReplicatedVideo = createSelectSchema(videos, {
   renditions: true,
 });
 
+/** A caption track of a replicated video: its WebVTT file is copied like the video's renditions. */
+export const ReplicatedCaption = createSelectSchema(captionTracks, {
+  storageKey: z.string().regex(/^captions\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/\d+\.vtt$/, 'must be captions/{videoId}/{trackId}/{version}.vtt'),
+}).pick({ id: true, videoId: true, language: true, label: true, isDefault: true, version: true, storageKey: true, source: true });
+
 export const ContentSync = Traced.extend({
   kind: z.literal('course'),
   origin: z.string().regex(/^[a-z]{2}$/),
@@ -65,6 +70,8 @@ export const ContentSync = Traced.extend({
   lessons: z.array(ReplicatedLesson),
   /** The lessons' ready videos: their published renditions are copied bucket to bucket over the S3 API. */
   videos: z.array(ReplicatedVideo),
+  /** The caption tracks of those videos; absent from messages sent before captions existed. */
+  captions: z.array(ReplicatedCaption).default([]),
 });
 export type ContentSync = z.infer<typeof ContentSync>;
 
@@ -216,8 +223,20 @@ export const DropOff = z
   .meta({ id: 'DropOff' });
 export type DropOff = z.infer<typeof DropOff>;
 
+/** Watch time by the captions on screen: each caption language's share of all viewing, and viewing without ('' ). */
+export const CaptionViewing = z
+  .array(
+    z.object({
+      language: z.string().meta({ description: 'The caption track’s BCP 47 tag; empty: captions off.' }),
+      watchTimeSeconds: Count,
+      share: z.number().min(0).max(1),
+    }),
+  )
+  .meta({ id: 'CaptionViewing' });
+export type CaptionViewing = z.infer<typeof CaptionViewing>;
+
 /** RPC `analytics.dashboard`: everything the dashboard page shows. */
-export const Dashboard = z.object({ summary: Summary, top: TopContent, funnel: Funnel, breakdown: Breakdown });
+export const Dashboard = z.object({ summary: Summary, top: TopContent, funnel: Funnel, breakdown: Breakdown, captions: CaptionViewing });
 export type Dashboard = z.infer<typeof Dashboard>;
 
 /** `video-jobs`: an uploaded source to transcode, sent by the api when an upload completes. */

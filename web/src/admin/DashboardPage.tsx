@@ -92,7 +92,7 @@ function AnalyticsDashboard() {
 
 function Report({ data, filters, courseTitles }: { data: Dashboard; filters: Filters; courseTitles: Map<string, string> }) {
   const { t, formatNumber, formatDate, formatDuration: duration, language } = useI18n();
-  const { summary, top, funnel, breakdown } = data;
+  const { summary, top, funnel, breakdown, captions } = data;
   const videoCourses = useMemo(() => [...new Set(top.videos.map((video) => video.courseId))], [top.videos]);
   const lessonTitles = useLessonTitles(videoCourses);
   const courseName = useCallback((id: string) => courseTitles.get(id) ?? t('admin.unknownCourse', { id: id.slice(0, 8) }), [courseTitles, t]);
@@ -126,6 +126,9 @@ function Report({ data, filters, courseTitles }: { data: Dashboard; filters: Fil
 
   const empty = summary.activeLearners === 0 && summary.plays === 0 && summary.enrollments === 0 && breakdown.devices.length === 0;
   const regions = useMemo(() => new Intl.DisplayNames([language], { type: 'region' }), [language]);
+  const languages = useMemo(() => new Intl.DisplayNames([language], { type: 'language' }), [language]);
+  /** A caption track's language by name ('' is viewing without captions). */
+  const captionsName = (tag: string) => (tag ? (languages.of(tag) ?? tag) : t('admin.captions.off'));
   const countryName = (code: string) => {
     if (code === 'XX') return t('admin.unknownCountry');
     try {
@@ -179,6 +182,12 @@ function Report({ data, filters, courseTitles }: { data: Dashboard; filters: Fil
               title={t('admin.countries')}
               headers={[t('admin.col.country'), t('admin.col.learners'), t('admin.col.plays'), t('admin.col.watchTime')]}
               rows={breakdown.countries.map((country) => [countryName(country.country), count(country.learners), count(country.plays), duration(country.watchTimeSeconds)])}
+            />
+            <DataTable
+              id="captions"
+              title={t('admin.captions')}
+              headers={[t('admin.col.captions'), t('admin.col.watchTime'), t('admin.col.share')]}
+              rows={captions.map((row) => [captionsName(row.language), duration(row.watchTimeSeconds), formatShare(row.share, formatNumber)])}
             />
             <DataTable
               id="top-videos"

@@ -40,6 +40,7 @@ export const arabicErrors: Record<ClientErrorCode, string> = {
   video_too_large: 'الفيديو أكبر من الحجم المسموح.',
   range_not_satisfiable: 'الجزء المطلوب خارج حدود الملف.',
   wrong_jurisdiction: 'حسابك في منطقة أخرى: سجّل الدخول هناك.',
+  invalid_captions: 'ملف الترجمة غير صالح: راجع السطر المذكور.',
   rate_limited: 'محاولات كثيرة جداً. انتظر قليلاً ثم أعد المحاولة.',
   internal_error: 'حدث خطأ من جهتنا. اذكر معرّف التتبع عند الإبلاغ عنه.',
   invalid_configuration: 'إعدادات هذا النشر غير مكتملة. اذكر معرّف التتبع عند الإبلاغ عنه.',

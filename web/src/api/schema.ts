@@ -8,8 +8,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A published media file (playlist, segment, poster, storyboard, download) under a signed playback URL
-         * @description The path after the job id names the file. Range requests are answered with 206. Cached at the edge without the token.
+         * A published media file (playlist, segment, poster, storyboard, download, caption track) under a signed playback URL
+         * @description The path after the job id names the file; `captions/{trackId}/{version}.vtt` (or `.m3u8`) a caption track. The master lists the video’s caption tracks as a SUBTITLES group. Range requests are answered with 206. Cached at the edge without the token.
          */
         get: operations["getMediaByTokenByVideoIdByJobId"];
         put?: never;
@@ -576,6 +576,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Spoken-word search: lessons whose captions say the words, with the second and a highlighted snippet
+         * @description English and Arabic, stemmed; Arabic is normalized in the text and in the query alike (diacritics and tatweel removed, alef forms, ta marbuta and alef maqsura unified), so `مقدمه` finds `مقدّمة`. Published courses only.
+         */
+        get: operations["getApiSearch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/videos/upload": {
         parameters: {
             query?: never;
@@ -696,6 +716,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/videos/{id}/captions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A video’s caption tracks */
+        get: operations["getApiVideosByIdCaptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/videos/{id}/captions/{language}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A caption track with its cues (for the editor) */
+        get: operations["getApiVideosByIdCaptionsByLanguage"];
+        /** Upload or replace the video’s caption track in a language (WebVTT or SRT); each save is a new version */
+        put: operations["putApiVideosByIdCaptionsByLanguage"];
+        post?: never;
+        /** Delete a caption track */
+        delete: operations["deleteApiVideosByIdCaptionsByLanguage"];
+        options?: never;
+        head?: never;
+        /** Rename a caption track or make it the default */
+        patch: operations["patchApiVideosByIdCaptionsByLanguage"];
+        trace?: never;
+    };
     "/api/lessons/{lessonId}/progress": {
         parameters: {
             query?: never;
@@ -771,7 +828,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "invalid_cursor" | "invalid_part_number" | "invalid_parts" | "invalid_video" | "invalid_media_path" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_reused" | "session_revoked" | "invalid_signature" | "forbidden" | "not_enrolled" | "invalid_media_token" | "not_found" | "email_taken" | "slug_taken" | "replica_read_only" | "course_incomplete" | "video_not_ready" | "upload_complete" | "upload_missing" | "upload_size_mismatch" | "upload_expired" | "not_multipart" | "payload_too_large" | "video_too_large" | "range_not_satisfiable" | "wrong_jurisdiction" | "rate_limited" | "internal_error" | "invalid_configuration" | "cache_unavailable" | "revocation_unavailable" | "analytics_unavailable" | "service_unavailable";
+                code: "invalid_request" | "invalid_cursor" | "invalid_part_number" | "invalid_parts" | "invalid_video" | "invalid_media_path" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_reused" | "session_revoked" | "invalid_signature" | "forbidden" | "not_enrolled" | "invalid_media_token" | "not_found" | "email_taken" | "slug_taken" | "replica_read_only" | "course_incomplete" | "video_not_ready" | "upload_complete" | "upload_missing" | "upload_size_mismatch" | "upload_expired" | "not_multipart" | "payload_too_large" | "video_too_large" | "range_not_satisfiable" | "wrong_jurisdiction" | "invalid_captions" | "rate_limited" | "internal_error" | "invalid_configuration" | "cache_unavailable" | "revocation_unavailable" | "analytics_unavailable" | "service_unavailable";
                 /** @description For people: what went wrong and what to do. */
                 message: string;
                 /** @description Quote it when reporting the error. */
@@ -855,7 +912,7 @@ export interface components {
             /** Format: uuid */
             event_id: string;
             /** @enum {string} */
-            type: "page_view" | "course_view" | "search" | "enroll" | "video_play" | "video_pause" | "video_seek" | "video_progress" | "video_complete" | "login";
+            type: "page_view" | "course_view" | "search" | "enroll" | "video_play" | "video_pause" | "video_seek" | "video_progress" | "video_complete" | "caption_on" | "caption_off" | "login";
             /** Format: date-time */
             ts: string;
             /** Format: uuid */
@@ -911,6 +968,7 @@ export interface components {
             top: components["schemas"]["TopContent"];
             funnel: components["schemas"]["Funnel"];
             breakdown: components["schemas"]["Breakdown"];
+            captions: components["schemas"]["CaptionViewing"];
         };
         Summary: {
             /** @description Signed-in users with any event in the range, each counted once. */
@@ -974,6 +1032,12 @@ export interface components {
                 watchTimeSeconds: number;
             }[];
         };
+        CaptionViewing: {
+            /** @description The caption track’s BCP 47 tag; empty: captions off. */
+            language: string;
+            watchTimeSeconds: number;
+            share: number;
+        }[];
         SummaryReport: {
             /** Format: date */
             from: string;
@@ -1062,8 +1126,24 @@ export interface components {
             /** @description One MP4 for offline viewing; null until ready. */
             download: string | null;
             durationSeconds: number | null;
+            /** @description Its caption tracks (also listed in the master playlist as EXT-X-MEDIA TYPE=SUBTITLES). */
+            captions: components["schemas"]["PlaybackCaption"][];
             /** Format: date-time */
             expiresAt: string;
+        };
+        PlaybackCaption: {
+            /** Format: uuid */
+            id: string;
+            language: string;
+            label: string;
+            default: boolean;
+            /**
+             * @description How the language is written: Arabic cues are laid out right to left.
+             * @enum {string}
+             */
+            direction: "ltr" | "rtl";
+            /** Format: uri */
+            url: string;
         };
         CoursePage: {
             items: components["schemas"]["CourseCard"][];
@@ -1175,6 +1255,30 @@ export interface components {
             durationSeconds: number;
             completed: boolean;
         };
+        SpokenHits: {
+            items: components["schemas"]["SpokenHit"][];
+        };
+        SpokenHit: {
+            /** Format: uuid */
+            courseId: string;
+            courseSlug: string;
+            courseTitle: string;
+            /** Format: uuid */
+            lessonId: string;
+            lessonTitle: string;
+            lessonPosition: number;
+            /** @description The caption track’s language. */
+            language: string;
+            /** @description Where the first matching cue starts: open the lesson there (`?t=`). */
+            startSeconds: number;
+            /** @description That cue’s text. */
+            snippet: string;
+            /** @description The matching words, as [start, end) offsets (UTF-16) into the snippet. */
+            highlights: [
+                number,
+                number
+            ][];
+        };
         UploadStarted: {
             /** Format: uuid */
             videoId: string;
@@ -1231,6 +1335,56 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        CaptionTracks: {
+            items: components["schemas"]["CaptionTrack"][];
+        };
+        CaptionTrack: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            videoId: string;
+            language: string;
+            label: string;
+            isDefault: boolean;
+            version: number;
+            cueCount: number;
+            source: string;
+            /**
+             * @description How the language is written: Arabic cues are laid out right to left.
+             * @enum {string}
+             */
+            direction: "ltr" | "rtl";
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        CaptionTrackCues: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            videoId: string;
+            language: string;
+            label: string;
+            isDefault: boolean;
+            version: number;
+            cueCount: number;
+            source: string;
+            /**
+             * @description How the language is written: Arabic cues are laid out right to left.
+             * @enum {string}
+             */
+            direction: "ltr" | "rtl";
+            /** Format: date-time */
+            updatedAt: string;
+            cues: components["schemas"]["CaptionCue"][];
+        };
+        CaptionCue: {
+            startMs: number;
+            endMs: number;
+            /** @description The cue as WebVTT cue text: only the markup WebVTT allows (b, i, u, c, v, lang, ruby), lines separated by \n. */
+            text: string;
+            /** @description WebVTT cue settings kept from the upload (align, line, position, size, vertical). */
+            settings?: string;
         };
         SavedProgress: {
             positionSeconds: number;
@@ -4150,6 +4304,56 @@ export interface operations {
             };
         };
     };
+    getApiSearch: {
+        parameters: {
+            query: {
+                q: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpokenHits"];
+                };
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     postApiVideosUpload: {
         parameters: {
             query?: never;
@@ -4908,6 +5112,526 @@ export interface operations {
                 };
             };
             /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getApiVideosByIdCaptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptionTracks"];
+                };
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: invalid_token, token_expired, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: replica_read_only */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: wrong_jurisdiction */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable, cache_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getApiVideosByIdCaptionsByLanguage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                language: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptionTrackCues"];
+                };
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: invalid_token, token_expired, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: replica_read_only */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: wrong_jurisdiction */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable, cache_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    putApiVideosByIdCaptionsByLanguage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                language: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Shown in the player’s captions menu, e.g. "English" or "العربية". */
+                    label: string;
+                    /**
+                     * @description Chosen when a learner has not picked a language; one track per video.
+                     * @default false
+                     */
+                    isDefault?: boolean;
+                    /** @description The whole WebVTT or SRT file as text (UTF-8, at most 2000000 bytes). Each save is a new version. */
+                    content: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptionTrack"];
+                };
+            };
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptionTrack"];
+                };
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: invalid_token, token_expired, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: replica_read_only */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: wrong_jurisdiction */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: invalid_captions */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable, cache_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    deleteApiVideosByIdCaptionsByLanguage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                language: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success, without a body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: invalid_token, token_expired, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: replica_read_only */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: wrong_jurisdiction */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable, cache_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    patchApiVideosByIdCaptionsByLanguage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                language: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    label?: string;
+                    isDefault?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptionTrack"];
+                };
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: invalid_token, token_expired, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: replica_read_only */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: wrong_jurisdiction */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable, cache_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -19,6 +19,10 @@ export type LessonView = Schemas['LessonView'];
 export type EnrollmentView = Schemas['EnrollmentView'];
 export type ContinueLearning = Schemas['ContinueLearning'];
 export type Playback = Schemas['Playback'];
+/** A video's caption track in one language (`GET /api/videos/:id/captions`). */
+export type CaptionTrack = Schemas['CaptionTrack'];
+/** `GET /api/videos/:id/captions/:language`: the track with its cues, for the editor. */
+export type CaptionTrackCues = Schemas['CaptionTrackCues'];
 /** `GET /api/videos/:id`. */
 export type VideoStatus = Schemas['VideoStatus'];
 export type NotificationView = Schemas['NotificationView'];

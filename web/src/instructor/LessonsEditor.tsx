@@ -3,6 +3,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage } from '../ui/states.tsx';
+import { CaptionsEditor } from './CaptionsEditor.tsx';
 import { LessonVideo } from './LessonVideo.tsx';
 import { courseKey, fieldErrors } from './queries.ts';
 import type { CourseDetail, Lesson } from './types.ts';
@@ -194,6 +195,7 @@ function LessonRow({ courseId, lesson, position, last, onMove, registerMoveButto
       </label>
       {change.isError && !errors.title && <ErrorMessage error={change.error} />}
       <LessonVideo courseId={courseId} lesson={lesson} />
+      {lesson.videoId && <CaptionsEditor videoId={lesson.videoId} />}
     </li>
   );
 }

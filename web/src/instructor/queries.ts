@@ -4,6 +4,7 @@ import { ApiError } from '../api/client.ts';
 export const ownCoursesKey = ['instructor', 'courses'] as const;
 export const courseKey = (id: string) => ['instructor', 'course', id] as const;
 export const videoKey = (id: string) => ['instructor', 'video', id] as const;
+export const captionsKey = (videoId: string) => ['instructor', 'captions', videoId] as const;
 
 /**
  * A 400 `invalid_request`'s `fields` by input name (`tags.2` is the tags input), so each message

@@ -1,12 +1,13 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { track } from '../analytics/tracker.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage } from '../ui/states.tsx';
 import { COURSE_LEVELS } from '../../../contracts/catalog.ts';
-import { catalogQuery, type CatalogFilters, type CourseCard, type CourseLanguage, type Level, type Sort } from './catalog.ts';
+import { catalogQuery, formatClock, lessonPath, spokenQuery, type CatalogFilters, type CourseCard, type CourseLanguage, type Level, type Sort } from './catalog.ts';
 import { Cover } from './Cover.tsx';
+import { Highlighted } from './Highlighted.tsx';
 import './learner.css';
 
 const SEARCH_DELAY_MS = 300;
@@ -179,7 +180,36 @@ export function CatalogPage() {
           </>
         )}
       </section>
+      {filters.q && <SpokenHits q={filters.q} />}
     </div>
+  );
+}
+
+/** "In the lessons": where the lessons' captions say the words, each a link to that moment. */
+function SpokenHits({ q }: { q: string }) {
+  const { t } = useI18n();
+  const hits = useQuery(spokenQuery(q));
+  if (hits.isError) return <ErrorMessage error={hits.error} onRetry={() => void hits.refetch()} />;
+  if (!hits.data?.items.length) return null;
+  return (
+    <section className="spoken-hits" aria-labelledby="spoken-hits-title">
+      <h2 id="spoken-hits-title">{t('learner.catalog.spoken')}</h2>
+      <ul className="spoken-hit-list">
+        {hits.data.items.map((hit) => (
+          <li key={`${hit.lessonId}-${hit.language}`} className="spoken-hit card">
+            <Link to={`${lessonPath({ slug: hit.courseSlug }, hit.lessonId)}?t=${hit.startSeconds}`} className="spoken-hit-link">
+              <bdi className="spoken-hit-lesson">{hit.lessonTitle}</bdi>
+              <span className="muted small">
+                <bdi>{hit.courseTitle}</bdi> · <span dir="ltr">{formatClock(hit.startSeconds)}</span>
+              </span>
+            </Link>
+            <p className="spoken-hit-snippet" lang={hit.language} dir="auto">
+              <Highlighted text={hit.snippet} ranges={hit.highlights} />
+            </p>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

@@ -1,6 +1,6 @@
 import { skipToken, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { ApiError, client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage, Loading, QueryState } from '../ui/states.tsx';
@@ -14,6 +14,12 @@ const PROGRESS_POLL_MS = 5_000;
 const WAIT_POLL_MS = 2_000;
 
 /** The video is uploaded and still being encoded, not yet watchable: it will be in seconds. */
+/** `?t=754` or `?t=754.5`: a link to a moment (a spoken-word search hit), in seconds. */
+function linkedSecond(value: string | null): number | undefined {
+  const seconds = value ? Number(value) : NaN;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
 const notYet = (error: unknown) => error instanceof ApiError && error.code === 'video_not_ready' && ['uploaded', 'queued', 'processing'].includes(String(error.details.status));
 
 export function LessonPage() {
@@ -40,6 +46,7 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
   const next = course.lessons[index + 1];
   const [finished, setFinished] = useState(false);
   const { videoId } = lesson;
+  const [params] = useSearchParams();
   const fetchPlayback = videoId
     ? ({ signal }: { signal: AbortSignal }) => unwrap(client.GET('/api/videos/{id}/playback', { params: { path: { id: videoId } }, signal }))
     : skipToken;
@@ -63,8 +70,10 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
   const latest = progress.data ?? playback.data;
   const processing = latest?.status === 'playable' ? latest : undefined;
   const saved = course.enrollment?.lessons[lesson.id];
-  // A finished lesson starts again from the beginning; an unfinished one where the learner left it.
-  const startAt = saved && !saved.completed && saved.positionSeconds < saved.durationSeconds - 2 ? saved.positionSeconds : 0;
+  // A link to a moment wins; else a finished lesson starts again from the beginning, an unfinished one where the learner left it.
+  const linked = linkedSecond(params.get('t'));
+  const resumeAt = saved && !saved.completed && saved.positionSeconds < saved.durationSeconds - 2 ? saved.positionSeconds : 0;
+  const startAt = linked ?? resumeAt;
 
   return (
     <>
@@ -96,13 +105,15 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
           )}
         </div>
       ) : (
-        <Player
-          playback={playback.data}
-          title={lesson.title}
-          startAt={startAt}
-          watch={{ courseId: course.id, lessonId: lesson.id, videoId: playback.data.videoId, savesProgress: Boolean(course.enrollment) }}
-          onEnded={() => setFinished(true)}
-        />
+        <div className={`lesson-media${playback.data.captions.length ? ' with-transcript' : ''}`}>
+          <Player
+            playback={playback.data}
+            title={lesson.title}
+            startAt={startAt}
+            watch={{ courseId: course.id, lessonId: lesson.id, videoId: playback.data.videoId, savesProgress: Boolean(course.enrollment) }}
+            onEnded={() => setFinished(true)}
+          />
+        </div>
       )}
       {processing && (
         <p className="muted small lesson-processing" role="status">
@@ -110,7 +121,7 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
         </p>
       )}
       {finished && (next?.videoId ? <UpNext course={course} lesson={next} onCancel={() => setFinished(false)} /> : <p role="status">{t('learner.player.finished')}</p>)}
-      {startAt > 0 && !finished && <p className="muted small">{t('learner.player.resumed', { time: formatClock(startAt) })}</p>}
+      {linked === undefined && resumeAt > 0 && !finished && <p className="muted small">{t('learner.player.resumed', { time: formatClock(resumeAt) })}</p>}
 
       <div className="lesson-heading">
         <p className="muted small">{t('learner.lesson.of', { number: formatNumber(index + 1), total: formatNumber(course.lessons.length) })}</p>

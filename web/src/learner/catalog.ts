@@ -36,6 +36,16 @@ export function courseQuery(idOrSlug: string) {
   });
 }
 
+const SPOKEN_HITS = 10;
+
+/** Lessons whose captions say the words: where, and the line that says them. */
+export function spokenQuery(q: string) {
+  return queryOptions({
+    queryKey: ['spoken', q],
+    queryFn: ({ signal }) => unwrap(client.GET('/api/search', { params: { query: { q, limit: SPOKEN_HITS } }, signal })),
+  });
+}
+
 export const learningQuery = queryOptions({
   queryKey: ['learning'],
   queryFn: ({ signal }) => unwrap(client.GET('/api/me/learning', { signal })),

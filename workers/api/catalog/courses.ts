@@ -1,9 +1,10 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { z } from 'zod';
-import { courses, lessons } from '../../../db/schema.ts';
+import { captionTracks, courses, lessons } from '../../../db/schema.ts';
 import { AppError, invalidFields, notFound } from '../../lib/errors.ts';
 import { assertAttachable } from './lesson-videos.ts';
+import { textQuery } from '../search/spoken.ts';
 import type { CatalogQuery, CourseCard, CourseChanges, CourseDetail, LessonChanges, LessonView, NewCourse, NewLesson, Sort } from './schemas.ts';
 
 export type Course = typeof courses.$inferSelect;
@@ -59,14 +60,15 @@ function decodeCursor(cursor: string, sort: Sort): [string | number, string] {
   return parsed.data;
 }
 
-/** Published courses, searched in English and Arabic, filtered, sorted, one keyset page at a time. */
+/** Published courses, searched in English and Arabic (their text and their captions), filtered, sorted, one keyset page at a time. */
 export async function listCourses(db: NeonDatabase, query: CatalogQuery): Promise<{ items: CourseCard[]; nextCursor: string | null }> {
   const sort = query.sort ?? (query.q ? 'relevance' : 'newest');
   if (sort === 'relevance' && !query.q) throw new AppError('invalid_request', 'Sorting by relevance needs a search query (q).');
-  const tsQuery = query.q ? sql`(websearch_to_tsquery('english', ${query.q}) || websearch_to_tsquery('arabic', ${query.q}))` : undefined;
+  const tsQuery = query.q ? textQuery(query.q) : undefined;
   const rank = tsQuery ? sql<number>`ts_rank_cd(${courses.search}, ${tsQuery})` : sql<number>`0`;
   const where: SQL[] = [eq(courses.status, 'published')];
-  if (tsQuery) where.push(sql`${courses.search} @@ ${tsQuery}`);
+  // Its title, summary or tags, or what is said in its lessons (ranked after those).
+  if (tsQuery) where.push(sql`(${courses.search} @@ ${tsQuery} or exists (select 1 from ${captionTracks} where ${captionTracks.courseId} = ${courses.id} and ${captionTracks.search} @@ ${tsQuery}))`);
   if (query.language) where.push(eq(courses.language, query.language));
   if (query.level) where.push(eq(courses.level, query.level));
   if (query.tag) where.push(sql`${courses.tags} @> array[${query.tag}]::text[]`);

@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { and, asc, eq, exists, inArray, notInArray, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
-import { courses, lessons, videos } from '../../../db/schema.ts';
+import { captionTracks, courses, lessons, videos } from '../../../db/schema.ts';
 import { contentSyncBinding, type ContentSyncBinding, type JurisdictionId } from '../../../contracts/jurisdictions.ts';
 import type { StorageLocation } from '../../lib/config.ts';
 import type { ContentSync } from '../../lib/contracts.ts';
@@ -9,6 +9,7 @@ import { AppError } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
 import { RefusedMessage } from '../../lib/queue.ts';
 import { storageAt, type Storage } from '../../lib/storage.ts';
+import { indexCues, readCues } from '../captions/tracks.ts';
 import { loadCourse } from './courses.ts';
 
 /** The message that tells another jurisdiction the current state of a published (or withdrawn) course. */
@@ -19,6 +20,7 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
   const ready = videoIds.length > 0 ? await db.select().from(videos).where(and(inArray(videos.id, videoIds), eq(videos.status, 'ready'))) : [];
   // A replica gets only ready videos: a lesson whose video is still processing has none there yet.
   const sent = new Set(ready.filter((video) => video.outputPrefix).map((video) => video.id));
+  const tracks = sent.size > 0 ? await db.select().from(captionTracks).where(inArray(captionTracks.videoId, [...sent])) : [];
   return {
     v: 1,
     traceparent,
@@ -71,6 +73,7 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
           ]
         : [],
     ),
+    captions: tracks.map(({ id, videoId, language, label, isDefault, version, storageKey, source }) => ({ id, videoId, language, label, isDefault, version, storageKey, source })),
   };
 }
 
@@ -140,11 +143,13 @@ export async function applyContentSync(db: NeonDatabase, storage: Storage, sourc
   if (message.action === 'upsert' && message.videos.length > 0) {
     if (!source) throw new Error(`no storage location configured for jurisdiction "${message.origin}" (REPLICATION_SOURCES)`);
     const from = storageAt(source);
-    for (const video of message.videos) {
-      const copied = await copyPrefix(from, storage, video.outputPrefix);
-      log('info', 'replicated media', { courseId: message.course.id, prefix: video.outputPrefix, copied });
+    for (const prefix of [...message.videos.map((video) => video.outputPrefix), ...message.captions.map((track) => track.storageKey)]) {
+      const copied = await copyPrefix(from, storage, prefix);
+      log('info', 'replicated media', { courseId: message.course.id, prefix, copied });
     }
   }
+  // Parsed here from the copied files: a replica indexes the very cues it serves.
+  const captions = await Promise.all(message.captions.map(async (track) => ({ track, cues: await readCues(storage, track) })));
   const { course, origin } = message;
   const notOwned = (what: string, id: string) => new RefusedMessage(`${what} ${id} exists here with another origin than "${origin}": a replica never overwrites it.`);
   try {
@@ -177,6 +182,14 @@ export async function applyContentSync(db: NeonDatabase, storage: Storage, sourc
         const values = { ...video, courseId: course.id, originJurisdiction: origin, uploaderId: null, status: 'ready' as const, sourceKey: '', progressPercent: 100, updatedAt: new Date() };
         const written = await tx.insert(videos).values(values).onConflictDoUpdate({ target: videos.id, set: values, where: eq(videos.originJurisdiction, origin) }).returning({ id: videos.id });
         if (written.length === 0) throw notOwned('video', video.id);
+      }
+      const tracks = message.captions.map((track) => track.id);
+      await tx.delete(captionTracks).where(and(eq(captionTracks.courseId, course.id), eq(captionTracks.originJurisdiction, origin), ...(tracks.length > 0 ? [notInArray(captionTracks.id, tracks)] : [])));
+      for (const { track, cues } of captions) {
+        const values = { ...track, courseId: course.id, originJurisdiction: origin, cueCount: cues.length, search: sql`''::tsvector`, updatedAt: new Date() };
+        const written = await tx.insert(captionTracks).values(values).onConflictDoUpdate({ target: captionTracks.id, set: values, where: eq(captionTracks.originJurisdiction, origin) }).returning({ id: captionTracks.id });
+        if (written.length === 0) throw notOwned('caption track', track.id);
+        await indexCues(tx, track.id, track.language, cues);
       }
       // As at home, a lesson shows only a video of its own course (and of the same origin).
       for (const { id, videoId } of message.lessons) {

@@ -48,11 +48,16 @@ async function replicate(c: C, courseId: string): Promise<void> {
   await replicateCourse(database().db, courseId, config.JURISDICTION, contentSyncQueues(config.REPLICATE_TO, c.env), c.var.trace.traceparent);
 }
 
-/** A write to a course: authorised, between cache generation bumps, then replicated. */
-async function editCourse<T>(c: C, courseId: string, write: () => Promise<T>): Promise<T> {
-  const { config, database, cache } = c.var.services;
+/** The course's instructor or an admin, at the course's home (a replica is read-only). */
+export async function assertEditor(c: C, courseId: string): Promise<void> {
+  const { config, database } = c.var.services;
   assertCanEdit(await loadCourse(database().db, courseId), c.var.user, config.JURISDICTION);
-  const result = await changingCatalog(cache(), write);
+}
+
+/** A write to a course: authorised, between cache generation bumps, then replicated. */
+export async function editCourse<T>(c: C, courseId: string, write: () => Promise<T>): Promise<T> {
+  await assertEditor(c, courseId);
+  const result = await changingCatalog(c.var.services.cache(), write);
   await replicate(c, courseId);
   return result;
 }

@@ -10,6 +10,7 @@ import type { ApiEnv } from '../context.ts';
 import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
 import { documented } from '../openapi.ts';
 import { limitBody, valid } from '../validation.ts';
+import { tracksOf } from '../captions/tracks.ts';
 import { assertManages, assertMayWatch, courseVideo, loadVideo, playbackFor, videoStatus } from '../videos/playback.ts';
 import { PartUrls, Playback, UploadedParts, UploadStarted, VideoStatus } from '../videos/schemas.ts';
 import { abortUpload, assertPartsOf, CompletedParts, finishUpload, NewUpload, PartNumbers, partUrls, sourceKey, startUpload, uploadedParts } from '../videos/uploads.ts';
@@ -130,7 +131,7 @@ export const videosRoutes = new Hono<ApiEnv>()
     const { config, database } = c.var.services;
     const video = await loadVideo(database().db, c.req.valid('param').id);
     await assertMayWatch(database().db, video, c.var.viewer);
-    return c.json(await playbackFor(video, new URL(c.req.url).origin, config.JWT_SECRET, nowSeconds()));
+    return c.json(await playbackFor(video, await tracksOf(database().db, video.id), new URL(c.req.url).origin, config.JWT_SECRET, nowSeconds()));
   });
 
 /** `GET /api/courses/:id/video`: the signed playback of a course's first ready lesson video, or `?lessonId=`'s. */
@@ -138,5 +139,5 @@ export const courseVideoRoutes = new Hono<ApiEnv>().get('/:id/video', watching('
   const { config, database } = c.var.services;
   const video = await courseVideo(database().db, c.req.valid('param').id, c.req.valid('query').lessonId);
   await assertMayWatch(database().db, video, c.var.viewer);
-  return c.json(await playbackFor(video, new URL(c.req.url).origin, config.JWT_SECRET, nowSeconds()));
+  return c.json(await playbackFor(video, await tracksOf(database().db, video.id), new URL(c.req.url).origin, config.JWT_SECRET, nowSeconds()));
 });

@@ -48,3 +48,19 @@ export function publishedJobOf(outputPrefix: string): string {
 export function loggedPath(path: string): string {
   return path.replace(/^\/media\/[^/]*/, '/media/[token]');
 }
+
+export interface CaptionFile {
+  trackId: string;
+  version: number;
+  kind: 'vtt' | 'm3u8';
+}
+
+/**
+ * `captions/{trackId}/{version}.vtt|m3u8` under a job's folder: a caption track of the video. Its
+ * files are stored apart from any job (`captions/{videoId}/...`): a track outlives a new transcode.
+ */
+export function captionFileOf(key: string): CaptionFile | undefined {
+  const [, trackId, version, kind] = /^media\/[^/]+\/[^/]+\/captions\/([^/]+)\/(\d{1,9})\.(vtt|m3u8)$/.exec(key) ?? [];
+  if (!trackId || !Id.safeParse(trackId).success) return undefined;
+  return { trackId, version: Number(version), kind: kind as CaptionFile['kind'] };
+}

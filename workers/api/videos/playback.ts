@@ -7,6 +7,7 @@ import type { AccessClaims } from '../identity/tokens.ts';
 import { publishedJobOf } from './media-paths.ts';
 import { signMediaToken } from './media-tokens.ts';
 import type { Playback } from './schemas.ts';
+import { directionOf, subtitleFile, type Track } from '../captions/tracks.ts';
 
 /** Long enough to watch a lesson; the player asks for a new one after. */
 export const PLAYBACK_SECONDS = 60 * 60;
@@ -64,7 +65,7 @@ export async function courseVideo(db: NeonDatabase, courseId: string, lessonId: 
 }
 
 /** Signed URLs under `/media/{token}/`: the token sits in the path so HLS's relative URLs carry it; it grants the published job only. */
-export async function playbackFor(video: Video, origin: string, secret: string, nowSeconds: number): Promise<Playback> {
+export async function playbackFor(video: Video, tracks: readonly Track[], origin: string, secret: string, nowSeconds: number): Promise<Playback> {
   const { status } = video;
   if ((status !== 'playable' && status !== 'ready') || !video.outputPrefix || !video.masterKey) {
     throw new AppError('video_not_ready', `The video is ${status.replace('_', ' ')}, not ready to watch yet.`, { status });
@@ -72,6 +73,7 @@ export async function playbackFor(video: Video, origin: string, secret: string, 
   const expires = nowSeconds + PLAYBACK_SECONDS;
   const token = await signMediaToken(secret, video.id, publishedJobOf(video.outputPrefix), expires);
   const url = (key: string) => `${origin}/media/${token}/${key.replace(/^media\//, '')}`;
+  const jobFolder = video.outputPrefix.replace(/\/$/, '');
   const ready = status === 'ready';
   return {
     videoId: video.id,
@@ -82,6 +84,14 @@ export async function playbackFor(video: Video, origin: string, secret: string, 
     storyboard: ready && video.storyboardImageKey && video.storyboardVttKey ? { image: url(video.storyboardImageKey), vtt: url(video.storyboardVttKey) } : null,
     download: ready && video.downloadKey ? url(video.downloadKey) : null,
     durationSeconds: video.durationSeconds,
+    captions: tracks.map((track) => ({
+      id: track.id,
+      language: track.language,
+      label: track.label,
+      default: track.isDefault,
+      direction: directionOf(track.language),
+      url: url(`${jobFolder}/${subtitleFile(track, 'vtt')}`),
+    })),
     expiresAt: new Date(expires * 1000).toISOString(),
   };
 }

@@ -2,6 +2,7 @@ import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { videos } from '../../../db/schema.ts';
 import { Rendition } from '../../../contracts/transcoder.ts';
+import { PlaybackCaption } from '../captions/schemas.ts';
 
 /** Answers of the video routes, their row fields derived from `db/schema.ts`; timestamps travel as ISO strings. */
 const videoRow = createSelectSchema(videos);
@@ -39,6 +40,7 @@ export const Playback = z
     storyboard: z.object({ image: z.url(), vtt: z.url() }).nullable(),
     download: z.url().nullable().meta({ description: 'One MP4 for offline viewing; null until ready.' }),
     durationSeconds: z.number().nullable(),
+    captions: z.array(PlaybackCaption).meta({ description: 'Its caption tracks (also listed in the master playlist as EXT-X-MEDIA TYPE=SUBTITLES).' }),
     expiresAt: z.iso.datetime(),
   })
   .meta({ id: 'Playback' });

@@ -1,26 +1,35 @@
 import { useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react';
+import { useSession } from '../../auth/session.tsx';
 import { useI18n } from '../../i18n/i18n.tsx';
 import { ErrorMessage } from '../../ui/states.tsx';
 import type { Playback } from '../catalog.ts';
 import { PlayerControls } from './PlayerControls.tsx';
+import { Transcript } from './Transcript.tsx';
+import { useCaptions } from './useCaptions.ts';
 import { startPlaying, usePlaybackSource } from './usePlaybackSource.ts';
 import { useWatchReporting, type WatchContext } from './useWatchReporting.ts';
 
 export interface PlayerProps {
   playback: Playback;
   title: string;
-  /** Where to start (the saved position); read once, when the video is attached. */
+  /** Where to start (a linked second or the saved position); read once, when the video is attached. */
   startAt: number;
   watch: WatchContext;
   onEnded(): void;
 }
 
-/** The video with its source, its controls and keyboard shortcuts, reporting what is watched. */
+/**
+ * The video with its source, its controls, captions and keyboard shortcuts, reporting what is watched;
+ * then the transcript, when the video has captions (the page lays the two out side by side or stacked).
+ */
 export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps) {
   const { t } = useI18n();
+  const { user } = useSession();
   const root = useRef<HTMLDivElement>(null);
   const videoRef = useRef<HTMLVideoElement>(null);
   const renditionRef = useRef<string | undefined>(undefined);
+  /** The caption language on screen, which each heartbeat names. */
+  const captionsRef = useRef<string | undefined>(undefined);
   const endedRef = useRef(onEnded);
   useEffect(() => {
     endedRef.current = onEnded;
@@ -34,8 +43,12 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
   const [fullscreen, setFullscreen] = useState(false);
 
   // Declared before the source: its clean-up saves the position while the video still has it.
-  useWatchReporting(videoRef, watch, renditionRef);
+  const report = useWatchReporting(videoRef, watch, renditionRef, captionsRef);
   const source = usePlaybackSource(videoRef, playback.master, startAt, renditionRef);
+  const captions = useCaptions(videoRef, playback.captions, user?.id, (language) => report(language ? 'caption_on' : 'caption_off', language ? { language } : {}));
+  useEffect(() => {
+    captionsRef.current = captions.language;
+  });
 
   useEffect(() => {
     const onChange = () => setFullscreen(document.fullscreenElement === root.current);
@@ -76,57 +89,78 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
     else if (event.key === 'ArrowRight') seekTo(element.currentTime + 5);
     else if (event.key === 'ArrowLeft') seekTo(element.currentTime - 5);
     else if (event.key === 'f') toggleFullscreen();
+    else if (event.key === 'c' && playback.captions.length) captions.toggle();
     else return;
     event.preventDefault();
   };
 
   return (
-    <div
-      ref={root}
-      className={`player${paused ? ' paused' : ''}`}
-      role="region"
-      aria-label={t('learner.player.region')}
-      data-rendition={source.rendition ?? ''}
-      onKeyDown={onKeyDown}
-    >
-      <video
-        ref={videoRef}
-        data-testid="player-video"
-        className="player-video"
-        poster={playback.poster ?? undefined}
-        playsInline
-        preload="metadata"
-        aria-label={title}
-        tabIndex={0}
-        onClick={togglePlay}
-        onPlay={() => setPaused(false)}
-        onPause={() => setPaused(true)}
-        onTimeUpdate={(event) => setCurrent(event.currentTarget.currentTime)}
-        // A video still processing has played out only its encoded part: the timeline shows the whole length.
-        onDurationChange={(event) => Number.isFinite(event.currentTarget.duration) && setDuration(Math.max(event.currentTarget.duration, playback.durationSeconds ?? 0))}
-        onVolumeChange={(event) => setMuted(event.currentTarget.muted)}
-        onRateChange={(event) => setSpeed(event.currentTarget.playbackRate)}
-        onEnded={() => endedRef.current()}
-      />
-      <PlayerControls
-        paused={paused}
-        current={current}
-        duration={duration}
-        muted={muted}
-        speed={speed}
-        fullscreen={fullscreen}
-        levels={source.levels}
-        quality={source.quality}
-        rendition={source.rendition}
-        storyboardVtt={playback.storyboard?.vtt}
-        onTogglePlay={togglePlay}
-        onSeek={seekTo}
-        onToggleMute={toggleMute}
-        onSpeed={chooseSpeed}
-        onQuality={source.chooseQuality}
-        onToggleFullscreen={toggleFullscreen}
-      />
-      {source.failure && <ErrorMessage error={source.failure} />}
-    </div>
+    <>
+      <div
+        ref={root}
+        className={`player${paused ? ' paused' : ''}`}
+        role="region"
+        aria-label={t('learner.player.region')}
+        data-rendition={source.rendition ?? ''}
+        onKeyDown={onKeyDown}
+      >
+        <video
+          ref={videoRef}
+          data-testid="player-video"
+          className="player-video"
+          poster={playback.poster ?? undefined}
+          playsInline
+          preload="metadata"
+          aria-label={title}
+          tabIndex={0}
+          onClick={togglePlay}
+          onPlay={() => setPaused(false)}
+          onPause={() => setPaused(true)}
+          onTimeUpdate={(event) => setCurrent(event.currentTarget.currentTime)}
+          // A video still processing has played out only its encoded part: the timeline shows the whole length.
+          onDurationChange={(event) => Number.isFinite(event.currentTarget.duration) && setDuration(Math.max(event.currentTarget.duration, playback.durationSeconds ?? 0))}
+          onVolumeChange={(event) => setMuted(event.currentTarget.muted)}
+          onRateChange={(event) => setSpeed(event.currentTarget.playbackRate)}
+          onEnded={() => endedRef.current()}
+        >
+          {playback.captions.map((track) => (
+            <track key={track.id} kind="captions" src={track.url} srcLang={track.language} label={track.label} />
+          ))}
+        </video>
+        {captions.language && captions.transcript && (
+          // Zero high, between the picture and the controls: its box grows upwards over the picture, in full screen too.
+          <div className="player-captions">
+            <div className="player-captions-box" dir={captions.transcript.direction} lang={captions.transcript.language}>
+              {captions.active.map((index) => (
+                <p key={index}>{captions.cues[index]?.text}</p>
+              ))}
+            </div>
+          </div>
+        )}
+        <PlayerControls
+          paused={paused}
+          current={current}
+          duration={duration}
+          muted={muted}
+          speed={speed}
+          fullscreen={fullscreen}
+          levels={source.levels}
+          quality={source.quality}
+          rendition={source.rendition}
+          storyboardVtt={playback.storyboard?.vtt}
+          captions={playback.captions}
+          caption={captions.language}
+          onTogglePlay={togglePlay}
+          onSeek={seekTo}
+          onToggleMute={toggleMute}
+          onSpeed={chooseSpeed}
+          onQuality={source.chooseQuality}
+          onToggleFullscreen={toggleFullscreen}
+          onCaption={captions.choose}
+        />
+        {source.failure && <ErrorMessage error={source.failure} />}
+      </div>
+      {captions.transcript && <Transcript track={captions.transcript} cues={captions.cues} active={captions.active} onSeek={seekTo} />}
+    </>
   );
 }

@@ -3,6 +3,7 @@ import { formatClock } from '../catalog.ts';
 import { Icon } from './icons.tsx';
 import { SeekBar } from './SeekBar.tsx';
 import type { Level, Quality } from './usePlaybackSource.ts';
+import type { CaptionTrack } from './useCaptions.ts';
 
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 
@@ -18,12 +19,16 @@ export interface PlayerControlsProps {
   quality: Quality;
   rendition: string | undefined;
   storyboardVtt: string | undefined;
+  captions: readonly CaptionTrack[];
+  /** The captions' language on screen; undefined when they are off. */
+  caption: string | undefined;
   onTogglePlay(): void;
   onSeek(time: number): void;
   onToggleMute(): void;
   onSpeed(value: number): void;
   onQuality(value: Quality): void;
   onToggleFullscreen(): void;
+  onCaption(language: string | undefined): void;
 }
 
 /** The big play button over a paused video and the bar below it: timeline, buttons and menus. */
@@ -38,12 +43,15 @@ export function PlayerControls({
   quality,
   rendition,
   storyboardVtt,
+  captions,
+  caption,
   onTogglePlay,
   onSeek,
   onToggleMute,
   onSpeed,
   onQuality,
   onToggleFullscreen,
+  onCaption,
 }: PlayerControlsProps) {
   const { t } = useI18n();
   return (
@@ -66,6 +74,19 @@ export function PlayerControls({
             {formatClock(current)} / {formatClock(duration)}
           </span>
           <span className="player-spacer" />
+          {captions.length > 0 && (
+            <label className="player-select">
+              <span className="visually-hidden">{t('learner.player.captions')}</span>
+              <select value={caption ?? ''} onChange={(event) => onCaption(event.target.value || undefined)}>
+                <option value="">{t('learner.player.captionsOff')}</option>
+                {captions.map((track) => (
+                  <option key={track.id} value={track.language} lang={track.language}>
+                    {track.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <label className="player-select">
             <span className="visually-hidden">{t('learner.player.speed')}</span>
             <select value={speed} onChange={(event) => onSpeed(Number(event.target.value))}>

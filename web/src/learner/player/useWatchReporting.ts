@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, type RefObject } from 'react';
+import { useCallback, useEffect, useRef, type RefObject } from 'react';
 import { VIDEO_PROGRESS_INTERVAL_SECONDS } from '../../../../contracts/analytics.ts';
 import { client, unwrap } from '../../api/client.ts';
 import { track, type TrackedEvent } from '../../analytics/tracker.ts';
@@ -28,7 +28,12 @@ function saveProgress(lessonId: string, positionSeconds: number, durationSeconds
  * saved watch position (each heartbeat, on pause, at the end and when the learner leaves).
  * Playing time is counted in real seconds at any speed, which is what watch time means.
  */
-export function useWatchReporting(videoRef: RefObject<HTMLVideoElement | null>, context: WatchContext, rendition: RefObject<string | undefined>) {
+export function useWatchReporting(
+  videoRef: RefObject<HTMLVideoElement | null>,
+  context: WatchContext,
+  rendition: RefObject<string | undefined>,
+  captions: RefObject<string | undefined>,
+) {
   const queryClient = useQueryClient();
   const contextRef = useRef(context);
   useEffect(() => {
@@ -42,20 +47,7 @@ export function useWatchReporting(videoRef: RefObject<HTMLVideoElement | null>, 
     let playedSinceBeat = 0;
     let ticking: ReturnType<typeof setInterval> | undefined;
 
-    const event = (type: TrackedEvent['type'], extra: Partial<TrackedEvent> = {}) => {
-      const { courseId, lessonId, videoId } = contextRef.current;
-      track({
-        type,
-        course_id: courseId,
-        lesson_id: lessonId,
-        video_id: videoId,
-        position_s: Math.round(video.currentTime * 10) / 10,
-        duration_s: Number.isFinite(video.duration) ? Math.round(video.duration * 10) / 10 : undefined,
-        playback_rate: video.playbackRate,
-        rendition: rendition.current,
-        ...extra,
-      });
-    };
+    const event = (type: TrackedEvent['type'], extra: Partial<TrackedEvent> = {}) => playerEvent(video, contextRef.current, rendition.current, type, extra);
     const save = (leaving = false) => {
       const { lessonId, savesProgress } = contextRef.current;
       const duration = video.duration;
@@ -75,7 +67,8 @@ export function useWatchReporting(videoRef: RefObject<HTMLVideoElement | null>, 
       playedSinceBeat += 1;
       if (playedSinceBeat < VIDEO_PROGRESS_INTERVAL_SECONDS) return;
       playedSinceBeat = 0;
-      event('video_progress');
+      // Watch time with captions, per language, is counted from these.
+      event('video_progress', { props: { captions: captions.current ?? '' } });
       save();
     };
     const onPlaying = () => {
@@ -121,5 +114,27 @@ export function useWatchReporting(videoRef: RefObject<HTMLVideoElement | null>, 
       save();
       for (const [target, type, listener] of listeners) target.removeEventListener(type, listener);
     };
-  }, [videoRef, rendition, queryClient, context.videoId]);
+  }, [videoRef, rendition, captions, queryClient, context.videoId]);
+
+  /** An event the player itself reports (a caption change), at the video's current position. */
+  return useCallback(
+    (type: TrackedEvent['type'], props: Record<string, string>) => {
+      if (videoRef.current) playerEvent(videoRef.current, contextRef.current, rendition.current, type, { props });
+    },
+    [videoRef, rendition],
+  );
+}
+
+function playerEvent(video: HTMLVideoElement, context: WatchContext, rendition: string | undefined, type: TrackedEvent['type'], extra: Partial<TrackedEvent>): void {
+  track({
+    type,
+    course_id: context.courseId,
+    lesson_id: context.lessonId,
+    video_id: context.videoId,
+    position_s: Math.round(video.currentTime * 10) / 10,
+    duration_s: Number.isFinite(video.duration) ? Math.round(video.duration * 10) / 10 : undefined,
+    playback_rate: video.playbackRate,
+    rendition,
+    ...extra,
+  });
 }
