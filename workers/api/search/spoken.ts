@@ -42,7 +42,8 @@ const WORD = /[\p{L}\p{M}\p{N}_]+/gu;
 /**
  * Lessons whose captions say it, best first: tracks are ranked by their whole text (one vector per
  * track, so a common word ranks thousands of tracks, not millions of cues), then each hit's first
- * matching cue gives the second and the snippet. Published courses only.
+ * matching cue gives the second and the snippet. The matching tracks come through their GIN index
+ * (kce_spoken_tracks, migration 0010). Published courses only.
  */
 export async function searchSpoken(db: NeonDatabase, query: z.output<typeof SearchQuery>): Promise<SpokenHit[]> {
   const { rows } = await db.execute<{
@@ -59,13 +60,13 @@ export async function searchSpoken(db: NeonDatabase, query: z.output<typeof Sear
   }>(sql`
     with q as (select query, regexp_replace(query::text, '<\d*-?>|&', '|', 'g')::tsquery as any_word from (select ${textQuery(query.q)} as query) parsed),
     hits as (
-      select t.id as track_id, t.language, ts_rank(t.search, q.query) as rank, l.id as lesson_id, l.title as lesson_title, l.position as lesson_position,
+      select t.id as track_id, t.language, said.rank, l.id as lesson_id, l.title as lesson_title, l.position as lesson_position,
              c.id as course_id, c.slug as course_slug, c.title as course_title
-      from q, caption_tracks t
+      from q, kce_spoken_tracks(q.query) said
+      join caption_tracks t on t.id = said.track_id
       join lessons l on l.video_id = t.video_id
       join courses c on c.id = l.course_id and c.status = 'published'
-      where t.search @@ q.query
-      order by rank desc, t.id
+      order by said.rank desc, t.id
       limit ${query.limit}
     )
     select h.*, cue.start_ms, cue.text,
