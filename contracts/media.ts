@@ -18,9 +18,11 @@ export const VIDEO_TYPES = new Map([
 /** A published job's master playlist, in its output folder. */
 export const MASTER_PLAYLIST = 'master.m3u8';
 
+export const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+
 /** The content type of each kind of file a transcode publishes, by extension. */
 export const PUBLISHED_TYPES = new Map([
-  ['m3u8', 'application/vnd.apple.mpegurl'],
+  ['m3u8', PLAYLIST_TYPE],
   ['m4s', 'video/iso.segment'],
   ['mp4', 'video/mp4'],
   ['ts', 'video/mp2t'],

@@ -138,6 +138,11 @@ describe('caption tracks', () => {
     expect(late.status).toBe(422);
     expect(late.body.error.message).toMatch(/^Line 3: /);
     expect((await put('not a caption file at all')).status).toBe(422);
+    // Over the file limit: refused by the parser; over what any file could need: refused before it is read.
+    const huge = await put(`WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n${'x'.repeat(2_000_000)}\n`);
+    expect([huge.status, huge.body.error.code]).toEqual([422, 'invalid_captions']);
+    const endless = await put('x'.repeat(4_100_000));
+    expect([endless.status, endless.body.error.code]).toEqual([413, 'payload_too_large']);
 
     const kept = await call<Track & { cues: Array<{ text: string }> }>(`/api/videos/${videoId}/captions/en`, { token: instructor.accessToken });
     expect(kept.body).toMatchObject({ version: 1, cues: [{ text: 'fine' }] });
@@ -153,6 +158,15 @@ describe('caption tracks', () => {
     expect((await call(path, { method: 'PUT', json })).status).toBe(401);
     expect((await call(path, { method: 'PUT', token: (await signedInAs('admin')).accessToken, json })).status).toBe(201);
     expect((await call(`/api/videos/${videoId}/captions/not a tag`, { method: 'PUT', token: instructor.accessToken, json })).status).toBe(400);
+    for (const hostile of ['en%2f..', 'en%00', '%ff', '..%252fen']) expect((await call(`/api/videos/${videoId}/captions/${hostile}`, { method: 'PUT', token: instructor.accessToken, json })).status, hostile).toBe(400);
+    // A label is one line of text: no control or direction-override characters (they would disguise it in the menu).
+    expect((await call(path, { method: 'PATCH', token: instructor.accessToken, json: { label: 'English\u202Ehsilgne' } })).status).toBe(400);
+    // A tag in any case is the one track of its language, in canonical case.
+    const regional = await call<Track>(`/api/videos/${videoId}/captions/ar-sa`, { method: 'PUT', token: instructor.accessToken, json });
+    expect([regional.status, regional.body.language]).toEqual([201, 'ar-SA']);
+    const again = await call<Track>(`/api/videos/${videoId}/captions/ar-Sa`, { method: 'PUT', token: instructor.accessToken, json });
+    expect([again.status, again.body.id, again.body.version]).toEqual([200, regional.body.id, 2]);
+    expect((await call(`/api/videos/${videoId}/captions/ar-SA`, { method: 'DELETE', token: instructor.accessToken })).status).toBe(204);
 
     const renamed = await call<Track>(path, { method: 'PATCH', token: instructor.accessToken, json: { label: 'English "CC"', isDefault: true } });
     expect(renamed.body).toMatchObject({ label: 'English "CC"', isDefault: true, version: 1 });

@@ -2,6 +2,7 @@ import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { captionTracks } from '../../../db/schema.ts';
 import { CAPTION_LIMITS, CaptionLanguage } from '../../../contracts/captions.ts';
+import { Text } from '../catalog/schemas.ts';
 
 const Direction = z.enum(['ltr', 'rtl']).meta({ description: 'How the language is written: Arabic cues are laid out right to left.' });
 
@@ -25,9 +26,18 @@ export const CaptionCue = z
 /** A track with its cues, for the caption editor. */
 export const CaptionTrackCues = CaptionTrack.extend({ cues: z.array(CaptionCue) }).meta({ id: 'CaptionTrackCues' });
 
-export const LanguageParam = z.object({ id: z.uuid(), language: CaptionLanguage });
+/** A tag in its canonical case (`ar-sa` → `ar-SA`, `zh-hant` → `zh-Hant`): one track per language, however it is typed. */
+const CanonicalLanguage = CaptionLanguage.transform((tag, context) => {
+  try {
+    return Intl.getCanonicalLocales(tag)[0] ?? tag;
+  } catch {
+    context.addIssue({ code: 'custom', message: 'a language tag such as en, ar or ar-SA' });
+    return z.NEVER;
+  }
+});
+export const LanguageParam = z.object({ id: z.uuid(), language: CanonicalLanguage });
 
-const Label = z.string().trim().min(1).max(CAPTION_LIMITS.maxLabelChars);
+const Label = Text(CAPTION_LIMITS.maxLabelChars).min(1, 'must not be empty');
 
 export const CaptionUpload = z.object({
   label: Label.meta({ description: 'Shown in the player’s captions menu, e.g. "English" or "العربية".' }),

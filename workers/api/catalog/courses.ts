@@ -68,7 +68,7 @@ export async function listCourses(db: NeonDatabase, query: CatalogQuery): Promis
   const rank = tsQuery ? sql<number>`ts_rank_cd(${courses.search}, ${tsQuery})` : sql<number>`0`;
   const where: SQL[] = [eq(courses.status, 'published')];
   // Its title, summary or tags, or what is said in its lessons (ranked after those).
-  if (tsQuery) where.push(sql`(${courses.search} @@ ${tsQuery} or exists (select 1 from ${captionTracks} where ${captionTracks.courseId} = ${courses.id} and ${captionTracks.search} @@ ${tsQuery}))`);
+  if (tsQuery) where.push(sql`(${courses.search} @@ ${tsQuery} or ${courses.id} in (select ${captionTracks.courseId} from kce_spoken_tracks(${tsQuery}) said join ${captionTracks} on ${captionTracks.id} = said.track_id))`);
   if (query.language) where.push(eq(courses.language, query.language));
   if (query.level) where.push(eq(courses.level, query.level));
   if (query.tag) where.push(sql`${courses.tags} @> array[${query.tag}]::text[]`);

@@ -139,6 +139,9 @@ function foreignKeyViolation(error: unknown): string | undefined {
  * no retry could apply it.
  */
 export async function applyContentSync(db: NeonDatabase, storage: Storage, sources: Record<string, StorageLocation>, message: ContentSync): Promise<boolean> {
+  // A replay or a stale message: nothing to copy or parse (the transaction below checks again).
+  const [known] = await db.select({ version: courses.version, origin: courses.originJurisdiction }).from(courses).where(eq(courses.id, message.course.id)).limit(1);
+  if (known?.origin === message.origin && known.version >= message.course.version) return false;
   const source = sources[message.origin];
   if (message.action === 'upsert' && message.videos.length > 0) {
     if (!source) throw new Error(`no storage location configured for jurisdiction "${message.origin}" (REPLICATION_SOURCES)`);

@@ -2,7 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { and, eq } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { captionTracks, videos } from '../../../db/schema.ts';
-import { MASTER_PLAYLIST, PUBLISHED_TYPES } from '../../../contracts/media.ts';
+import { MASTER_PLAYLIST, PLAYLIST_TYPE, PUBLISHED_TYPES } from '../../../contracts/media.ts';
 import { DOWNLOAD } from '../../../contracts/transcoder.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
 import { log } from '../../lib/log.ts';
@@ -56,8 +56,6 @@ export const mediaRoutes = new Hono<ApiEnv>()
       return storedFile(c, caption ? captionKey(videoId, caption.trackId, caption.version) : key, videoId, c.req.header('range'));
     },
   );
-
-const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 
 /** From the Workers cache (keyed without the token), or from storage, which fills it. */
 async function storedFile(c: Context<ApiEnv>, key: string, videoId: string, range: string | undefined): Promise<Response> {
