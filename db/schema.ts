@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, customType, type AnyPgColumn, index, integer, jsonb, pgEnum, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, customType, type AnyPgColumn, index, integer, jsonb, pgEnum, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { COURSE_LEVELS } from '../contracts/catalog.ts';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
@@ -87,6 +87,8 @@ export const courses = pgTable(
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     coverImageUrl: text('cover_image_url'),
     status: courseStatus('status').notNull().default('draft'),
+    /** Sold, not free: its lessons (previews aside) play only for learners entitled to it; see course_prices. */
+    isPaid: boolean('is_paid').notNull().default(false),
     publishedAt: timestamp('published_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -303,4 +305,133 @@ export const refusedMessages = pgTable(
     refusedAt: timestamp('refused_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.queue, t.messageId] })],
+);
+
+/**
+ * A paid course's price in one jurisdiction, in that jurisdiction's currency and minor units, tax
+ * included where the jurisdiction has one. Content, like its course: replicated with it. A paid
+ * course without a row for a jurisdiction is not sold there.
+ */
+export const coursePrices = pgTable(
+  'course_prices',
+  {
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    jurisdiction: text('jurisdiction').notNull(),
+    currency: text('currency').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.courseId, t.jurisdiction] }), check('course_prices_amount_positive', sql`${t.amountMinor} > 0`)],
+);
+
+export const orderStatus = pgEnum('order_status', ['pending', 'paid', 'refunded', 'expired']);
+
+/**
+ * A learner's purchase of a course in this jurisdiction, at the price and tax of its moment. Its
+ * checkout at the provider (`provider_checkout_id`: a Stripe Checkout Session, a Moyasar invoice) is
+ * made once; the same idempotency key from the same learner answers the same order.
+ */
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'restrict' }),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'restrict' }),
+    idempotencyKey: text('idempotency_key').notNull(),
+    status: orderStatus('status').notNull().default('pending'),
+    provider: text('provider').notNull(),
+    currency: text('currency').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    taxMinor: integer('tax_minor').notNull(),
+    providerCheckoutId: text('provider_checkout_id'),
+    checkoutUrl: text('checkout_url'),
+    /** The provider's reason for the last declined attempt, shown to the learner (the checkout stays open). */
+    lastFailure: text('last_failure'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('orders_user_idempotency_key').on(t.userId, t.idempotencyKey),
+    uniqueIndex('orders_provider_checkout_key').on(t.provider, t.providerCheckoutId),
+    index('orders_user_idx').on(t.userId, t.createdAt.desc()),
+    index('orders_course_idx').on(t.courseId),
+    index('orders_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
+  ],
+);
+
+/** Money received for an order, as the provider reported it; `receipt_number` numbers the receipts (tax invoices) in sequence. */
+export const payments = pgTable(
+  'payments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'restrict' }),
+    provider: text('provider').notNull(),
+    providerPaymentId: text('provider_payment_id').notNull(),
+    receiptNumber: bigint('receipt_number', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    currency: text('currency').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    taxMinor: integer('tax_minor').notNull(),
+    /** `card`, `mada`, `applepay`, `stcpay`: what the learner paid with, when the provider says. */
+    method: text('method'),
+    paidAt: timestamp('paid_at', { withTimezone: true }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('payments_provider_payment_key').on(t.provider, t.providerPaymentId), uniqueIndex('payments_order_key').on(t.orderId)],
+);
+
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    paymentId: uuid('payment_id')
+      .notNull()
+      .references(() => payments.id, { onDelete: 'restrict' }),
+    provider: text('provider').notNull(),
+    providerRefundId: text('provider_refund_id').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('refunds_provider_refund_key').on(t.provider, t.providerRefundId), index('refunds_payment_idx').on(t.paymentId)],
+);
+
+/** Every provider event applied, by the provider's own id: a redelivery finds its row and changes nothing. */
+export const paymentEvents = pgTable(
+  'payment_events',
+  {
+    provider: text('provider').notNull(),
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.eventId] })],
+);
+
+/**
+ * Who may watch a paid course: a paid order or an admin's grant. A refund or a withdrawn grant sets
+ * `revoked_at`; a later purchase or grant lifts it.
+ */
+export const entitlements = pgTable(
+  'entitlements',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    courseId: uuid('course_id')
+      .notNull()
+      .references(() => courses.id, { onDelete: 'cascade' }),
+    source: text('source', { enum: ['purchase', 'grant'] }).notNull(),
+    orderId: uuid('order_id').references(() => orders.id, { onDelete: 'set null' }),
+    grantedBy: uuid('granted_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.courseId] })],
 );

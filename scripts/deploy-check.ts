@@ -15,6 +15,12 @@ function checkTranscoderPool(jurisdiction: string): void {
   }
 }
 
+/** The local payment sandbox stands in for a provider only on a developer machine, never in a deployment. */
+function checkNoPaymentSandbox(jurisdiction: string): void {
+  const sandbox = unstable_readConfig({ config: WORKERS.api, env: jurisdiction }).vars.PAYMENT_SANDBOX_URL;
+  if (sandbox) throw new Error(`PAYMENT_SANDBOX_URL is set (${String(sandbox)}): a deployment takes payments from its provider, never the local sandbox`);
+}
+
 /** Proves every Worker still bundles and validates for every jurisdiction of contracts/jurisdictions.ts, offline. */
 const outRoot = mkdtempSync(join(tmpdir(), 'kce-dry-run-'));
 let failed = 0;
@@ -24,6 +30,7 @@ for (const jurisdiction of JURISDICTION_IDS) {
     try {
       await bundleWorker(worker, jurisdiction, join(outRoot, `${worker}-${jurisdiction}`));
       if (worker === 'media') checkTranscoderPool(jurisdiction);
+      if (worker === 'api') checkNoPaymentSandbox(jurisdiction);
       console.log(`ok   ${label}`);
     } catch (error) {
       failed++;

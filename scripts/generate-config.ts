@@ -86,7 +86,7 @@ run_worker_first = ["/api/*", "/media/*"]
 `,
   deployment: (d) => ({
     secrets: {
-      required: ['DATABASE_URL', 'REDIS_REST_URL', 'REDIS_REST_TOKEN', 'S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'JWT_SECRET', 'DIRECTORY_KEY', 'REPLICATION_SOURCES', 'TRANSCODER_CALLBACK_SECRET'],
+      required: ['DATABASE_URL', 'REDIS_REST_URL', 'REDIS_REST_TOKEN', 'S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'JWT_SECRET', 'DIRECTORY_KEY', 'REPLICATION_SOURCES', 'TRANSCODER_CALLBACK_SECRET', 'PAYMENT_SECRET_KEY', 'PAYMENT_WEBHOOK_SECRET'],
     },
     vars: {
       JURISDICTION: d.jurisdiction.id,
@@ -102,7 +102,10 @@ run_worker_first = ["/api/*", "/media/*"]
       RATE_LIMIT_ANALYTICS_USER: '120/60s',
       VIDEO_MAX_BYTES: '5368709120',
       REPLICATE_TO: d.replicateTo.map((to) => to.id).join(','),
+      PAYMENT_SANDBOX_URL: '',
     },
+    // Asks the payment provider about orders still pending after 15 minutes (a lost webhook).
+    triggers: { crons: ['*/5 * * * *'] },
     kv_namespaces: [{ binding: 'DIRECTORY', id: '6b63652d6469726563746f72792d3031' }],
     services: [
       { binding: 'ANALYTICS', service: `kce-analytics${d.nameSuffix}`, entrypoint: 'AnalyticsService' },
@@ -113,9 +116,12 @@ run_worker_first = ["/api/*", "/media/*"]
         { binding: 'ANALYTICS_EVENTS', queue: `${d.queuePrefix}-analytics-events` },
         { binding: 'NOTIFICATIONS', queue: `${d.queuePrefix}-notifications` },
         { binding: 'CONTENT_SYNC', queue: `${d.queuePrefix}-content-sync` },
+        { binding: 'PAYMENT_EVENTS', queue: `${d.queuePrefix}-payment-events` },
         ...contentSyncProducers(d),
       ],
       consumers: [
+        // Verified webhooks, applied one at a time; a slow or absent database makes them wait, never lost.
+        { queue: `${d.queuePrefix}-payment-events`, max_batch_size: 10, max_batch_timeout: 1, max_retries: 10, retry_delay: 5, dead_letter_queue: `${d.queuePrefix}-payment-events-dlq` },
         { queue: `${d.queuePrefix}-notifications`, max_batch_size: 25, max_batch_timeout: 2, max_retries: 5, retry_delay: 10, dead_letter_queue: `${d.queuePrefix}-notifications-dlq` },
         { queue: `${d.queuePrefix}-content-sync`, max_batch_size: 10, max_batch_timeout: 5, max_retries: 10, retry_delay: 30, dead_letter_queue: `${d.queuePrefix}-content-sync-dlq` },
       ],

@@ -88,6 +88,7 @@ export async function startLocalDeployments<J extends string>(options: LocalDepl
       databaseUrl: process.env.DATABASE_URL,
       clickhouseUrl: process.env.CLICKHOUSE_URL,
       namePrefix: options.namePrefix,
+      deliverPaymentWebhooks: true,
     });
     cleanups.push(platform.stop);
     const settings = Object.fromEntries(options.jurisdictions.map((j) => [j, { ...platform.settings[j], ...options.vars }])) as Record<J, Record<string, string>>;

@@ -8,6 +8,8 @@ import { startPostgres, type LocalPostgres } from './services/postgres.ts';
 import { startRedis, type LocalRedis } from './services/redis.ts';
 import { startS3, type LocalS3 } from './services/s3.ts';
 import { startTranscoder, type LocalTranscoder } from './services/transcoder.ts';
+import { startPaymentSandbox, type PaymentSandbox } from './services/payment-sandbox.ts';
+import { jurisdictionById } from '../contracts/jurisdictions.ts';
 
 export interface PlatformOptions {
   jurisdictions: readonly string[];
@@ -25,6 +27,11 @@ export interface PlatformOptions {
   namePrefix: string;
   /** Drop the server databases on stop (tests). */
   temporary?: boolean;
+  /**
+   * The payment sandbox POSTs its webhooks to each jurisdiction's base URL (dev, browser tests);
+   * without, it only holds them for the test to deliver (integration tests, whose Workers have no port).
+   */
+  deliverPaymentWebhooks?: boolean;
 }
 
 export interface LocalPlatform {
@@ -40,6 +47,8 @@ export interface LocalPlatform {
   /** One ClickHouse for every jurisdiction (a database each). */
   clickhouse: LocalClickHouse;
   transcoder: LocalTranscoder;
+  /** Stands in for Stripe and Moyasar: never a deployment's (the configuration refuses it there). */
+  paymentSandbox: PaymentSandbox;
   stop(): Promise<void>;
 }
 
@@ -63,6 +72,18 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       startTranscoder({ callbackSecret: secrets.transcoderCallback }),
     ]);
     stops.push(postgres.stop, s3.stop, clickhouse.stop, transcoder.stop);
+    const accounts = options.jurisdictions.map((j) => {
+      const provider = jurisdictionById(j)?.payments.provider ?? 'stripe';
+      return {
+        jurisdiction: j,
+        provider,
+        secretKey: required(secrets.payments[j], `the ${j} payment key`),
+        webhookSecret: required(secrets.paymentWebhooks[j], `the ${j} webhook secret`),
+        webhookUrl: options.deliverPaymentWebhooks ? `${options.baseUrls[j]}/api/payments/webhooks/${provider}` : undefined,
+      };
+    });
+    const paymentSandbox = await startPaymentSandbox({ accounts });
+    stops.push(paymentSandbox.stop);
     const redis: Record<string, LocalRedis> = {};
     const settings: Record<string, Record<string, string>> = {};
     for (const j of options.jurisdictions) {
@@ -101,6 +122,9 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
           ),
         ),
         DIRECTORY_KEY: secrets.directoryKey,
+        PAYMENT_SECRET_KEY: required(secrets.payments[j], `the ${j} payment key`),
+        PAYMENT_WEBHOOK_SECRET: required(secrets.paymentWebhooks[j], `the ${j} webhook secret`),
+        PAYMENT_SANDBOX_URL: paymentSandbox.url,
       };
     }
     const services = [
@@ -109,8 +133,9 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
       { service: 'S3 (s3rver)', url: s3.endpoint },
       { service: `ClickHouse (${options.clickhouseUrl ? 'server' : 'chdb'})`, url: clickhouse.url },
       ...transcoder.members.map((member, i) => ({ service: `Transcoder ${i + 1} of ${transcoder.members.length} (Node + ffmpeg)`, url: member.url })),
+      { service: 'Payment sandbox (Stripe and Moyasar test cards)', url: paymentSandbox.url },
     ];
-    return { settings, services, postgres, s3, redis, clickhouse, transcoder, stop };
+    return { settings, services, postgres, s3, redis, clickhouse, transcoder, paymentSandbox, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -127,6 +152,9 @@ interface LocalSecrets {
   directoryKey: string;
   /** Signs the transcoder's callbacks to the api. */
   transcoderCallback: string;
+  /** Each jurisdiction's sandbox account: its API key and its webhook secret (test-mode lookalikes, never real ones). */
+  payments: Record<string, string>;
+  paymentWebhooks: Record<string, string>;
 }
 
 /**
@@ -142,6 +170,8 @@ function localSecrets(jurisdictions: readonly string[], dataDir: string | undefi
     jwt: Object.fromEntries(jurisdictions.map((j) => [j, saved.jwt?.[j] ?? key()])),
     directoryKey: saved.directoryKey ?? key(),
     transcoderCallback: saved.transcoderCallback ?? key(),
+    payments: Object.fromEntries(jurisdictions.map((j) => [j, saved.payments?.[j] ?? `sk_test_local_${j}_${key()}`])),
+    paymentWebhooks: Object.fromEntries(jurisdictions.map((j) => [j, saved.paymentWebhooks?.[j] ?? `whsec_${key()}`])),
   };
   if (file) writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;

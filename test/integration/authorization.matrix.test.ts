@@ -26,12 +26,14 @@ interface Fixtures {
   video: string;
   multipartVideo: string;
   roleTarget: string;
+  roleTargetEmail: string;
 }
 
 interface Request {
   path: string;
   method?: string;
   json?: unknown;
+  headers?: Record<string, string>;
 }
 
 const everyone = (status: number): Expected => Object.fromEntries(CALLERS.map((caller) => [caller, status])) as Expected;
@@ -151,6 +153,20 @@ const MATRIX: Record<string, { expect: Expected; request: (f: Fixtures) => Reque
   'GET /api/analytics/top': { expect: reports(200), request: (f) => ({ path: `/api/analytics/top?${analyticsQuery(f)}` }) },
   'GET /api/analytics/funnel': { expect: reports(200), request: (f) => ({ path: `/api/analytics/funnel?${analyticsQuery(f)}` }) },
   'GET /api/analytics/breakdown': { expect: reports(200), request: (f) => ({ path: `/api/analytics/breakdown?${analyticsQuery(f)}` }) },
+  'GET /api/me/purchases': { expect: signedIn(200), request: () => ({ path: '/api/me/purchases' }) },
+  'PUT /api/courses/:id/pricing': { expect: courseOwner(200), request: (f) => ({ path: `/api/courses/${f.draft.id}/pricing`, method: 'PUT', json: { isPaid: true, prices: { us: 1_999 } } }) },
+  // A free course is not sold: every caller who gets past sign-in is told so.
+  'POST /api/courses/:id/checkout': { expect: signedIn(409), request: (f) => ({ path: `/api/courses/${f.open.id}/checkout`, method: 'POST', headers: { 'idempotency-key': `matrix-${unique()}` } }) },
+  'POST /api/courses/:id/grants': { expect: { ...signedIn(403), admin: 204 }, request: (f) => ({ path: `/api/courses/${f.open.id}/grants`, json: { email: f.roleTargetEmail } }) },
+  'DELETE /api/courses/:id/grants/:userId': { expect: { ...signedIn(403), admin: 204 }, request: (f) => ({ path: `/api/courses/${f.open.id}/grants/${f.roleTarget}`, method: 'DELETE' }) },
+  'GET /api/orders': { expect: { ...signedIn(403), admin: 200 }, request: () => ({ path: '/api/orders' }) },
+  // Someone else's order, or none: the same 404 (an order's existence is not told to others).
+  'GET /api/orders/:id': { expect: signedIn(404), request: () => ({ path: `/api/orders/${crypto.randomUUID()}` }) },
+  'POST /api/orders/:id/refund': { expect: { ...signedIn(403), admin: 404 }, request: () => ({ path: `/api/orders/${crypto.randomUUID()}/refund`, method: 'POST' }) },
+  'GET /api/payments/ledger': { expect: { ...instructors(200), admin: 200 }, request: () => ({ path: '/api/payments/ledger?by=course' }) },
+  'GET /api/payments/:id/receipt': { expect: signedIn(404), request: () => ({ path: `/api/payments/${crypto.randomUUID()}/receipt` }) },
+  // The provider's signature is the only credential: no user token opens it.
+  'POST /api/payments/webhooks/:provider': { expect: everyone(401), request: () => ({ path: '/api/payments/webhooks/stripe', json: { id: 'evt_matrix', type: 'checkout.session.completed' } }) },
   'GET /api/analytics/videos/:videoId/drop-off': { expect: reports(200), request: (f) => ({ path: `/api/analytics/videos/${f.video}/drop-off?${analyticsQuery(f)}` }) },
 };
 
@@ -218,6 +234,7 @@ describe('authorization matrix: every route × every caller', () => {
       video: video.body.videoId,
       multipartVideo: multipartVideo.body.videoId,
       roleTarget: roleTarget.user.id,
+      roleTargetEmail: roleTarget.user.email,
     };
   }, 60_000);
 
@@ -230,7 +247,7 @@ describe('authorization matrix: every route × every caller', () => {
     const answers: Partial<Record<Caller, number>> = {};
     for (const caller of CALLERS) {
       const request = await row.request(f);
-      const answer = await call(request.path, { method: request.method ?? method, json: request.json, token: f.tokens[caller] });
+      const answer = await call(request.path, { method: request.method ?? method, json: request.json, headers: request.headers, token: f.tokens[caller] });
       answers[caller] = answer.status;
       if (answer.status >= 400) expect(answer.body, `${caller}: ${JSON.stringify(answer.body)}`).toMatchObject({ error: { code: expect.any(String) } });
     }

@@ -117,9 +117,10 @@ function fromSa(parts: Pick<ContentSync, 'lessons' | 'videos'>): ContentSync {
     action: 'upsert',
     course: {
       id, version: 1, slug: `from-sa-${id.slice(0, 8)}`, title: 'From sa', summary: '', description: '', language: 'en', level: 'beginner', tags: [],
-      coverImageUrl: null, instructorName: 'Someone in sa', publishedAt: new Date().toISOString(),
+      coverImageUrl: null, instructorName: 'Someone in sa', publishedAt: new Date().toISOString(), isPaid: false,
     },
     captions: [],
+    prices: [],
     ...parts,
   };
 }

@@ -16,6 +16,7 @@ import { health } from './routes/health.ts';
 import { lessonsRoutes, notificationsRoutes } from './routes/learning.ts';
 import { me } from './routes/me.ts';
 import { mediaRoutes } from './routes/media.ts';
+import { coursePaymentRoutes, ordersRoutes, paymentsRoutes } from './routes/payments.ts';
 import { searchRoutes } from './routes/search.ts';
 import { usersRoutes } from './routes/users.ts';
 import { courseVideoRoutes, videosRoutes } from './routes/videos.ts';
@@ -47,6 +48,9 @@ export const app = new Hono<ApiEnv>()
   .route('/users', usersRoutes)
   .route('/courses', courseVideoRoutes)
   .route('/courses', coursesRoutes)
+  .route('/courses', coursePaymentRoutes)
+  .route('/orders', ordersRoutes)
+  .route('/payments', paymentsRoutes)
   .route('/search', searchRoutes)
   .route('/videos', videosRoutes)
   .route('/videos', captionsRoutes)

@@ -1,12 +1,13 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 import { z } from 'zod';
-import { AnalyticsIngestSettings, CacheSettings, DatabaseSettings, IdentitySettings, JurisdictionSettings, ReplicationSettings, StorageSettings, VideoSettings } from '../lib/config.ts';
+import { AnalyticsIngestSettings, CacheSettings, DatabaseSettings, IdentitySettings, JurisdictionSettings, PaymentSettings, ReplicationSettings, StorageSettings, VideoSettings } from '../lib/config.ts';
 import type { Database } from '../lib/db.ts';
 import type { Storage } from '../lib/storage.ts';
 import type { Trace } from '../lib/trace.ts';
 import type { Directory } from './identity/directory.ts';
 import type { AuthLimits } from './identity/rate-limits.ts';
 import type { AccessClaims } from './identity/tokens.ts';
+import type { PaymentGateway } from './payments/providers.ts';
 
 export const ApiConfig = z.object({
   ...JurisdictionSettings.shape,
@@ -17,6 +18,7 @@ export const ApiConfig = z.object({
   ...AnalyticsIngestSettings.shape,
   ...ReplicationSettings.shape,
   ...VideoSettings.shape,
+  ...PaymentSettings.shape,
 });
 export type ApiConfig = z.output<typeof ApiConfig>;
 
@@ -28,6 +30,8 @@ export interface ApiServices {
   storage(): Storage;
   directory(): Directory;
   authLimits(): AuthLimits;
+  /** This jurisdiction's payment provider (contracts/jurisdictions.ts). */
+  payments(): PaymentGateway;
 }
 
 export interface ApiEnv {

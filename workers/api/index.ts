@@ -1,6 +1,6 @@
 import { openCache } from '../lib/cache.ts';
 import { readConfig } from '../lib/config.ts';
-import { ContentSync, NotificationMessage } from '../lib/contracts.ts';
+import { ContentSync, NotificationMessage, PaymentEvent } from '../lib/contracts.ts';
 import { openDatabase } from '../lib/db.ts';
 import { refusedMessages } from '../../db/schema.ts';
 import { dispatchQueue, eachMessage, type Refusal } from '../lib/queue.ts';
@@ -10,6 +10,8 @@ import { changingCatalog } from './catalog/cache.ts';
 import { applyContentSync } from './catalog/replication.ts';
 import { ApiConfig } from './context.ts';
 import { storeNotification } from './notifications.ts';
+import { applyPaymentEvent } from './payments/ledger.ts';
+import { reconcilePayments } from './payments/reconcile.ts';
 
 /** Opens the database for one message and closes it after, as a request would. */
 async function withDatabase<T>(env: Env, use: (db: ReturnType<typeof openDatabase>['db'], config: ApiConfig) => Promise<T>): Promise<T> {
@@ -43,5 +45,10 @@ export default {
         recordRefusal,
       ),
       notifications: eachMessage(NotificationMessage, (message, env: Env) => withDatabase(env, (db) => storeNotification(db, message))),
+      // A refusal (an amount that does not match its order) is kept for an operator, never granted.
+      'payment-events': eachMessage(PaymentEvent, (message, env: Env) => withDatabase(env, async (db) => void (await applyPaymentEvent(db, message))), recordRefusal),
     }),
+  scheduled: async (_controller, env, ctx) => {
+    ctx.waitUntil(reconcilePayments(env));
+  },
 } satisfies ExportedHandler<Env>;

@@ -145,3 +145,15 @@ export const PublicApiSettings = z.object({
   /** This jurisdiction's API as the transcoder reaches it, for its callbacks. */
   PUBLIC_API_URL: url,
 });
+
+/** Loopback only: the local payment sandbox (scripts/services/payment-sandbox.ts) can never stand in for a provider in a deployment. */
+const sandboxUrl = url.refine((value) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(value).hostname), 'must be a loopback URL: the payment sandbox runs only on a developer machine');
+
+export const PaymentSettings = z.object({
+  /** The provider's API key of this jurisdiction's account (Stripe `sk_...`, Moyasar `sk_...`). */
+  PAYMENT_SECRET_KEY: secret,
+  /** Verifies its webhooks: Stripe's endpoint signing secret, Moyasar's webhook secret token. */
+  PAYMENT_WEBHOOK_SECRET: secret,
+  /** Local only: the provider's API at the local sandbox instead of its own host. */
+  PAYMENT_SANDBOX_URL: z.preprocess(emptyAsUndefined, sandboxUrl.optional()),
+});

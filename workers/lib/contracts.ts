@@ -1,6 +1,7 @@
 import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
-import { captionTracks, courses, lessons, videos } from '../../db/schema.ts';
+import { captionTracks, coursePrices, courses, lessons, videos } from '../../db/schema.ts';
+import { PAYMENT_PROVIDERS } from '../../contracts/jurisdictions.ts';
 import { ANALYTICS_EVENT_TYPES } from '../../contracts/analytics.ts';
 
 /**
@@ -26,6 +27,8 @@ export const ReplicatedVideo = createSelectSchema(videos, {
   outputPrefix: z.string().regex(/^media\/[0-9a-f-]{36}\//, 'must be under media/{videoId}/'),
   /** Absent from messages sent before downloads existed. */
   downloadKey: z.string().nullable().default(null),
+  /** The ladder as the media Worker stored it (JSON), carried as it is. */
+  renditions: z.unknown(),
 }).pick({
   id: true,
   lessonId: true,
@@ -66,12 +69,14 @@ export const ContentSync = Traced.extend({
     coverImageUrl: true,
     instructorName: true,
     publishedAt: true,
-  }),
+  }).extend({ isPaid: z.boolean().default(false) }),
   lessons: z.array(ReplicatedLesson),
   /** The lessons' ready videos: their published renditions are copied bucket to bucket over the S3 API. */
   videos: z.array(ReplicatedVideo),
   /** The caption tracks of those videos; absent from messages sent before captions existed. */
   captions: z.array(ReplicatedCaption).default([]),
+  /** Its price in each jurisdiction that sells it; absent from messages sent before payments existed. */
+  prices: z.array(createSelectSchema(coursePrices).pick({ jurisdiction: true, currency: true, amountMinor: true })).default([]),
 });
 export type ContentSync = z.infer<typeof ContentSync>;
 
@@ -280,3 +285,23 @@ export type NewVideo = z.infer<typeof NewVideo>;
 export const VideoStep = Traced.extend({ videoId: z.uuid() });
 export type VideoStep = z.infer<typeof VideoStep>;
 export type TranscodeEventDelivery = z.infer<typeof TranscodeEventDelivery>;
+
+/**
+ * `payment-events`: a provider's webhook, its signature verified at receipt, reduced to the change
+ * it reports. Applied once per (provider, event id): redeliveries and replays change nothing.
+ */
+const PaymentChange = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('paid'), checkoutId: z.string().min(1), paymentId: z.string().min(1), amountMinor: z.int().nonnegative(), currency: z.string().length(3), method: z.string().nullable(), at: z.iso.datetime({ offset: true }) }),
+  z.object({ kind: z.literal('declined'), checkoutId: z.string().min(1), reason: z.string().max(500) }),
+  z.object({ kind: z.literal('expired'), checkoutId: z.string().min(1) }),
+  z.object({ kind: z.literal('refunded'), paymentId: z.string().min(1), refundId: z.string().min(1), amountMinor: z.int().positive() }),
+]);
+export type PaymentChange = z.infer<typeof PaymentChange>;
+
+export const PaymentEvent = Traced.extend({
+  provider: z.enum(PAYMENT_PROVIDERS),
+  eventId: z.string().min(1).max(200),
+  type: z.string().max(100),
+  change: PaymentChange,
+});
+export type PaymentEvent = z.infer<typeof PaymentEvent>;

@@ -1,7 +1,7 @@
 import { log } from './log.ts';
 
 /** The logical queues; deployed names carry the jurisdiction: `kce-us-video-jobs`, `kce-us-video-jobs-dlq`. */
-export const QUEUE_KINDS = ['video-jobs', 'analytics-events', 'notifications', 'content-sync'] as const;
+export const QUEUE_KINDS = ['video-jobs', 'analytics-events', 'notifications', 'content-sync', 'payment-events'] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number] | `${(typeof QUEUE_KINDS)[number]}-dlq`;
 
 export function queueKind(queueName: string): QueueKind | undefined {

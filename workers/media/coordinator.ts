@@ -10,6 +10,13 @@ const POLL_MS = 5_000;
 
 const Watched = z.object({ videoId: z.uuid(), jobId: z.uuid() });
 
+/** A job's plan and how far each part got, for tests and operators. */
+export interface JobPlanState {
+  videoId: string;
+  jobId: string;
+  parts: PartStatus[];
+}
+
 /**
  * The coordinator of one transcode job (a Durable Object per job id, SQLite storage). Its alarm asks
  * the job's transcoder every `POLL_MS` how far the job got and applies the answer to the video
@@ -47,7 +54,7 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
   }
 
   /** The job it follows and its plan, each part as of the last check; null once the job has ended. */
-  async state(): Promise<{ videoId: string; jobId: string; parts: PartStatus[] } | null> {
+  async state(): Promise<JobPlanState | null> {
     const job = this.#job();
     if (!job) return null;
     const rows = this.#sql().exec<{ chunk: number; renditions: string; start_seconds: number; end_seconds: number; state: PartStatus['state'] }>('SELECT * FROM parts ORDER BY chunk, renditions').toArray();

@@ -10,6 +10,7 @@ import { continueTrace } from '../lib/trace.ts';
 import { MediaConfig, withPipeline } from './context.ts';
 import { cancelUpload, createUpload, markUploaded, recordEvent, startTranscode, sweep, videoIdOfSourceKey, type Video } from './pipeline.ts';
 import { transcoderFetch } from './transcoder.ts';
+import type { JobPlanState } from './coordinator.ts';
 
 // The job coordinators, the transcoder containers and the proxy through which their outbound requests reach this Worker.
 export { JobCoordinator } from './coordinator.ts';
@@ -63,7 +64,7 @@ export class MediaService extends WorkerEntrypoint<MediaEnv> {
   }
 
   /** A running job as its coordinator knows it: its video and its plan, each part with its state; null when it is not running. */
-  async jobState(input: { jobId: string }) {
+  async jobState(input: { jobId: string }): Promise<JobPlanState | null> {
     const { jobId } = z.object({ jobId: z.uuid() }).parse(input);
     return this.env.JOB_COORDINATOR.getByName(jobId).state();
   }

@@ -13,6 +13,9 @@ export type Lesson = typeof lessons.$inferSelect;
 // Written out: drizzle leaves single-table columns unqualified, which the subquery would misread.
 const lessonCount = sql<number>`(select count(*)::int from lessons where lessons.course_id = courses.id)`;
 
+/** Every jurisdiction's price: public, like the course; each jurisdiction sells at its own. */
+const prices = sql<CourseCard['prices']>`(select coalesce(json_agg(json_build_object('jurisdiction', p.jurisdiction, 'currency', p.currency, 'amountMinor', p.amount_minor) order by p.jurisdiction), '[]'::json) from course_prices p where p.course_id = courses.id)`;
+
 const cardColumns = {
   id: courses.id,
   slug: courses.slug,
@@ -25,6 +28,8 @@ const cardColumns = {
   instructorName: courses.instructorName,
   publishedAt: courses.publishedAt,
   lessonCount,
+  isPaid: courses.isPaid,
+  prices,
 };
 
 function toCard(row: Omit<CourseCard, 'publishedAt'> & { publishedAt: Date | null }): CourseCard {
@@ -108,16 +113,17 @@ export async function listOwnCourses(db: NeonDatabase, user: { sub: string; role
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function findCourse(db: NeonDatabase, idOrSlug: string): Promise<CourseDetail | undefined> {
-  const [course] = await db
-    .select()
+  const [row] = await db
+    .select({ course: courses, prices })
     .from(courses)
     .where(UUID.test(idOrSlug) ? eq(courses.id, idOrSlug) : eq(courses.slug, idOrSlug.normalize('NFC').toLowerCase()))
     .limit(1);
-  if (!course) return undefined;
-  const courseLessons = await db.select().from(lessons).where(eq(lessons.courseId, course.id)).orderBy(asc(lessons.position));
-  const { search: _, createdAt: _c, updatedAt: _u, publishedAt, ...fields } = course;
+  if (!row) return undefined;
+  const courseLessons = await db.select().from(lessons).where(eq(lessons.courseId, row.course.id)).orderBy(asc(lessons.position));
+  const { search: _, createdAt: _c, updatedAt: _u, publishedAt, ...fields } = row.course;
   return {
     ...fields,
+    prices: row.prices,
     publishedAt: publishedAt?.toISOString() ?? null,
     lessonCount: courseLessons.length,
     lessons: courseLessons.map(lessonView),

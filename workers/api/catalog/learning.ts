@@ -2,14 +2,16 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { courses, enrollments, lessonProgress, lessons } from '../../../db/schema.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
+import { isEntitled } from '../payments/ledger.ts';
 import type { ContinueLearning, CourseDetail, EnrollmentView, LessonProgressView } from './schemas.ts';
 
 /** A lesson counts as done once 95% of it has been watched. */
 export const COMPLETION_RATIO = 0.95;
 
 export async function enroll(db: NeonDatabase, userId: string, courseId: string): Promise<void> {
-  const [course] = await db.select({ status: courses.status }).from(courses).where(eq(courses.id, courseId)).limit(1);
+  const [course] = await db.select({ status: courses.status, isPaid: courses.isPaid }).from(courses).where(eq(courses.id, courseId)).limit(1);
   if (!course || course.status !== 'published') throw notFound('published course with this id');
+  if (course.isPaid && !(await isEntitled(db, userId, courseId))) throw new AppError('payment_required', 'This course is paid: buy it (or ask an admin for access) to enroll.', { courseId });
   await db.insert(enrollments).values({ userId, courseId }).onConflictDoNothing();
 }
 
@@ -18,13 +20,15 @@ export async function unenroll(db: NeonDatabase, userId: string, courseId: strin
   await db.delete(enrollments).where(and(eq(enrollments.userId, userId), eq(enrollments.courseId, courseId)));
 }
 
-export async function isEnrolled(db: Pick<NeonDatabase, 'select'>, userId: string, courseId: string): Promise<boolean> {
+/** Enrolled, and for a paid course still entitled to it (a refund ends access; the enrollment and progress stay). */
+export async function mayStudy(db: Pick<NeonDatabase, 'select'>, userId: string, courseId: string): Promise<boolean> {
   const [row] = await db
-    .select({ courseId: enrollments.courseId })
+    .select({ isPaid: courses.isPaid })
     .from(enrollments)
+    .innerJoin(courses, eq(courses.id, enrollments.courseId))
     .where(and(eq(enrollments.userId, userId), eq(enrollments.courseId, courseId)))
     .limit(1);
-  return row !== undefined;
+  return row !== undefined && (!row.isPaid || (await isEntitled(db, userId, courseId)));
 }
 
 /** The learner's enrollment in a course with per-lesson resume positions, or null when not enrolled. */
@@ -61,7 +65,7 @@ export async function reportProgress(
 ): Promise<LessonProgressView & { courseProgressPercent: number }> {
   const [lesson] = await db.select({ courseId: lessons.courseId }).from(lessons).where(eq(lessons.id, lessonId)).limit(1);
   if (!lesson) throw notFound('such lesson');
-  if (!(await isEnrolled(db, userId, lesson.courseId))) throw new AppError('not_enrolled', 'Enroll in the course to save progress.');
+  if (!(await mayStudy(db, userId, lesson.courseId))) throw new AppError('not_enrolled', 'Enroll in the course (a paid one: buy it) to save progress.');
   const positionSeconds = Math.min(report.positionSeconds, report.durationSeconds);
   const completes = positionSeconds >= report.durationSeconds * COMPLETION_RATIO;
   const now = new Date();

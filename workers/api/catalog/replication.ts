@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { and, asc, eq, exists, inArray, notInArray, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
-import { captionTracks, courses, lessons, videos } from '../../../db/schema.ts';
+import { captionTracks, coursePrices, courses, lessons, videos } from '../../../db/schema.ts';
 import { contentSyncBinding, type ContentSyncBinding, type JurisdictionId } from '../../../contracts/jurisdictions.ts';
 import type { StorageLocation } from '../../lib/config.ts';
 import type { ContentSync } from '../../lib/contracts.ts';
@@ -21,6 +21,7 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
   // A replica gets only ready videos: a lesson whose video is still processing has none there yet.
   const sent = new Set(ready.filter((video) => video.outputPrefix).map((video) => video.id));
   const tracks = sent.size > 0 ? await db.select().from(captionTracks).where(inArray(captionTracks.videoId, [...sent])) : [];
+  const prices = await db.select({ jurisdiction: coursePrices.jurisdiction, currency: coursePrices.currency, amountMinor: coursePrices.amountMinor }).from(coursePrices).where(eq(coursePrices.courseId, courseId));
   return {
     v: 1,
     traceparent,
@@ -40,7 +41,9 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
       coverImageUrl: course.coverImageUrl,
       instructorName: course.instructorName,
       publishedAt: course.publishedAt?.toISOString() ?? null,
+      isPaid: course.isPaid,
     },
+    prices,
     lessons: courseLessons.map(({ id, position, title, summary, isPreview, videoId, durationSeconds }) => ({
       id,
       position,
@@ -172,6 +175,8 @@ export async function applyContentSync(db: NeonDatabase, storage: Storage, sourc
         updatedAt: new Date(),
       };
       await tx.insert(courses).values(row).onConflictDoUpdate({ target: courses.id, set: row });
+      await tx.delete(coursePrices).where(eq(coursePrices.courseId, course.id));
+      if (message.prices.length > 0) await tx.insert(coursePrices).values(message.prices.map((price) => ({ ...price, courseId: course.id })));
       const keep = message.lessons.map((lesson) => lesson.id);
       await tx.delete(lessons).where(keep.length > 0 ? and(eq(lessons.courseId, course.id), notInArray(lessons.id, keep)) : eq(lessons.courseId, course.id));
       // Lessons and videos name each other: lessons first without their video, then videos, then the links.

@@ -1,6 +1,6 @@
 import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
-import { courseLevel, courses, courseStatus, lessons } from '../../../db/schema.ts';
+import { courseLevel, coursePrices, courses, courseStatus, lessons } from '../../../db/schema.ts';
 import { Language } from '../identity/schemas.ts';
 
 /** One line of text people read: no control characters, no text-direction overrides (which disguise it). */
@@ -90,8 +90,12 @@ const IsoTime = z.iso.datetime();
 const courseRow = createSelectSchema(courses, { publishedAt: IsoTime.nullable() });
 
 export const CourseCard = courseRow
-  .pick({ id: true, slug: true, title: true, summary: true, language: true, level: true, tags: true, coverImageUrl: true, instructorName: true, publishedAt: true })
-  .extend({ lessonCount: z.int() })
+  .pick({ id: true, slug: true, title: true, summary: true, language: true, level: true, tags: true, coverImageUrl: true, instructorName: true, publishedAt: true, isPaid: true })
+  .extend({
+    lessonCount: z.int(),
+    /** Its price in each jurisdiction that sells it (minor units, tax included); empty for a free course. */
+    prices: z.array(createSelectSchema(coursePrices).pick({ jurisdiction: true, currency: true, amountMinor: true })),
+  })
   .meta({ id: 'CourseCard' });
 export type CourseCard = z.infer<typeof CourseCard>;
 
@@ -121,7 +125,11 @@ export const EnrollmentView = z
   .meta({ id: 'EnrollmentView' });
 export type EnrollmentView = z.infer<typeof EnrollmentView>;
 
-export const CourseWithEnrollment = CourseDetail.extend({ enrollment: EnrollmentView.nullable() }).meta({ id: 'CourseWithEnrollment' });
+export const CourseWithEnrollment = CourseDetail.extend({
+  enrollment: EnrollmentView.nullable(),
+  /** For this viewer here: free, theirs (bought or granted), to buy, or not sold in this jurisdiction. */
+  offer: z.enum(['free', 'owned', 'buy', 'not_sold']),
+}).meta({ id: 'CourseWithEnrollment' });
 export const SavedProgress = LessonProgressView.extend({ courseProgressPercent: z.int() }).meta({ id: 'SavedProgress' });
 
 export const ContinueLearning = z

@@ -72,9 +72,14 @@ function storedHash(user: User) {
 
 /** The same answer, and about the same time, whether the email is unknown or the password wrong. */
 export async function authenticate(db: NeonDatabase, email: string, password: string): Promise<User | undefined> {
-  const [user] = await db.select().from(users).where(eq(users.emailNormalized, normalizeEmail(email))).limit(1);
+  const user = await findUserByEmail(db, email);
   const matches = await verifyPassword(password, user ? storedHash(user) : DECOY_HASH);
   return user && matches ? user : undefined;
+}
+
+export async function findUserByEmail(db: NeonDatabase, email: string): Promise<User | undefined> {
+  const [user] = await db.select().from(users).where(eq(users.emailNormalized, normalizeEmail(email))).limit(1);
+  return user;
 }
 
 export async function findUser(db: NeonDatabase, id: string): Promise<User | undefined> {

@@ -9,6 +9,7 @@ import { ApiConfig, type ApiEnv, type ApiServices } from '../context.ts';
 import { openDirectory } from '../identity/directory.ts';
 import { authLimits } from '../identity/rate-limits.ts';
 import { loggedPath } from '../videos/media-paths.ts';
+import { gatewayFor } from '../payments/providers.ts';
 
 /** Trace id in, `x-trace-id` out, and one JSON log line per request. */
 export const traced = createMiddleware<ApiEnv>(async (c, next) => {
@@ -50,6 +51,7 @@ export const services = createMiddleware<ApiEnv>(async (c, next) => {
         locate: config.RATE_LIMIT_LOCATE,
       }),
     ),
+    payments: once(() => gatewayFor(config)),
   };
   c.set('services', api);
   try {

@@ -37,6 +37,7 @@ import {
 } from '../catalog/schemas.ts';
 import type { ApiEnv } from '../context.ts';
 import { findUser } from '../identity/accounts.ts';
+import { offerOf } from '../payments/ledger.ts';
 import { optionalUser, requireRole, requireUser } from '../middleware/auth.ts';
 import { documented } from '../openapi.ts';
 import { limitBody, valid } from '../validation.ts';
@@ -136,7 +137,11 @@ export const coursesRoutes = new Hono<ApiEnv>()
     const mayPreviewDraft = viewer && (viewer.role === 'admin' || viewer.sub === course?.instructorId);
     if (!course || (course.status !== 'published' && !mayPreviewDraft)) throw courseNotFound(idOrSlug);
     c.header('x-cache', hit ? 'hit' : 'miss');
-    return c.json({ ...course, enrollment: viewer ? await enrollmentIn(db, viewer.sub, course) : null });
+    return c.json({
+      ...course,
+      enrollment: viewer ? await enrollmentIn(db, viewer.sub, course) : null,
+      offer: await offerOf(db, course, c.var.services.config.JURISDICTION, viewer?.sub),
+    });
   })
   .patch('/:id', editing('Change a course', { 200: CourseDetail }, ['slug_taken']), requireUser, valid('param', CourseIdParam), valid('json', CourseChanges), async (c) => {
     const { id } = c.req.valid('param');
@@ -181,7 +186,7 @@ export const coursesRoutes = new Hono<ApiEnv>()
   })
   .post(
     '/:id/enrollment',
-    documented({ summary: 'Enroll in a published course', tags: ['courses'], access: 'signed-in', answers: { 201: EnrollmentView }, refuses: ['invalid_request', 'not_found'] }),
+    documented({ summary: 'Enroll in a published course (a paid one once bought or granted)', tags: ['courses'], access: 'signed-in', answers: { 201: EnrollmentView }, refuses: ['invalid_request', 'not_found', 'payment_required'] }),
     requireUser, valid('param', CourseIdParam), async (c) => {
     const { id } = c.req.valid('param');
     const { db } = c.var.services.database();

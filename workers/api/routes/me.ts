@@ -3,6 +3,8 @@ import { AppError, accountGone } from '../../lib/errors.ts';
 import type { ApiEnv } from '../context.ts';
 import { continueLearning } from '../catalog/learning.ts';
 import { LearningList } from '../catalog/schemas.ts';
+import { listOrders } from '../payments/ledger.ts';
+import { OrderList } from '../payments/schemas.ts';
 import { cachedProfile, changePassword, changingProfile, findUser, passwordMatches, profileOf, startSession, updateProfile } from '../identity/accounts.ts';
 import { checkBudget, countFailure } from '../identity/rate-limits.ts';
 import { PasswordChange, Profile, ProfileChanges, SignedIn } from '../identity/schemas.ts';
@@ -30,6 +32,11 @@ export const me = new Hono<ApiEnv>()
       answers: { 200: LearningList },
     }),
     async (c) => c.json({ items: await continueLearning(c.var.services.database().db, c.var.user.sub) }),
+  )
+  .get(
+    '/purchases',
+    documented({ summary: 'The caller’s orders, newest first, with their payments (receipts) and refunds', tags: ['me'], access: 'signed-in', answers: { 200: OrderList } }),
+    async (c) => c.json({ items: await listOrders(c.var.services.database().db, { userId: c.var.user.sub }) }),
   )
   .patch(
     '/',

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { courses, lessons, videos } from '../../../db/schema.ts';
 import { AppError, notFound } from '../../lib/errors.ts';
-import { isEnrolled } from '../catalog/learning.ts';
+import { mayStudy } from '../catalog/learning.ts';
 import type { AccessClaims } from '../identity/tokens.ts';
 import { publishedJobOf } from './media-paths.ts';
 import { signMediaToken } from './media-tokens.ts';
@@ -29,7 +29,7 @@ export async function assertManages(db: NeonDatabase, video: Video, user: Pick<A
 }
 
 /**
- * Who may watch: an admin, the course's instructor, a learner enrolled in it, and anyone when the
+ * Who may watch: an admin, the course's instructor, a learner enrolled in it (entitled, when it is paid), and anyone when the
  * video is a preview lesson of a published course.
  */
 export async function assertMayWatch(db: NeonDatabase, video: Video, viewer: Viewer): Promise<void> {
@@ -42,10 +42,10 @@ export async function assertMayWatch(db: NeonDatabase, video: Video, viewer: Vie
       .where(and(eq(lessons.videoId, video.id), eq(lessons.courseId, video.courseId), eq(lessons.isPreview, true)))
       .limit(1);
     if (preview) return;
-    if (viewer && (await isEnrolled(db, viewer.sub, video.courseId))) return;
+    if (viewer && (await mayStudy(db, viewer.sub, video.courseId))) return;
   }
   if (!viewer) throw new AppError('unauthenticated', 'Sign in to watch this video.');
-  throw new AppError('forbidden', 'Enroll in the course to watch this video.');
+  throw new AppError('forbidden', 'Enroll in the course (a paid one: buy it) to watch this video.');
 }
 
 /** What can be watched: a ready video, or a playable one while the rest of it is encoded. */
