@@ -5,6 +5,7 @@ import { JURISDICTIONS } from '../contracts/jurisdictions.ts';
 import { neonSettingsFor } from './services/postgres.ts';
 import { addLesson, createCourse, publishCourse } from '../workers/api/catalog/courses.ts';
 import { createAccount } from '../workers/api/identity/accounts.ts';
+import { setPricing } from '../workers/api/catalog/pricing.ts';
 import { directoryKey, normalizeEmail } from '../workers/api/identity/directory.ts';
 import { courses, users } from '../db/schema.ts';
 
@@ -41,6 +42,8 @@ const DEMO_COURSES = [
     level: 'intermediate' as const,
     tags: ['video', 'media'],
     lessons: ['Codecs and containers', 'The HLS ladder', 'Players and analytics'],
+    // Paid, to try a purchase through the local payment sandbox (its first lesson a free preview).
+    prices: { us: 1_999, sa: 7_499, eu: 1_799 },
   },
   {
     slug: 'intro-to-data-analysis-ar',
@@ -68,9 +71,10 @@ export async function seedDemo(databaseUrl: string, wsProxy: string, jurisdictio
     for (const demo of DEMO_COURSES) {
       const slug = `${demo.slug}-${jurisdiction}`;
       if ((await db.select({ id: courses.id }).from(courses).where(eq(courses.slug, slug))).length > 0) continue;
-      const { lessons, ...fields } = demo;
+      const { lessons, prices, ...fields } = { prices: undefined, ...demo };
       const course = await createCourse(db, { ...fields, slug, description: demo.summary, coverImageUrl: null }, instructor, jurisdiction);
       for (const [index, title] of lessons.entries()) await addLesson(db, course.id, { title, summary: '', isPreview: index === 0, videoId: null }, jurisdiction);
+      if (prices) await setPricing(db, course.id, { isPaid: true, prices });
       await publishCourse(db, course);
     }
   } finally {

@@ -9,25 +9,12 @@ import { RefusedMessage } from '../../lib/queue.ts';
 import { findUserByEmail } from '../identity/accounts.ts';
 import type { AccessClaims } from '../identity/tokens.ts';
 import type { PaymentGateway } from './providers.ts';
-import type { OrderView, Pricing, Receipt } from './schemas.ts';
+import type { OrderView, Receipt } from './schemas.ts';
 
 type Db = NeonDatabase;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Order = typeof orders.$inferSelect;
 type Caller = Pick<AccessClaims, 'sub' | 'role'>;
-
-/** Replaces a course's prices (its editor checked); the course's version grows so replicas apply it. */
-export async function setPricing(db: Db, courseId: string, pricing: Pricing): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.update(courses).set({ isPaid: pricing.isPaid, version: sql`${courses.version} + 1`, updatedAt: new Date() }).where(eq(courses.id, courseId));
-    await tx.delete(coursePrices).where(eq(coursePrices.courseId, courseId));
-    const rows = Object.entries(pricing.prices).flatMap(([jurisdiction, amountMinor]) => {
-      const currency = jurisdictionById(jurisdiction)?.currency;
-      return currency && amountMinor ? [{ courseId, jurisdiction, currency, amountMinor }] : [];
-    });
-    if (rows.length > 0) await tx.insert(coursePrices).values(rows);
-  });
-}
 
 /** Paid courses play only for learners entitled to them: a paid order or an admin's grant, not revoked. */
 export async function isEntitled(db: Pick<Db, 'select'>, userId: string, courseId: string): Promise<boolean> {
