@@ -154,8 +154,11 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   const moyasarPayments = new Map<string, { account: SandboxAccount; payment: Json & { amount: number; refunded: number; status: string } }>();
   const intents = new Map<string, { account: SandboxAccount; sessionId: string; amount: number; currency: string; refunded: number }>();
   const outboxes = new Map<SandboxAccount, Delivery[]>();
-  /** Stripe replays the first answer to a repeated Idempotency-Key from the same account. */
-  const idempotent = new Map<string, { status: number; body: Json }>();
+  /**
+   * Stripe replays the first answer to a repeated Idempotency-Key from the same account; a request in
+   * flight is shared, and a refused one is not kept (Stripe saves no result for failed validation).
+   */
+  const idempotent = new Map<string, { raw: string; answer: Promise<Json> }>();
   const timers = new Set<NodeJS.Timeout>();
   const signer = new Stripe('sk_test_sandbox_signer');
 
@@ -521,17 +524,20 @@ ${cardChoices(MOYASAR_CARDS)}<button type="submit" id="pay">Pay</button></form><
     const auth = req.headers.authorization ?? '';
     if (stripeRoute) {
       const account = accounts.get(/^Bearer (.+)$/.exec(auth)?.[1] ?? '');
-      if (account?.provider !== 'stripe') throw stripeError(401, 'Invalid API Key provided.');
+      if (account?.provider !== 'stripe') throw stripeError(401, `Invalid API Key provided: ${auth.replace(/^Bearer /, '').slice(0, 8)}****`);
       const idemKey = req.method === 'POST' ? req.headers['idempotency-key'] : undefined;
       const cacheKey = typeof idemKey === 'string' ? `${account.secretKey}\n${idemKey}` : undefined;
-      const replay = cacheKey ? idempotent.get(cacheKey) : undefined;
-      if (replay) return send(replay.status, replay.body, { 'idempotent-replayed': 'true' });
-      const answer = await stripeApi(req, path, account, parseStripeForm(raw)).then(
-        (body) => ({ status: 200, body }),
-        (e: unknown) => (e instanceof HttpError && e.status < 500 ? { status: e.status, body: e.body } : Promise.reject(e)),
-      );
-      if (cacheKey) idempotent.set(cacheKey, answer);
-      return send(answer.status, answer.body);
+      const first = cacheKey ? idempotent.get(cacheKey) : undefined;
+      if (first && first.raw !== raw) {
+        throw stripeError(400, `Keys for idempotent requests can only be used with the same parameters they were first used with.`, { type: 'idempotency_error' });
+      }
+      if (first) return send(200, await first.answer, { 'idempotent-replayed': 'true' });
+      const answer = stripeApi(req, path, account, parseStripeForm(raw));
+      if (cacheKey) {
+        idempotent.set(cacheKey, { raw, answer });
+        answer.catch(() => idempotent.delete(cacheKey));
+      }
+      return send(200, await answer);
     }
     const basic = /^Basic (.+)$/.exec(auth)?.[1];
     const account = accounts.get(basic ? Buffer.from(basic, 'base64').toString().replace(/:.*$/s, '') : '');

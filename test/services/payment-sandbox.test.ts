@@ -49,6 +49,7 @@ describe('payment sandbox', () => {
       const session = await stripe().checkout.sessions.create(sessionParams('Course A'), { idempotencyKey: 'order-1' });
       const again = await stripe().checkout.sessions.create(sessionParams('Course A'), { idempotencyKey: 'order-1' });
       expect(again.id).toBe(session.id);
+      await expect(stripe().checkout.sessions.create(sessionParams('Course Z'), { idempotencyKey: 'order-1' })).rejects.toMatchObject({ statusCode: 400, type: 'StripeIdempotencyError' });
       expect(session).toMatchObject({ object: 'checkout.session', status: 'open', payment_status: 'unpaid', amount_total: 4900, currency: 'usd', payment_intent: null, metadata: { order_id: 'order-1' }, client_reference_id: 'order-1' });
       expect(session.url).toBe(`${sandbox.url}/pay/stripe/${session.id}`);
 
