@@ -356,8 +356,8 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   };
 
   // ---- hosted pages ----
-  const page = (title: string, content: string, lang = 'en') => `<!doctype html>
-<html lang="${lang}" dir="auto"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title>
+  const page = (title: string, content: string) => `<!doctype html>
+<html lang="en" dir="auto"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;background:#f6f9fc;color:#1a1f36;margin:0;display:flex;justify-content:center}
 main{background:#fff;margin:40px 16px;padding:28px 32px;border-radius:10px;box-shadow:0 2px 12px #0002;width:100%;max-width:440px}
 h1{font-size:18px;margin:0 0 4px}.amount{font-size:30px;font-weight:600;margin:0 0 20px}.sandbox{color:#b45309;font-size:12px;text-transform:uppercase;letter-spacing:.05em}
@@ -367,7 +367,7 @@ button{width:100%;padding:11px;margin-top:12px;border:0;border-radius:6px;backgr
 .error{background:#fdecea;color:#a41c1c;padding:10px;border-radius:6px;margin:0 0 12px}.note{color:#697386}a{color:#635bff}hr{border:0;border-top:1px solid #e3e8ee;margin:20px 0}</style>
 </head><body><main><p class="sandbox">Sandbox — test mode</p>${content}</main></body></html>`;
   const error = (message?: string) => (message ? `<p class="error" role="alert" id="error">${esc(message)}</p>` : '');
-  const cardChoices = (cards: TestCard[]) => `<fieldset><legend>Test cards / بطاقات الاختبار</legend>${cards
+  const cardChoices = (cards: TestCard[], legend: string) => `<fieldset><legend>${legend}</legend>${cards
     .map((c, i) => `<label><input type="radio" name="test_card" id="test-card-${i}" value="${c.number}"> ${esc(c.number.replace(/(\d{4})(?=\d)/g, '$1 '))} — ${esc(c.label)}</label>`)
     .join('')}</fieldset>`;
   const authenticateForm = (action: string, bank: string) => `<h1>3-D Secure</h1><p>${esc(bank)}: confirm this payment to continue.</p>
@@ -377,7 +377,9 @@ button{width:100%;padding:11px;margin-top:12px;border:0;border-radius:6px;backgr
 
   const stripePage = (c: StripeCheckout, message?: string) => {
     const s = c.session;
-    const amount = new Intl.NumberFormat('en-US', { style: 'currency', currency: String(s.currency).toUpperCase() }).format((s.amount_total as number) / 100);
+    const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: String(s.currency).toUpperCase() });
+    // Minor units per the currency (cents, or none for e.g. JPY).
+    const amount = format.format((s.amount_total as number) / 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2));
     const action = `/pay/stripe/${s.id}`;
     const title = `Pay ${c.product}`;
     if (!open(c)) return page(title, closed(s.status));
@@ -385,29 +387,29 @@ button{width:100%;padding:11px;margin-top:12px;border:0;border-radius:6px;backgr
     const cancel = s.cancel_url ? `<p><a href="${esc(s.cancel_url)}" id="cancel">Cancel</a></p>` : '';
     return page(title, `<h1>Pay ${esc(c.product)}</h1><p class="amount" id="amount">${esc(amount)}</p>${error(message)}
 <form method="post" action="${esc(action)}"><label for="card">Card number</label><input type="text" id="card" name="card" inputmode="numeric" autocomplete="off" placeholder="1234 1234 1234 1234">
-${cardChoices(STRIPE_CARDS)}<button type="submit" id="pay">Pay</button></form>${cancel}`);
+${cardChoices(STRIPE_CARDS, 'Test cards')}<button type="submit" id="pay">Pay</button></form>${cancel}`);
   };
   const moyasarPage = (c: MoyasarCheckout, message?: string) => {
     const inv = c.invoice;
     const action = `/pay/moyasar/${inv.id}`;
     const title = `${inv.description} — ${inv.amount_format}`;
-    if (!open(c)) return page(title, closed(inv.status), 'ar');
-    if (c.pending?.kind === 'authenticate') return page('3-D Secure', authenticateForm(action, 'Sandbox bank / البنك'), 'ar');
+    if (!open(c)) return page(title, closed(inv.status));
+    if (c.pending?.kind === 'authenticate') return page('3-D Secure', authenticateForm(action, 'Sandbox bank / البنك'));
     const head = `<h1>${esc(inv.description)}</h1><p class="amount" id="amount">${esc(inv.amount_format)}</p>${error(message)}`;
     if (c.pending?.kind === 'otp') {
       return page(title, `${head}<form method="post" action="${esc(action)}"><input type="hidden" name="method" value="stcpay-otp">
 <label for="otp">OTP sent to ${esc(c.pending.mobile)} / رمز التحقق</label><input type="text" id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code">
-<p class="note">Sandbox: ${STC_PAY_OTP} succeeds, anything else fails.</p><button type="submit" id="verify">Verify</button></form>`, 'ar');
+<p class="note">Sandbox: ${STC_PAY_OTP} succeeds, anything else fails.</p><button type="submit" id="verify">Verify</button></form>`);
     }
     const cancel = inv.back_url ? `<p><a href="${esc(inv.back_url)}" id="cancel">Cancel / إلغاء</a></p>` : '';
     return page(title, `${head}
 <form method="post" action="${esc(action)}" id="card-form"><input type="hidden" name="method" value="creditcard"><h2>Card / بطاقة (mada, Visa, Mastercard)</h2>
 <label for="name">Name on card / الاسم</label><input type="text" id="name" name="name" value="Sandbox Customer">
 <label for="number">Card number / رقم البطاقة</label><input type="text" id="number" name="number" inputmode="numeric" autocomplete="off">
-${cardChoices(MOYASAR_CARDS)}<button type="submit" id="pay">Pay</button></form><hr>
+${cardChoices(MOYASAR_CARDS, 'Test cards / بطاقات الاختبار')}<button type="submit" id="pay">Pay</button></form><hr>
 <form method="post" action="${esc(action)}"><input type="hidden" name="method" value="applepay"><button type="submit" id="apple-pay">Pay with Apple Pay</button></form><hr>
 <form method="post" action="${esc(action)}"><input type="hidden" name="method" value="stcpay"><label for="mobile">STC Pay mobile / رقم الجوال</label>
-<input type="tel" id="mobile" name="mobile" placeholder="05XXXXXXXX"><button type="submit" id="stc-pay">Pay with STC Pay</button></form>${cancel}`, 'ar');
+<input type="tel" id="mobile" name="mobile" placeholder="05XXXXXXXX"><button type="submit" id="stc-pay">Pay with STC Pay</button></form>${cancel}`);
   };
 
   /** A hosted page's form: answers with a redirect URL after success, or the page to show again. */
@@ -452,7 +454,7 @@ ${cardChoices(MOYASAR_CARDS)}<button type="submit" id="pay">Pay</button></form><
       pay(source, form.get('otp') === STC_PAY_OTP ? { kind: 'paid' } : { kind: 'declined', message: 'Invalid OTP / رمز التحقق غير صحيح' });
     }
     if (result?.outcome === 'paid' && result.paymentId) {
-      if (!c.invoice.success_url) return { html: page('Paid', `<h1 id="status">Paid / تم الدفع</h1><p class="amount">${esc(c.invoice.amount_format)}</p>`, 'ar') };
+      if (!c.invoice.success_url) return { html: page('Paid', `<h1 id="status">Paid / تم الدفع</h1><p class="amount">${esc(c.invoice.amount_format)}</p>`) };
       const target = new URL(String(c.invoice.success_url));
       target.searchParams.set('id', result.paymentId);
       target.searchParams.set('status', 'paid');

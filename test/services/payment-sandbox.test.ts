@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startPaymentSandbox, type PaymentSandbox, type SandboxAccount } from '../../scripts/services/payment-sandbox.ts';
 
 const ACCOUNTS: SandboxAccount[] = [
@@ -180,6 +180,45 @@ describe('payment sandbox', () => {
       expect(types.map((e) => e.type)).toEqual(['payment_failed', 'payment_paid']);
       expect(types[1]!.data).toMatchObject({ id: location.searchParams.get('id'), source: { type: 'stcpay', mobile: '0512345678' } });
     });
+
+    it('authenticates a 3-D Secure card and pays with Apple Pay on the hosted page', async () => {
+      const invoice = await createInvoice({ success_url: undefined, description: 'Course <img src=x>' });
+      const pagePath = new URL(invoice.url).pathname;
+      const html = await (await fetch(invoice.url)).text();
+      expect(html).toContain('Course &#60;img src=x&#62;');
+      expect(html).toContain('href="http://app.test/back"');
+      expect(await (await postForm(pagePath, { method: 'creditcard', number: '4111 1111 1111 1111' })).text()).toContain('Complete authentication');
+      expect(await (await postForm(pagePath, { authentication: 'fail' })).text()).toContain('3-D Secure transaction attempt failed');
+      expect(await (await postForm(pagePath, { method: 'creditcard', test_card: '4111111111111111' })).text()).toContain('Fail authentication');
+      const paid = await postForm(pagePath, { authentication: 'complete' });
+      expect(paid.status).toBe(200);
+      expect(await paid.text()).toContain('Paid');
+      expect((await events(invoice.id)).map((e) => [e.type, e.data.source])).toMatchObject([
+        ['payment_failed', { company: 'visa', number: '4111-11XX-XXXX-1111' }],
+        ['payment_paid', { company: 'visa' }],
+      ]);
+      expect(await (await fetch(invoice.url)).text()).toContain('already been completed');
+
+      const another = await createInvoice();
+      const applePay = await postForm(new URL(another.url).pathname, { method: 'applepay' });
+      expect(applePay.status).toBe(303);
+      expect((await events(another.id)).map((e) => [e.type, (e.data.source as { type: string }).type])).toEqual([['payment_paid', 'applepay']]);
+    });
+
+    it('keeps accounts apart and expires invoices', async () => {
+      const other: SandboxAccount = { jurisdiction: 'ae', provider: 'moyasar', secretKey: 'sk_test_ae', webhookSecret: 't' };
+      const own = await startPaymentSandbox({ accounts: [ACCOUNTS[2]!, other] });
+      try {
+        const auth = (key: string) => ({ authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`, 'content-type': 'application/json' });
+        const created = (await (await fetch(`${own.url}/v1/invoices`, { method: 'POST', headers: auth('sk_test_sa'), body: JSON.stringify({ amount: 100, currency: 'SAR', description: 'x' }) })).json()) as { id: string };
+        expect((await fetch(`${own.url}/v1/invoices/${created.id}`, { headers: auth('sk_test_ae') })).status).toBe(404);
+        await fetch(`${own.url}/__sandbox/expire/${created.id}`, { method: 'POST' });
+        expect(await (await fetch(`${own.url}/v1/invoices/${created.id}`, { headers: auth('sk_test_sa') })).json()).toMatchObject({ status: 'expired' });
+        expect(await (await fetch(`${own.url}/pay/moyasar/${created.id}`)).text()).toContain('expired');
+      } finally {
+        await own.stop();
+      }
+    });
   });
 });
 
@@ -194,12 +233,18 @@ describe('payment sandbox webhook push', () => {
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
         received.push(body);
-        res.writeHead(received.length === 1 ? 500 : 200).end();
+        res.writeHead(req.url === '/always-fail' || received.length === 1 ? 500 : 200).end();
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    sandbox = await startPaymentSandbox({ accounts: [{ jurisdiction: 'sa', provider: 'moyasar', secretKey: 'sk_push', webhookSecret: 'tok', webhookUrl }], retryDelaysMs: [20, 20] });
+    const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    sandbox = await startPaymentSandbox({
+      accounts: [
+        { jurisdiction: 'sa', provider: 'moyasar', secretKey: 'sk_push', webhookSecret: 'tok', webhookUrl: `${webhookUrl}/hooks` },
+        { jurisdiction: 'us', provider: 'stripe', secretKey: 'sk_fail', webhookSecret: 'whsec_fail', webhookUrl: `${webhookUrl}/always-fail` },
+      ],
+      retryDelaysMs: [20, 20],
+    });
   });
   afterAll(async () => {
     await sandbox?.stop();
@@ -223,5 +268,17 @@ describe('payment sandbox webhook push', () => {
     expect((await deliveries())[1]).toMatchObject({ type: 'payment_paid', state: 'lost', attempts: 0 });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(received).toHaveLength(2);
+  });
+
+  it('marks a webhook failed after the last retry, with a warning', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const stripe = new Stripe('sk_fail', { host: '127.0.0.1', port: Number(new URL(sandbox.url).port), protocol: 'http', httpClient: Stripe.createFetchHttpClient() });
+    const session = await stripe.checkout.sessions.create({ mode: 'payment', line_items: [{ price_data: { currency: 'eur', unit_amount: 100, product_data: { name: 'x' } }, quantity: 1 }], success_url: 'http://app.test/ok' });
+    await stripe.checkout.sessions.expire(session.id);
+    const outbox = async () => ((await (await fetch(`${sandbox.url}/__sandbox/outbox?key=sk_fail`)).json()) as { deliveries: Delivery[] }).deliveries;
+    await expect.poll(async () => (await outbox())[0]?.state, { timeout: 5_000 }).toBe('failed');
+    expect((await outbox())[0]).toMatchObject({ type: 'checkout.session.expired', attempts: 3 });
+    expect(warn).toHaveBeenCalledOnce();
+    warn.mockRestore();
   });
 });
