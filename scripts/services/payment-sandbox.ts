@@ -153,7 +153,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   const checkouts = new Map<string, Checkout>();
   const moyasarPayments = new Map<string, { account: SandboxAccount; payment: Json & { amount: number; refunded: number; status: string } }>();
   const intents = new Map<string, { account: SandboxAccount; sessionId: string; amount: number; currency: string; refunded: number }>();
-  const outboxes = new Map<SandboxAccount, Delivery[]>();
+  const outboxes = new Map<SandboxAccount, Delivery[]>(options.accounts.map((a) => [a, []]));
   /**
    * Stripe replays the first answer to a repeated Idempotency-Key from the same account; a request in
    * flight is shared, and a refused one is not kept (Stripe saves no result for failed validation).
@@ -182,7 +182,6 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     }
   };
   const record = (account: SandboxAccount, delivery: Delivery, deliver: boolean) => {
-    if (!outboxes.has(account)) outboxes.set(account, []);
     outboxes.get(account)?.push(delivery);
     if (!deliver) delivery.state = 'lost';
     else if (account.webhookUrl) void push(account, delivery, account.webhookUrl);
@@ -203,10 +202,10 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
 
   // ---- checkouts ----
   /** Expiry is noticed when a checkout is next looked at, as a customer or the platform would. */
-  const expire = async (c: Checkout, deliver = true) => {
+  const expire = async (c: Checkout) => {
     if (c.provider === 'stripe' && c.session.status === 'open') {
       c.session.status = 'expired';
-      await stripeEvent(c.account, c.session.id, 'checkout.session.expired', { ...c.session }, deliver);
+      await stripeEvent(c.account, c.session.id, 'checkout.session.expired', c.session);
     } else if (c.provider === 'moyasar' && c.invoice.status === 'initiated') {
       Object.assign(c.invoice, { status: 'expired', updated_at: isoNow() });
     }
@@ -218,7 +217,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     if (due) await expire(c);
     return c;
   };
-  const open = (c: Checkout) => (c.provider === 'stripe' ? c.session.status : c.invoice.status) === (c.provider === 'stripe' ? 'open' : 'initiated');
+  const open = (c: Checkout) => (c.provider === 'stripe' ? c.session.status === 'open' : c.invoice.status === 'initiated');
 
   const completeStripe = async (c: StripeCheckout, deliver: boolean): Promise<PayResult> => {
     const pi = token('pi_');
@@ -226,7 +225,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     intents.set(pi, { account: c.account, sessionId: c.session.id, amount, currency: c.session.currency as string, refunded: 0 });
     Object.assign(c.session, { status: 'complete', payment_status: 'paid', payment_intent: pi });
     c.pending = undefined;
-    const eventId = await stripeEvent(c.account, c.session.id, 'checkout.session.completed', { ...c.session }, deliver);
+    const eventId = await stripeEvent(c.account, c.session.id, 'checkout.session.completed', c.session, deliver);
     return { outcome: 'paid', paymentId: pi, eventIds: [eventId] };
   };
   const payMoyasar = (c: MoyasarCheckout, source: Json, outcome: Outcome, deliver: boolean): PayResult => {
@@ -534,7 +533,8 @@ ${cardChoices(MOYASAR_CARDS, 'Test cards / بطاقات الاختبار')}<butt
         throw stripeError(400, `Keys for idempotent requests can only be used with the same parameters they were first used with.`, { type: 'idempotency_error' });
       }
       if (first) return send(200, await first.answer, { 'idempotent-replayed': 'true' });
-      const answer = stripeApi(req, path, account, parseStripeForm(raw));
+      // A copy: a replay answers as the first request was answered, not with the object's state since.
+      const answer = stripeApi(req, path, account, parseStripeForm(raw)).then((body) => structuredClone(body));
       if (cacheKey) {
         idempotent.set(cacheKey, { raw, answer });
         answer.catch(() => idempotent.delete(cacheKey));
@@ -573,16 +573,13 @@ ${cardChoices(MOYASAR_CARDS, 'Test cards / بطاقات الاختبار')}<butt
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, { error: 'request body too large' });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

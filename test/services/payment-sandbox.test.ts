@@ -64,6 +64,7 @@ describe('payment sandbox', () => {
       await expect(stripe().webhooks.constructEventAsync(delivery!.body.replace('4900', '1'), delivery!.headers['Stripe-Signature']!, 'whsec_us_secret')).rejects.toThrow();
 
       expect(await stripe().checkout.sessions.retrieve(session.id)).toMatchObject({ status: 'complete', payment_status: 'paid', payment_intent: paid.paymentId });
+      expect((await stripe().checkout.sessions.create(sessionParams('Course A'), { idempotencyKey: 'order-1' })).status).toBe('open');
 
       const refund = await stripe().refunds.create({ payment_intent: paid.paymentId! });
       expect(refund).toMatchObject({ object: 'refund', amount: 4900, currency: 'usd', status: 'succeeded', payment_intent: paid.paymentId });
