@@ -242,7 +242,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     moyasarPayments.set(payment.id, { account: c.account, payment });
     invoice.payments.push(payment);
     invoice.updated_at = at;
-    if (paid) invoice.status = 'paid';
+    if (paid) Object.assign(invoice, { status: 'paid', payment_id: payment.id, paid_at: at });
     c.pending = undefined;
     const eventId = moyasarEvent(c.account, invoice.id, paid ? 'payment_paid' : 'payment_failed', payment, deliver);
     return { outcome: paid ? 'paid' : 'declined', paymentId: payment.id, eventIds: [eventId] };
@@ -250,7 +250,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
   const cardSource = (number: string, name = 'Sandbox Customer') => {
     const n = digits(number);
     const company = n.startsWith('420132') ? 'mada' : n.startsWith('5') ? 'master' : 'visa';
-    return { type: 'creditcard', company, name, number: `${n.slice(0, 4)}-${n.slice(4, 6)}XX-XXXX-${n.slice(-4)}` };
+    return { type: 'creditcard', company, name, number: `XXXX-XXXX-XXXX-${n.slice(-4)}` };
   };
 
   // ---- provider APIs ----
@@ -321,7 +321,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
       const invoice = {
         id, status: 'initiated', amount: p.amount, currency: p.currency, description: p.description, amount_format: sar(p.amount), url: `${url}/pay/moyasar/${id}`,
         callback_url: p.callback_url ?? null, success_url: p.success_url ?? null, back_url: p.back_url ?? null, expired_at: p.expired_at ?? null,
-        metadata: p.metadata ?? {}, payments: [], created_at: at, updated_at: at,
+        metadata: p.metadata ?? {}, payment_id: null, paid_at: null, payments: [], created_at: at, updated_at: at,
       };
       checkouts.set(id, { provider: 'moyasar', account, invoice, pending: undefined });
       return invoice;
@@ -443,7 +443,7 @@ ${cardChoices(MOYASAR_CARDS, 'Test cards / بطاقات الاختبار')}<butt
       const passed = form.get('authentication') === 'complete';
       pay(cardSource(c.pending.card), passed ? { kind: 'paid' } : { kind: 'declined', message: '3-D Secure transaction attempt failed' });
     } else if (method === 'applepay') {
-      pay({ type: 'applepay', company: 'visa', name: null, number: '4111-11XX-XXXX-1111' }, { kind: 'paid' });
+      pay({ type: 'applepay', company: 'visa', name: null, number: 'XXXX-XXXX-XXXX-1111' }, { kind: 'paid' });
     } else if (method === 'stcpay') {
       const mobile = (form.get('mobile') ?? '').replace(/\s/g, '');
       if (/^(05|\+9665|9665)\d{8}$/.test(mobile)) c.pending = { kind: 'otp', mobile };
