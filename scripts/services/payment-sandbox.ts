@@ -36,6 +36,7 @@ interface Delivery {
   checkoutId: string;
   headers: Record<string, string>;
   body: string;
+  /** `held`: not POSTed (no webhookUrl) or still being retried; `lost`: a drill, never to be POSTed. */
   state: 'held' | 'delivered' | 'failed' | 'lost';
   attempts: number;
 }
@@ -160,6 +161,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
    */
   const idempotent = new Map<string, { raw: string; answer: Promise<Json> }>();
   const timers = new Set<NodeJS.Timeout>();
+  let stopped: Promise<void> | undefined;
   const signer = new Stripe('sk_test_sandbox_signer');
 
   // ---- webhooks ----
@@ -173,7 +175,7 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     else if (delivery.attempts > retryDelays.length) {
       delivery.state = 'failed';
       console.warn(`payment sandbox: ${account.provider} webhook ${delivery.type} ${delivery.eventId} for ${account.jurisdiction} failed after ${delivery.attempts} attempts to ${target}`);
-    } else {
+    } else if (!stopped) {
       const timer = setTimeout(() => {
         timers.delete(timer);
         void push(account, delivery, target);
@@ -559,7 +561,6 @@ ${cardChoices(MOYASAR_CARDS, 'Test cards / بطاقات الاختبار')}<butt
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
   });
-  let stopped: Promise<void> | undefined;
   return {
     url,
     stop() {
