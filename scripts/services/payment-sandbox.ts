@@ -44,7 +44,12 @@ interface PayResult { outcome: 'paid' | 'declined' | 'requires_authentication'; 
 /** What a hosted page is waiting for: a 3-D Secure answer, or an STC Pay OTP for this mobile number. */
 type Pending = { kind: 'authenticate'; card: string } | { kind: 'otp'; mobile: string } | undefined;
 interface StripeCheckout { provider: 'stripe'; account: SandboxAccount; session: Json & { id: string; status: string; expires_at: number }; pending: Pending; product: string }
-interface MoyasarCheckout { provider: 'moyasar'; account: SandboxAccount; invoice: Json & { id: string; status: string; amount: number; expired_at: string | null; payments: Json[] }; pending: Pending }
+interface MoyasarCheckout {
+  provider: 'moyasar';
+  account: SandboxAccount;
+  invoice: Json & { id: string; status: string; amount: number; expired_at: string | null; payments: Json[] };
+  pending: Pending;
+}
 type Checkout = StripeCheckout | MoyasarCheckout;
 
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 25_000];
@@ -174,7 +179,8 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     if (ok) delivery.state = 'delivered';
     else if (delivery.attempts > retryDelays.length) {
       delivery.state = 'failed';
-      console.warn(`payment sandbox: ${account.provider} webhook ${delivery.type} ${delivery.eventId} for ${account.jurisdiction} failed after ${delivery.attempts} attempts to ${target}`);
+      const what = `${account.provider} webhook ${delivery.type} ${delivery.eventId} for ${account.jurisdiction}`;
+      console.warn(`payment sandbox: ${what} failed after ${delivery.attempts} attempts to ${target}`);
     } else if (!stopped) {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -190,7 +196,10 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
     return delivery.eventId;
   };
   const stripeEvent = async (account: SandboxAccount, checkoutId: string, type: string, object: Json, deliver = true) => {
-    const event = { id: token('evt_'), object: 'event', api_version: '2026-01-28.clover', created: now(), livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } };
+    const event = {
+      id: token('evt_'), object: 'event', api_version: '2026-01-28.clover', created: now(), livemode: false, pending_webhooks: 1,
+      request: { id: null, idempotency_key: null }, type, data: { object },
+    };
     const body = JSON.stringify(event);
     const signature = await signer.webhooks.generateTestHeaderStringAsync({ payload: body, secret: account.webhookSecret });
     const headers = { 'content-type': 'application/json; charset=utf-8', 'Stripe-Signature': signature };
@@ -239,7 +248,10 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
       captured: paid ? invoice.amount : 0, captured_at: paid ? at : null, voided_at: null, description: invoice.description,
       amount_format: sar(invoice.amount), fee_format: sar(0), refunded_format: sar(0), captured_format: sar(paid ? invoice.amount : 0),
       invoice_id: invoice.id, ip: null, callback_url: invoice.callback_url, created_at: at, updated_at: at, metadata: invoice.metadata,
-      source: { ...source, message: outcome.kind === 'declined' ? outcome.message : 'APPROVED', gateway_id: token('moyasar_'), reference_number: String(randomBytes(6).readUIntBE(0, 6)).padStart(12, '0') },
+      source: {
+        ...source, message: outcome.kind === 'declined' ? outcome.message : 'APPROVED',
+        gateway_id: token('moyasar_'), reference_number: String(randomBytes(6).readUIntBE(0, 6)).padStart(12, '0'),
+      },
     };
     moyasarPayments.set(payment.id, { account: c.account, payment });
     invoice.payments.push(payment);
@@ -299,7 +311,8 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
         throw stripeError(400, `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining}).`, { code: 'amount_too_large', param: 'amount' });
       }
       intent.refunded += amount;
-      const refund = { id: token('re_'), object: 'refund', amount, currency: intent.currency, payment_intent: pi, status: 'succeeded', created: now(), metadata: (form.metadata as Json | undefined) ?? {} };
+      const metadata = (form.metadata as Json | undefined) ?? {};
+      const refund = { id: token('re_'), object: 'refund', amount, currency: intent.currency, payment_intent: pi, status: 'succeeded', created: now(), metadata };
       await stripeEvent(account, intent.sessionId, 'refund.created', refund);
       return refund;
     }
@@ -342,7 +355,9 @@ export async function startPaymentSandbox(options: PaymentSandboxOptions): Promi
       if (req.method === 'POST' && refundSuffix) {
         const remaining = payment.amount - payment.refunded;
         const amount = body.amount === undefined ? remaining : body.amount;
-        if (payment.status === 'failed' || remaining === 0) throw moyasarError(400, 'invalid_request_error', `Payment is ${payment.status === 'failed' ? 'failed' : 'already refunded'} and cannot be refunded`);
+        if (payment.status === 'failed' || remaining === 0) {
+          throw moyasarError(400, 'invalid_request_error', `Payment is ${payment.status === 'failed' ? 'failed' : 'already fully refunded'} and cannot be refunded`);
+        }
         if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0 || amount > remaining) {
           throw moyasarError(400, 'invalid_request_error', 'Validation Failed', { amount: [`must be a positive integer up to ${remaining}`] });
         }
@@ -374,7 +389,8 @@ button{width:100%;padding:11px;margin-top:12px;border:0;border-radius:6px;backgr
   const authenticateForm = (action: string, bank: string) => `<h1>3-D Secure</h1><p>${esc(bank)}: confirm this payment to continue.</p>
 <form method="post" action="${esc(action)}"><button type="submit" name="authentication" value="complete" id="complete-authentication">Complete authentication</button>
 <button type="submit" class="secondary" name="authentication" value="fail" id="fail-authentication">Fail authentication</button></form>`;
-  const closed = (status: string) => `<h1 id="status">${status === 'expired' ? 'This payment page has expired.' : 'This payment has already been completed.'}</h1><p class="note">Nothing more to pay here.</p>`;
+  const closed = (status: string) =>
+    `<h1 id="status">${status === 'expired' ? 'This payment page has expired.' : 'This payment has already been completed.'}</h1><p class="note">Nothing more to pay here.</p>`;
 
   const stripePage = (c: StripeCheckout, message?: string) => {
     const s = c.session;
@@ -387,7 +403,8 @@ button{width:100%;padding:11px;margin-top:12px;border:0;border-radius:6px;backgr
     if (c.pending?.kind === 'authenticate') return page('3-D Secure authentication', authenticateForm(action, 'Sandbox bank'));
     const cancel = s.cancel_url ? `<p><a href="${esc(s.cancel_url)}" id="cancel">Cancel</a></p>` : '';
     return page(title, `<h1>Pay ${esc(c.product)}</h1><p class="amount" id="amount">${esc(amount)}</p>${error(message)}
-<form method="post" action="${esc(action)}"><label for="card">Card number</label><input type="text" id="card" name="card" inputmode="numeric" autocomplete="off" placeholder="1234 1234 1234 1234">
+<form method="post" action="${esc(action)}"><label for="card">Card number</label>
+<input type="text" id="card" name="card" inputmode="numeric" autocomplete="off" placeholder="1234 1234 1234 1234">
 ${cardChoices(STRIPE_CARDS, 'Test cards')}<button type="submit" id="pay">Pay</button></form>${cancel}`);
   };
   const moyasarPage = (c: MoyasarCheckout, message?: string) => {
