@@ -22,7 +22,7 @@ interface Delivery {
 
 const CARDS = {
   us: { paid: '4242424242424242', declined: '4000000000000002' },
-  sa: { paid: '4111111111111111', declined: '4000000000000002' },
+  sa: { paid: '4201320111111010', declined: '4201320000311101' },
 } as const;
 const PROVIDER = { us: 'stripe', sa: 'moyasar' } as const;
 type Where = keyof typeof CARDS;

@@ -132,9 +132,11 @@ export const paymentsRoutes = new Hono<ApiEnv>()
       refuses: ['not_found', 'invalid_signature', 'payload_too_large'],
     }),
     limitBody(256 * 1024), valid('param', ProviderParam), async (c) => {
+    // Read first: an answer sent while the body is still arriving leaves workerd reading a closed request.
+    const body = await c.req.text();
     const gateway = c.var.services.payments();
     if (c.req.valid('param').provider !== gateway.provider) throw notFound(`${c.req.valid('param').provider} account in this jurisdiction`);
-    const event = await gateway.readWebhook(await c.req.text(), c.req.raw.headers);
+    const event = await gateway.readWebhook(body, c.req.raw.headers);
     // Events the platform does not use are acknowledged, or the provider would send them again.
     if (event) {
       await c.env.PAYMENT_EVENTS.send({ v: 1, traceparent: c.var.trace.traceparent, provider: gateway.provider, ...event }, { contentType: 'json' }).catch((error: unknown) => {
