@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { neonConfig, Pool } from '@neondatabase/serverless';
+import type { Delivery } from '../scripts/services/payment-sandbox.ts';
 import { neonSettingsFor } from '../scripts/services/postgres.ts';
 import { measureHelloWorld, printCells, printTable, recordResults, startDeployment, summarize } from './harness.ts';
 
@@ -18,13 +19,6 @@ const REFUNDS = Number(process.env.BENCH_REFUNDS ?? 50);
 const DUPLICATE_SHARE = 0.1;
 const CONCURRENCY = 4;
 const SETTLE_TIMEOUT_MS = 180_000;
-
-interface Delivery {
-  eventId: string;
-  type: string;
-  headers: Record<string, string>;
-  body: string;
-}
 
 const deployment = await startDeployment({ jurisdiction: 'us' });
 try {

@@ -30,7 +30,8 @@ export interface PaymentSandboxOptions {
 type Json = Record<string, unknown>;
 type Outcome = { kind: 'paid' } | { kind: 'declined'; message: string } | { kind: 'authenticate' };
 interface TestCard { number: string; label: string; outcome: Outcome }
-interface Delivery {
+/** A webhook as the sandbox sent or holds it: `GET /__sandbox/outbox` lists them. */
+export interface Delivery {
   eventId: string;
   type: string;
   checkoutId: string;

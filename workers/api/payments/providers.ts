@@ -156,16 +156,23 @@ const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest
 
 function moyasarGateway(settings: Settings): PaymentGateway {
   const base = settings.PAYMENT_SANDBOX_URL ?? 'https://api.moyasar.com';
-  const call = <T extends z.ZodType>(shape: T, method: string, path: string, body?: unknown) =>
-    calling('moyasar', async (): Promise<z.output<T>> => {
-      const response = await fetch(new URL(path, base), {
-        method,
-        headers: { authorization: `Basic ${btoa(`${settings.PAYMENT_SECRET_KEY}:`)}`, 'content-type': 'application/json', accept: 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const answer: unknown = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(`${response.status} ${(answer as { message?: string }).message ?? ''}`.trim());
-      return shape.parse(answer);
+  const send = (method: string, path: string, body?: unknown) =>
+    fetch(new URL(path, base), {
+      method,
+      headers: { authorization: `Basic ${btoa(`${settings.PAYMENT_SECRET_KEY}:`)}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const answer = async <T extends z.ZodType>(shape: T, response: Response): Promise<z.output<T>> => {
+    const json: unknown = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(`${response.status} ${(json as { message?: string }).message ?? ''}`.trim());
+    return shape.parse(json);
+  };
+  const call = <T extends z.ZodType>(shape: T, method: string, path: string, body?: unknown) => calling('moyasar', async () => answer(shape, await send(method, path, body)));
+  /** A GET of something that may not exist at Moyasar: null then. */
+  const find = <T extends z.ZodType>(shape: T, path: string) =>
+    calling('moyasar', async () => {
+      const response = await send('GET', path);
+      return response.status === 404 ? null : answer(shape, response);
     });
   return {
     provider: 'moyasar',
@@ -181,7 +188,8 @@ function moyasarGateway(settings: Settings): PaymentGateway {
       return { checkoutId: invoice.id, url: invoice.url };
     },
     async lookup(checkoutId) {
-      const invoice = await call(MoyasarInvoice, 'GET', `/v1/invoices/${encodeURIComponent(checkoutId)}`);
+      const invoice = await find(MoyasarInvoice, `/v1/invoices/${encodeURIComponent(checkoutId)}`);
+      if (!invoice) return null;
       const payment = invoice.payments?.find((candidate) => candidate.status === 'paid' || candidate.status === 'refunded');
       if (payment) return moyasarPaid(payment, checkoutId);
       return invoice.status === 'expired' || invoice.status === 'canceled' ? { kind: 'expired', checkoutId } : null;
@@ -202,8 +210,12 @@ function moyasarGateway(settings: Settings): PaymentGateway {
       const read = (change: PaymentChange) => ({ eventId: parsed.id, type: parsed.type, change });
       if (!payment.invoice_id && parsed.type !== 'payment_refunded') return null;
       switch (parsed.type) {
-        case 'payment_paid':
-          return read(moyasarPaid(payment, payment.invoice_id ?? ''));
+        case 'payment_paid': {
+          // The token authenticates the sender but signs nothing: the payment is taken as Moyasar's API states it.
+          const stated = await find(MoyasarPayment, `/v1/payments/${encodeURIComponent(payment.id)}`);
+          if (!stated || stated.invoice_id !== payment.invoice_id || (stated.status !== 'paid' && stated.status !== 'refunded')) throw badSignature();
+          return read(moyasarPaid(stated, payment.invoice_id ?? ''));
+        }
         case 'payment_failed':
           return read({ kind: 'declined', checkoutId: payment.invoice_id ?? '', reason: payment.source?.message ?? 'The payment was declined.' });
         case 'payment_refunded':
