@@ -146,7 +146,9 @@ try {
   ];
   printCells([['ledger check', 'found', 'expected'], ...checks.map(([what, found, wanted]) => [what, found, wanted])]);
   const exact = checks.every(([, found, wanted]) => found === wanted) && state.paid === expected.paid && state.refunded === expected.refunded;
-  console.log(`\nwebhooks accepted at ${(accepted.length / deliverySeconds).toFixed(0)} per second; every order settled ${settledSeconds.toFixed(1)} s after the first delivery; ledger ${exact ? 'exact' : 'NOT exact'}\n`);
+  console.log(
+    `\nwebhooks accepted at ${(accepted.length / deliverySeconds).toFixed(0)} per second; ${distinct} events applied at ${(distinct / settledSeconds).toFixed(0)} per second; every order settled ${settledSeconds.toFixed(1)} s after the first delivery (refunds that came before their payment wait for the queue's retry); ledger ${exact ? 'exact' : 'NOT exact'}\n`,
+  );
   const settle = summarize('every order settled (first delivery → last order applied)', [settledSeconds * 1000], { seconds: settledSeconds, errors: exact ? 0 : 1, firstError: exact ? undefined : 'the ledger is not exact' });
   await recordResults('pay', [
     { budget: '—', measured: checkouts, baseline: hello },

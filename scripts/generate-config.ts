@@ -121,7 +121,7 @@ run_worker_first = ["/api/*", "/media/*"]
       ],
       consumers: [
         // Verified webhooks, applied one at a time; a slow or absent database makes them wait, never lost.
-        { queue: `${d.queuePrefix}-payment-events`, max_batch_size: 10, max_batch_timeout: 1, max_retries: 10, retry_delay: 5, dead_letter_queue: `${d.queuePrefix}-payment-events-dlq` },
+        { queue: `${d.queuePrefix}-payment-events`, max_batch_size: 50, max_batch_timeout: 1, max_retries: 10, retry_delay: 5, dead_letter_queue: `${d.queuePrefix}-payment-events-dlq` },
         { queue: `${d.queuePrefix}-notifications`, max_batch_size: 25, max_batch_timeout: 2, max_retries: 5, retry_delay: 10, dead_letter_queue: `${d.queuePrefix}-notifications-dlq` },
         { queue: `${d.queuePrefix}-content-sync`, max_batch_size: 10, max_batch_timeout: 5, max_retries: 10, retry_delay: 30, dead_letter_queue: `${d.queuePrefix}-content-sync-dlq` },
       ],

@@ -46,7 +46,8 @@ export default {
       ),
       notifications: eachMessage(NotificationMessage, (message, env: Env) => withDatabase(env, (db) => storeNotification(db, message))),
       // A refusal (an amount that does not match its order) is kept for an operator, never granted.
-      'payment-events': eachMessage(PaymentEvent, (message, env: Env) => withDatabase(env, async (db) => void (await applyPaymentEvent(db, message))), recordRefusal),
+      // One connection for the batch: a webhook storm is many small transactions.
+      'payment-events': (batch, env: Env) => withDatabase(env, (db) => eachMessage(PaymentEvent, async (message) => void (await applyPaymentEvent(db, message)), recordRefusal)(batch, env)),
     }),
   scheduled: async (_controller, env, ctx) => {
     ctx.waitUntil(reconcilePayments(env));
