@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ClickHouseSettings, DatabaseSettings, JurisdictionSettings, readConfig, TranscoderSettings } from '../../workers/lib/config.ts';
+import { ClickHouseSettings, DatabaseSettings, JurisdictionSettings, PaymentSettings, readConfig, TranscoderSettings } from '../../workers/lib/config.ts';
 import { AppError } from '../../workers/lib/errors.ts';
 
 const Settings = z.object({ ...JurisdictionSettings.shape, ...DatabaseSettings.shape, ...TranscoderSettings.shape });
@@ -50,5 +50,29 @@ describe('readConfig', () => {
     const clickhouse = { CLICKHOUSE_URL: 'http://127.0.0.1:8123', CLICKHOUSE_USER: 'default', CLICKHOUSE_DATABASE: 'kce_us' };
     expect(readConfig(ClickHouseSettings, { ...clickhouse, CLICKHOUSE_PASSWORD: '' }).CLICKHOUSE_PASSWORD).toBe('');
     expect(() => readConfig(ClickHouseSettings, clickhouse)).toThrow(/CLICKHOUSE_PASSWORD is missing/);
+  });
+});
+
+describe('payment settings', () => {
+  const payments = { PAYMENT_SECRET_KEY: 'sk_test_x', PAYMENT_WEBHOOK_SECRET: 'whsec_x' };
+
+  it('uses the provider itself unless a loopback sandbox is named', () => {
+    expect(readConfig(PaymentSettings, { ...payments, PAYMENT_SANDBOX_URL: '' }).PAYMENT_SANDBOX_URL).toBeUndefined();
+    expect(readConfig(PaymentSettings, { ...payments, PAYMENT_SANDBOX_URL: 'http://127.0.0.1:4100' }).PAYMENT_SANDBOX_URL).toBe('http://127.0.0.1:4100');
+  });
+
+  it('refuses a sandbox anywhere but on this machine, and missing keys', () => {
+    for (const url of ['https://sandbox.example.com', 'http://10.0.0.5:4100', 'http://127.0.0.1.example.com']) {
+      const error = (() => {
+        try {
+          readConfig(PaymentSettings, { ...payments, PAYMENT_SANDBOX_URL: url });
+        } catch (caught) {
+          return caught as AppError;
+        }
+        throw new Error(`${url} was accepted`);
+      })();
+      expect(error.message).toContain('PAYMENT_SANDBOX_URL must be a loopback URL');
+    }
+    expect(() => readConfig(PaymentSettings, { PAYMENT_SANDBOX_URL: '' })).toThrow(/PAYMENT_SECRET_KEY is missing.*PAYMENT_WEBHOOK_SECRET is missing/);
   });
 });
