@@ -230,7 +230,12 @@ test('sa: in Arabic, the price with VAT, Moyasar checkout, and a simplified tax 
   await api(base, `/api/courses/${course.id}/pricing`, course.instructorToken, { method: 'PUT', json: { isPaid: true, prices: { sa: 11_500 } } });
 
   const { page, email } = await newLearner('sa', 'ar');
-  await page.goto(`${base}/courses/${course.slug}`);
+  // The catalog's card shows the price too.
+  const card = page.locator('.course-card', { hasText: course.title });
+  await card.locator('.course-card-price').getByText('115.00').waitFor();
+  await screenshots(page, 'payments-catalog-sa');
+  await card.getByRole('link', { name: course.title }).click();
+  await page.waitForURL((address) => address.pathname === `/courses/${encodeURIComponent(course.slug)}`);
   const price = page.locator('.course-price');
   await price.getByText('115.00').waitFor();
   // "15‎%‎": the percent sign keeps its direction marks in Arabic.

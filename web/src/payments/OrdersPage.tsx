@@ -235,7 +235,7 @@ function GrantForm() {
   };
   const title = (wanted: string) => courses.data?.items.find((course) => course.id === wanted)?.title ?? wanted;
   return (
-    <section className="card" aria-labelledby={`${id}-title`}>
+    <section className="card grant" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{t('payments.grant.title')}</h2>
       <p className="muted small">{t('payments.grant.hint')}</p>
       <form className="grant-form" onSubmit={submit}>

@@ -16,11 +16,11 @@ const deploymentQuery = queryOptions({
 
 /**
  * The jurisdiction whose prices, currency and tax apply here: a signed-in user's own (an account is
- * only ever signed in at its own deployment), else the deployment's, asked once of its liveness check.
+ * only ever signed in at its own deployment), else (signed out) the deployment's, asked once of its liveness check.
  */
 export function useJurisdiction(): Jurisdiction | undefined {
   const { user } = useSession();
-  const deployment = useQuery({ ...deploymentQuery, enabled: !user });
+  const deployment = useQuery({ ...deploymentQuery, enabled: user === null });
   return jurisdictionById(user?.jurisdiction ?? deployment.data?.jurisdiction ?? '');
 }
 
