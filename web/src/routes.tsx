@@ -3,6 +3,7 @@ import { adminRoutes } from './admin/routes.tsx';
 import { SignInPage, SignUpPage } from './auth/AuthPages.tsx';
 import { instructorRoutes } from './instructor/routes.tsx';
 import { learnerRoutes } from './learner/routes.tsx';
+import { paymentRoutes } from './payments/routes.tsx';
 import { Layout } from './ui/Layout.tsx';
 import { NotFound, RouteError } from './ui/RouteError.tsx';
 
@@ -16,6 +17,7 @@ export const router = createBrowserRouter([
       ...learnerRoutes,
       ...instructorRoutes,
       ...adminRoutes,
+      ...paymentRoutes,
       { path: '*', element: <NotFound /> },
     ],
   },

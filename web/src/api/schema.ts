@@ -4898,8 +4898,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** Format: uuid */
-                    userId: string;
+                    /** Format: email */
+                    email: string;
                 };
             };
         };

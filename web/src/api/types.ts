@@ -34,3 +34,9 @@ export type AnalyticsEvent = Schemas['AnalyticsEvent'];
 export type Level = CourseDetail['level'];
 export type CourseStatus = CourseDetail['status'];
 export type VideoState = VideoStatus['status'];
+
+/** An order of a course (`POST /api/courses/:id/checkout`, `GET /api/orders/:id`, purchases, the admin's list). */
+export type OrderView = Schemas['OrderView'];
+/** `GET /api/payments/:id/receipt`: a receipt, or in a jurisdiction with VAT a simplified tax invoice. */
+export type Receipt = Schemas['Receipt'];
+export type LedgerRow = Schemas['LedgerRow'];

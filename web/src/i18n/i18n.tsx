@@ -21,6 +21,8 @@ export function areaPages(area: () => Promise<{ messages: Dictionaries }>) {
 interface I18n {
   language: Language;
   dir: 'ltr' | 'rtl';
+  /** The `Intl` locale of the language (Latin digits in Arabic too), for formatters that take one (`formatMoney`). */
+  locale: string;
   setLanguage(language: Language): void;
   /** A message by key, `{name}` placeholders filled; an Arabic gap falls back to English, never to the key. */
   t(key: string, values?: Record<string, string | number>): string;
@@ -55,6 +57,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     return {
       language,
       dir,
+      locale,
       setLanguage,
       t: (key, values) => {
         const text = dictionaries[language][key] ?? dictionaries.en[key] ?? key;

@@ -5,6 +5,7 @@ import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage, QueryState } from '../ui/states.tsx';
 import { CourseForm, EMPTY_COURSE } from './CourseForm.tsx';
 import { LessonsEditor } from './LessonsEditor.tsx';
+import { PricingForm } from './PricingForm.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 import { courseKey, ownCoursesKey } from './queries.ts';
 import type { CourseDetail, CourseFields } from './types.ts';
@@ -67,6 +68,7 @@ function EditCourse({ id }: { id: string }) {
             <h2 id="course-details">{t('instructor.editor.details')}</h2>
             <CourseForm initial={data} submitLabel={t('instructor.editor.save')} onSubmit={save} />
           </section>
+          <PricingForm course={data} onChange={adopt} />
           <LessonsEditor course={data} onChange={adopt} />
         </>
       )}

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { Link, useSearchParams } from 'react-router';
 import { track } from '../analytics/tracker.ts';
 import { useI18n } from '../i18n/i18n.tsx';
+import { PriceTag } from '../payments/PriceTag.tsx';
 import { ErrorMessage } from '../ui/states.tsx';
 import { COURSE_LEVELS } from '../../../contracts/catalog.ts';
 import { catalogQuery, formatClock, lessonPath, spokenQuery, type CatalogFilters, type CourseCard, type CourseLanguage, type Level, type Sort } from './catalog.ts';
@@ -251,6 +252,10 @@ function CourseCardView({ course, eager }: { course: CourseCard; eager: boolean 
           <li className="chip">{t(`learner.language.${course.language}`)}</li>
           <li className="chip">{t('learner.course.lessonCount', { count: formatNumber(course.lessonCount) })}</li>
         </ul>
+        <p className="course-card-price">
+          <span className="visually-hidden">{t('learner.price.label')}: </span>
+          <PriceTag course={course} />
+        </p>
       </div>
     </article>
   );

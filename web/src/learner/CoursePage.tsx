@@ -1,11 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
-import { client, unwrap } from '../api/client.ts';
+import { ApiError, client, unwrap } from '../api/client.ts';
 import { track } from '../analytics/tracker.ts';
 import { useSession } from '../auth/session.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
+import { PriceTag } from '../payments/PriceTag.tsx';
 import { ErrorMessage, ProgressBar, QueryState } from '../ui/states.tsx';
+import { CheckoutBanner } from './CheckoutBanner.tsx';
 import { courseQuery, formatClock, lessonPath, type CourseDetail, type Enrollment, type LessonView } from './catalog.ts';
 import { Cover } from './Cover.tsx';
 import './learner.css';
@@ -46,6 +48,8 @@ function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: read
   const navigate = useNavigate();
   const location = useLocation();
   const enrollment = course.enrollment;
+  // Free, or bought (or granted): the lessons play. Otherwise only the previews do.
+  const mayLearn = course.offer === 'free' || course.offer === 'owned';
 
   const setEnrollment = (next: Enrollment | null) => {
     queryClient.setQueryData<CourseDetail>(queryKey, (current) => current && { ...current, enrollment: next });
@@ -56,6 +60,22 @@ function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: read
     onSuccess: (next) => {
       track({ type: 'enroll', course_id: course.id });
       setEnrollment(next);
+    },
+  });
+  // One key per purchase attempt, sent again on every retry of it: a double click or a retry answers the same order.
+  const attempt = useRef<string | undefined>(undefined);
+  const buy = useMutation({
+    mutationFn: () => {
+      attempt.current ??= crypto.randomUUID();
+      return unwrap(client.POST('/api/courses/{id}/checkout', { params: { path: { id: course.id }, header: { 'idempotency-key': attempt.current } } }));
+    },
+    onSuccess: (order) => {
+      // The provider's hosted page; it sends the learner back here with `?order=…&checkout=returned`.
+      if (order.checkoutUrl) window.location.assign(order.checkoutUrl);
+    },
+    onError: (error) => {
+      // Bought meanwhile (another tab) or no longer sold: the course answer says what is offered now.
+      if (error instanceof ApiError && (error.code === 'already_owned' || error.code === 'not_for_sale')) void queryClient.invalidateQueries({ queryKey });
     },
   });
   const leave = useMutation({
@@ -72,6 +92,7 @@ function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: read
       <p className="breadcrumb">
         <Link to="/">{t('learner.course.back')}</Link>
       </p>
+      <CheckoutBanner queryKey={queryKey} />
       <div className="course-hero">
         <Cover title={course.title} url={course.coverImageUrl} eager />
         <div className="course-hero-text">
@@ -101,8 +122,16 @@ function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: read
             </div>
           )}
 
+          {course.isPaid && (
+            <p className="course-price" data-offer={course.offer}>
+              <span className="visually-hidden">{t('learner.price.label')}: </span>
+              <PriceTag course={course} withTax />
+            </p>
+          )}
+          {course.offer === 'owned' && <p className="owned-note">{t('learner.course.owned')}</p>}
+
           <div className="row course-actions">
-            {enrollment ? (
+            {enrollment && mayLearn ? (
               <>
                 {nextLesson ? (
                   <Link className="button" to={lessonPath(course, nextLesson.id)}>
@@ -121,9 +150,15 @@ function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: read
               </>
             ) : (
               <>
-                {user === null ? (
+                {course.offer === 'not_sold' ? (
+                  <p className="muted">{t('learner.course.notSold')}</p>
+                ) : user === null ? (
                   <button type="button" className="button" onClick={() => void navigate(`/signin?next=${encodeURIComponent(location.pathname)}`)}>
-                    {t('learner.course.enrollSignIn')}
+                    {t(course.offer === 'buy' ? 'learner.course.buySignIn' : 'learner.course.enrollSignIn')}
+                  </button>
+                ) : course.offer === 'buy' ? (
+                  <button type="button" className="button" onClick={() => buy.mutate()} disabled={buy.isPending || buy.isSuccess || user === undefined} aria-busy={buy.isPending}>
+                    {t(buy.isPending || buy.isSuccess ? 'learner.course.buying' : 'learner.course.buy')}
                   </button>
                 ) : (
                   <button type="button" className="button" onClick={() => enroll.mutate()} disabled={enroll.isPending || user === undefined}>
@@ -138,7 +173,8 @@ function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: read
               </>
             )}
           </div>
-          {enrollment && <p className="muted small">{t('learner.course.enrolled')}</p>}
+          {enrollment && mayLearn && <p className="muted small">{t('learner.course.enrolled')}</p>}
+          {buy.isError && <ErrorMessage error={buy.error} onRetry={() => buy.mutate()} />}
           {enroll.isError && <ErrorMessage error={enroll.error} />}
           {leave.isError && <ErrorMessage error={leave.error} />}
         </div>
@@ -172,17 +208,23 @@ function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: read
 function LessonRow({ course, lesson }: { course: CourseDetail; lesson: LessonView }) {
   const { t, formatNumber } = useI18n();
   const progress = course.enrollment?.lessons[lesson.id];
-  const watchable = Boolean(lesson.videoId) && (Boolean(course.enrollment) || lesson.isPreview);
+  const mayLearn = course.offer === 'free' || course.offer === 'owned';
+  const enrolled = Boolean(course.enrollment) && mayLearn;
+  // A paid course's lessons are locked for whoever does not own it; its previews stay open.
+  const locked = !mayLearn && !lesson.isPreview;
+  const watchable = Boolean(lesson.videoId) && (enrolled || lesson.isPreview);
   const percent = progress ? (progress.completed ? 100 : (progress.positionSeconds / progress.durationSeconds) * 100) : 0;
   const status = !lesson.videoId
     ? t('learner.course.lessonNoVideo')
     : progress?.completed
       ? t('learner.course.lessonDone')
-      : !course.enrollment
-        ? t(lesson.isPreview ? 'learner.course.lessonPreview' : 'learner.course.lessonLocked')
-        : undefined;
+      : locked
+        ? t('learner.course.lessonPaid')
+        : !enrolled
+          ? t(lesson.isPreview ? 'learner.course.lessonPreview' : 'learner.course.lessonLocked')
+          : undefined;
   return (
-    <li className={`lesson-row${progress?.completed ? ' done' : ''}`}>
+    <li className={`lesson-row${progress?.completed ? ' done' : ''}${locked ? ' locked' : ''}`} data-locked={locked || undefined}>
       <span className="lesson-number" aria-hidden="true">
         {formatNumber(lesson.position + 1)}
       </span>
@@ -197,11 +239,16 @@ function LessonRow({ course, lesson }: { course: CourseDetail; lesson: LessonVie
           </span>
         )}
         {lesson.summary && <span className="muted small">{lesson.summary}</span>}
-        {course.enrollment && lesson.videoId && !progress?.completed && (
+        {enrolled && lesson.videoId && !progress?.completed && (
           <ProgressBar value={percent} label={`${t('learner.course.lessonProgress')}: ${lesson.title}`} />
         )}
       </div>
       <span className="lesson-meta muted small">
+        {locked && (
+          <svg className="lock-icon" viewBox="0 0 16 16" width="14" height="14" role="img" aria-label={t('learner.course.locked')}>
+            <path fill="currentColor" d="M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v6a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 14.5v-6A1.5 1.5 0 0 1 3.5 7H4Zm2 0h4V5a2 2 0 1 0-4 0v2Z" />
+          </svg>
+        )}
         {status}
         {lesson.durationSeconds ? <span className="duration"> {formatClock(lesson.durationSeconds)}</span> : null}
       </span>

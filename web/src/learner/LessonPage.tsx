@@ -96,9 +96,10 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
         </div>
       ) : playback.isError ? (
         <div className="player-placeholder notice">
-          {playback.error instanceof ApiError && playback.error.status === 403 ? (
-            <p>
-              {t('learner.lesson.enrollToWatch')} <Link to={`/courses/${encodeURIComponent(course.slug)}`}>{t('learner.lesson.backToCourse')}</Link>
+          {playback.error instanceof ApiError && (playback.error.status === 403 || playback.error.code === 'payment_required') ? (
+            <p data-locked="true">
+              {t(playback.error.code === 'payment_required' || course.offer === 'buy' ? 'learner.lesson.buyToWatch' : 'learner.lesson.enrollToWatch')}{' '}
+              <Link to={`/courses/${encodeURIComponent(course.slug)}`}>{t('learner.lesson.backToCourse')}</Link>
             </p>
           ) : (
             <ErrorMessage error={playback.error} onRetry={() => void playback.refetch()} />

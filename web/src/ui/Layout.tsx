@@ -73,6 +73,11 @@ export function Layout() {
               {t('nav.analytics')}
             </NavLink>
           )}
+          {user?.role === 'admin' && (
+            <NavLink to="/admin/orders" className="nav-link">
+              {t('nav.orders')}
+            </NavLink>
+          )}
           {user && <NotificationsLink />}
         </nav>
         <div className="header-actions">
@@ -86,6 +91,11 @@ export function Layout() {
                 {t('nav.signUp')}
               </Link>
             </>
+          )}
+          {user && (
+            <NavLink to="/purchases" className="nav-link">
+              {t('nav.purchases')}
+            </NavLink>
           )}
           {user && (
             <button type="button" className="button secondary" onClick={() => void signOut()}>
