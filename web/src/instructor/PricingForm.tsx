@@ -2,7 +2,8 @@ import { useId, useState, type FormEvent } from 'react';
 import { JURISDICTIONS, type JurisdictionId } from '../../../contracts/jurisdictions.ts';
 import { ApiError, client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
-import { majorText, parseMajorAmount } from '../payments/money.ts';
+import { decimalAmount } from '../../../contracts/payments.ts';
+import { parseMajorAmount } from '../payments/money.ts';
 import { ErrorMessage } from '../ui/states.tsx';
 import type { CourseDetail } from './types.ts';
 
@@ -12,7 +13,7 @@ const textsOf = (course: CourseDetail): Texts =>
   Object.fromEntries(
     JURISDICTIONS.map(({ id, currency }) => {
       const price = course.prices.find((row) => row.jurisdiction === id);
-      return [id, price ? majorText(price.amountMinor, currency) : ''];
+      return [id, price ? decimalAmount(price.amountMinor, currency) : ''];
     }),
   ) as Texts;
 

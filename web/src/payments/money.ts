@@ -34,11 +34,3 @@ export function parseMajorAmount(text: string, currency: string): ParsedPrice {
   if (amountMinor > MAX_PRICE_MINOR) return { ok: false, problem: 'tooLarge' };
   return { ok: true, amountMinor };
 }
-
-/** 1999 → "19.99": a stored price back in the form it is typed in (the editor's starting text). */
-export function majorText(amountMinor: number, currency: string): string {
-  const digits = Math.round(Math.log10(minorUnitsOf(currency)));
-  if (digits === 0) return String(amountMinor);
-  const text = String(amountMinor).padStart(digits + 1, '0');
-  return `${text.slice(0, -digits)}.${text.slice(-digits)}`;
-}
