@@ -155,6 +155,8 @@ ${preamble('kce-analytics', 'index.ts', '../../node_modules')}`,
       ],
       producers: [{ binding: 'ANALYTICS_EVENTS_DLQ', queue: `${d.queuePrefix}-analytics-events-dlq` }],
     },
+    // Recomputes the recommendations' course neighbours from this jurisdiction's events (recommendations.ts).
+    triggers: { crons: ['17 * * * *'] },
   }),
 };
 

@@ -73,6 +73,9 @@ const MATRIX: Record<string, { expect: Expected; request: (f: Fixtures) => Reque
   'POST /api/me/password': { expect: signedIn(400), request: () => ({ path: '/api/me/password', json: { currentPassword: 'x', newPassword: 'short' } }) },
   'PUT /api/users/:id/role': { expect: { ...signedIn(403), admin: 200 }, request: (f) => ({ path: `/api/users/${f.roleTarget}/role`, method: 'PUT', json: { role: 'learner' } }) },
   'GET /api/courses': { expect: everyone(200), request: () => ({ path: '/api/courses' }) },
+  // Recommendations: a course's neighbours are public; "for you" is the caller's own.
+  'GET /api/courses/:id/related': { expect: everyone(200), request: (f) => ({ path: `/api/courses/${f.course.id}/related` }) },
+  'GET /api/me/recommendations': { expect: signedIn(200), request: () => ({ path: '/api/me/recommendations' }) },
   'GET /api/courses/mine': { expect: instructors(200), request: () => ({ path: '/api/courses/mine' }) },
   'POST /api/courses': { expect: instructors(201), request: () => ({ path: '/api/courses', json: { title: `Matrix ${unique()}` } }) },
   'GET /api/courses/:idOrSlug': {

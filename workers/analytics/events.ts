@@ -5,7 +5,7 @@ import type { StoredEvent } from '../lib/contracts.ts';
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** ISO 8601 in UTC (`2026-01-31T12:00:00.000Z`) as ClickHouse reads a DateTime64 by default. */
-function clickhouseTime(iso: string): string {
+export function clickhouseTime(iso: string): string {
   return iso.replace('T', ' ').replace('Z', '');
 }
 

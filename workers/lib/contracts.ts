@@ -305,3 +305,33 @@ export const PaymentEvent = Traced.extend({
   change: PaymentChange,
 });
 export type PaymentEvent = z.infer<typeof PaymentEvent>;
+
+/**
+ * Recommendations (RPC `analytics.refreshRecommendations`, `relatedCourses`, `recommendationsFor`),
+ * computed from this jurisdiction's own events only. The api adds what only PostgreSQL knows: which
+ * courses are published, their language, what the learner is enrolled in.
+ */
+export const RecommendationRefresh = Traced;
+export type RecommendationRefresh = z.infer<typeof RecommendationRefresh>;
+
+export const RefreshedRecommendations = z.object({ generation: z.string(), pairs: Count, elapsedMs: Count });
+export type RefreshedRecommendations = z.infer<typeof RefreshedRecommendations>;
+
+export const RelatedQuery = Traced.extend({ courseId: z.uuid(), limit: z.int().min(1).max(100) });
+export type RelatedQuery = z.infer<typeof RelatedQuery>;
+
+/** A course learners of another course also took: cosine similarity of their learners, and how many took both. */
+export const Neighbour = z.object({ courseId: z.uuid(), score: z.number(), coLearners: Count });
+export type Neighbour = z.infer<typeof Neighbour>;
+
+/** `recent`: the learner's courses by PostgreSQL, most recently active first; ClickHouse adds those its events show. */
+export const LearnerRecommendationsQuery = Traced.extend({ userId: z.uuid(), recent: z.array(z.uuid()).max(20), limit: z.int().min(1).max(200) });
+export type LearnerRecommendationsQuery = z.infer<typeof LearnerRecommendationsQuery>;
+
+export const LearnerRecommendations = z.object({
+  /** Neighbours of the learner's recent courses, none of which they took: summed similarity, and the course that contributed most. */
+  similar: z.array(z.object({ courseId: z.uuid(), score: z.number(), becauseOf: z.uuid() })),
+  /** The courses most learners took lately (none the learner took), for a learner with no neighbours to go on. */
+  popular: z.array(z.object({ courseId: z.uuid(), learners: Count })),
+});
+export type LearnerRecommendations = z.infer<typeof LearnerRecommendations>;

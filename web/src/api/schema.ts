@@ -349,6 +349,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * For you: courses near the ones the caller took, in their language first, each with its reason
+         * @description The neighbours of the caller’s most recent courses (“because you took …”), never a course they took or are enrolled in, then courses popular in this jurisdiction (all of them for a new learner); courses in the caller’s language first. Computed from this jurisdiction’s events only. Cached with the catalog (`x-cache`); enrollments are applied on every call.
+         */
+        get: operations["getApiMeRecommendations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/purchases": {
         parameters: {
             query?: never;
@@ -447,6 +467,26 @@ export interface paths {
         };
         /** The courses the caller teaches (all of them, for an admin), drafts included */
         get: operations["getApiCoursesMine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/courses/{id}/related": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Learners who took this course also took: its published neighbours, most similar first
+         * @description Computed in this jurisdiction from its own learners (ClickHouse, refreshed hourly): cosine similarity of the courses’ learners, completions counting double, at least 2 learners in common. Empty for a course nobody took yet. Cached with the catalog (`x-cache`).
+         */
+        get: operations["getApiCoursesByIdRelated"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1290,6 +1330,53 @@ export interface components {
                 title: string;
                 positionSeconds: number;
             } | null;
+        };
+        Recommendations: {
+            items: components["schemas"]["RecommendedCourse"][];
+        };
+        RecommendedCourse: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            title: string;
+            summary: string;
+            /** @enum {string} */
+            language: "en" | "ar";
+            /** @enum {string} */
+            level: "beginner" | "intermediate" | "advanced";
+            tags: string[];
+            coverImageUrl: string | null;
+            instructorName: string;
+            publishedAt: string | null;
+            isPaid: boolean;
+            lessonCount: number;
+            prices: {
+                jurisdiction: string;
+                currency: string;
+                amountMinor: number;
+            }[];
+            /** @description Similarity (cosine of the courses’ learners, summed over the learner’s courses for “for you”); 0 for a popular course. */
+            score: number;
+            reason: components["schemas"]["RecommendationReason"];
+        };
+        RecommendationReason: {
+            /** @constant */
+            kind: "co_learners";
+            /** @description Learners who took both courses. */
+            coLearners: number;
+        } | {
+            /** @constant */
+            kind: "because_of";
+            becauseOf: {
+                /** Format: uuid */
+                courseId: string;
+                title: string;
+            };
+        } | {
+            /** @constant */
+            kind: "popular";
+            /** @description Learners who took it in the last 90 days. */
+            learners: number;
         };
         OrderList: {
             items: components["schemas"]["OrderView"][];
@@ -3070,6 +3157,71 @@ export interface operations {
             };
         };
     };
+    getApiMeRecommendations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recommendations"];
+                };
+            };
+            /** @description Refused: invalid_token, token_expired, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: wrong_jurisdiction */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable, analytics_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     getApiMePurchases: {
         parameters: {
             query?: never;
@@ -3660,6 +3812,55 @@ export interface operations {
                 };
             };
             /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getApiCoursesByIdRelated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recommendations"];
+                };
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable, analytics_unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -99,6 +99,13 @@ export async function listCourses(db: NeonDatabase, query: CatalogQuery): Promis
   return { items: page.map(({ rank: _, ...card }) => toCard(card)), nextCursor };
 }
 
+/** The published ones of these courses, as catalog cards, by id (recommendations name courses ClickHouse knows, published or not). */
+export async function publishedCards(db: NeonDatabase, ids: readonly string[]): Promise<Map<string, CourseCard>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select(cardColumns).from(courses).where(and(eq(courses.status, 'published'), inArray(courses.id, [...new Set(ids)])));
+  return new Map(rows.map((row) => [row.id, toCard(row)]));
+}
+
 /** Courses an instructor owns (an admin: every course of this jurisdiction), drafts included. */
 export async function listOwnCourses(db: NeonDatabase, user: { sub: string; role: string }): Promise<Array<CourseCard & { status: Course['status'] }>> {
   const rows = await db

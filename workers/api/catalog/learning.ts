@@ -103,6 +103,12 @@ export async function reportProgress(
   };
 }
 
+/** The ids of every course the learner is enrolled in, most recently active first. */
+export async function enrolledCourseIds(db: NeonDatabase, userId: string): Promise<string[]> {
+  const rows = await db.select({ courseId: enrollments.courseId }).from(enrollments).where(eq(enrollments.userId, userId)).orderBy(desc(enrollments.lastActivityAt));
+  return rows.map((row) => row.courseId);
+}
+
 /** The learner's courses, most recently active first, each with the next lesson to watch. */
 export async function continueLearning(db: NeonDatabase, userId: string): Promise<ContinueLearning[]> {
   const enrolled = await db

@@ -145,3 +145,21 @@ export const ContinueLearning = z
   .meta({ id: 'ContinueLearning' });
 export type ContinueLearning = z.infer<typeof ContinueLearning>;
 export const LearningList = z.object({ items: z.array(ContinueLearning) });
+
+/** Why a course is recommended: learners of this one took it too, it is near a course the learner took, or it is popular. */
+export const RecommendationReason = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('co_learners'), coLearners: z.int().meta({ description: 'Learners who took both courses.' }) }),
+    z.object({ kind: z.literal('because_of'), becauseOf: z.object({ courseId: z.uuid(), title: z.string() }) }),
+    z.object({ kind: z.literal('popular'), learners: z.int().meta({ description: 'Learners who took it in the last 90 days.' }) }),
+  ])
+  .meta({ id: 'RecommendationReason' });
+export type RecommendationReason = z.infer<typeof RecommendationReason>;
+
+export const RecommendedCourse = CourseCard.extend({
+  score: z.number().meta({ description: 'Similarity (cosine of the courses’ learners, summed over the learner’s courses for “for you”); 0 for a popular course.' }),
+  reason: RecommendationReason,
+}).meta({ id: 'RecommendedCourse' });
+export type RecommendedCourse = z.infer<typeof RecommendedCourse>;
+
+export const Recommendations = z.object({ items: z.array(RecommendedCourse) }).meta({ id: 'Recommendations' });

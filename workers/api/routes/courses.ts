@@ -11,12 +11,14 @@ import {
   listOwnCourses,
   loadCourse,
   publishCourse,
+  publishedCards,
   removeLesson,
   reorderLessons,
   updateCourse,
   updateLesson,
 } from '../catalog/courses.ts';
 import { enrollmentIn, enroll, unenroll } from '../catalog/learning.ts';
+import { fromAnalytics, relatedCourses, SHOWN } from '../catalog/recommendations.ts';
 import { contentSyncQueues, replicateCourse } from '../catalog/replication.ts';
 import {
   CatalogQuery,
@@ -34,6 +36,7 @@ import {
   NewCourse,
   NewLesson,
   OwnCourses,
+  Recommendations,
 } from '../catalog/schemas.ts';
 import type { ApiEnv } from '../context.ts';
 import { findUser } from '../identity/accounts.ts';
@@ -117,6 +120,29 @@ export const coursesRoutes = new Hono<ApiEnv>()
     const course = await changingCatalog(cache(), () => createCourse(db, c.req.valid('json'), owner, config.JURISDICTION));
     return c.json(await findCourse(db, course.id), 201);
   })
+  .get(
+    '/:id/related',
+    documented({
+      summary: 'Learners who took this course also took: its published neighbours, most similar first',
+      description:
+        'Computed in this jurisdiction from its own learners (ClickHouse, refreshed hourly): cosine similarity of the courses’ learners, completions counting double, at least 2 learners in common. Empty for a course nobody took yet. Cached with the catalog (`x-cache`).',
+      tags: ['courses'],
+      access: 'public',
+      answers: { 200: Recommendations },
+      refuses: ['invalid_request', 'analytics_unavailable'],
+    }),
+    valid('param', CourseIdParam),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { database, cache } = c.var.services;
+      const { value, hit } = await cachedCatalog(cache(), `recommendations:related:${id}`, async () => {
+        const neighbours = await fromAnalytics(c.env.ANALYTICS.relatedCourses({ v: 1, traceparent: c.var.trace.traceparent, courseId: id, limit: 2 * SHOWN }));
+        return relatedCourses(neighbours, await publishedCards(database().db, neighbours.map((neighbour) => neighbour.courseId)));
+      });
+      c.header('x-cache', hit ? 'hit' : 'miss');
+      return c.json({ items: value });
+    },
+  )
   .get(
     '/:idOrSlug',
     documented({

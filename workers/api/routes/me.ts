@@ -1,8 +1,11 @@
 import { Hono } from 'hono';
 import { AppError, accountGone } from '../../lib/errors.ts';
 import type { ApiEnv } from '../context.ts';
-import { continueLearning } from '../catalog/learning.ts';
-import { LearningList } from '../catalog/schemas.ts';
+import { cachedCatalog } from '../catalog/cache.ts';
+import { publishedCards } from '../catalog/courses.ts';
+import { continueLearning, enrolledCourseIds } from '../catalog/learning.ts';
+import { coursesForLearner, coursesNamed, fromAnalytics, SHOWN } from '../catalog/recommendations.ts';
+import { LearningList, Recommendations } from '../catalog/schemas.ts';
 import { listOrders } from '../payments/ledger.ts';
 import { OrderList } from '../payments/schemas.ts';
 import { cachedProfile, changePassword, changingProfile, findUser, passwordMatches, profileOf, startSession, updateProfile } from '../identity/accounts.ts';
@@ -32,6 +35,35 @@ export const me = new Hono<ApiEnv>()
       answers: { 200: LearningList },
     }),
     async (c) => c.json({ items: await continueLearning(c.var.services.database().db, c.var.user.sub) }),
+  )
+  .get(
+    '/recommendations',
+    documented({
+      summary: 'For you: courses near the ones the caller took, in their language first, each with its reason',
+      description:
+        'The neighbours of the caller’s most recent courses (“because you took …”), never a course they took or are enrolled in, then courses popular in this jurisdiction (all of them for a new learner); courses in the caller’s language first. Computed from this jurisdiction’s events only. Cached with the catalog (`x-cache`); enrollments are applied on every call.',
+      tags: ['me'],
+      access: 'signed-in',
+      answers: { 200: Recommendations },
+      refuses: ['not_found', 'analytics_unavailable'],
+    }),
+    async (c) => {
+      const { database, cache } = c.var.services;
+      const { db } = database();
+      const userId = c.var.user.sub;
+      const enrolled = await enrolledCourseIds(db, userId);
+      const { value, hit } = await cachedCatalog(cache(), `recommendations:learner:${userId}`, async () => {
+        const [profile, found] = await Promise.all([
+          cachedProfile(db, cache(), userId),
+          fromAnalytics(c.env.ANALYTICS.recommendationsFor({ v: 1, traceparent: c.var.trace.traceparent, userId, recent: enrolled.slice(0, SHOWN), limit: 100 })),
+        ]);
+        return coursesForLearner(found, await publishedCards(db, coursesNamed(found)), profile.preferredLanguage);
+      });
+      // Enrollments change between refreshes: one made a second ago is left out already.
+      const taken = new Set(enrolled);
+      c.header('x-cache', hit ? 'hit' : 'miss');
+      return c.json({ items: value.filter((course) => !taken.has(course.id)).slice(0, SHOWN) });
+    },
   )
   .get(
     '/purchases',
