@@ -41,6 +41,7 @@ export default async function setup(project: TestProject) {
     throw error;
   }
   project.provide('urls', deployments.urls);
+  project.provide('settings', deployments.settings);
   return async () => {
     await deployments.stop();
     log.end();

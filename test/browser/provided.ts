@@ -3,6 +3,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Where each jurisdiction serves the SPA and its API. */
     urls: { us: string; sa: string };
+    /** What each jurisdiction's Workers read, for a test that reaches a backing service itself (ClickHouse). */
+    settings: Record<string, Record<string, string>>;
   }
 }
 

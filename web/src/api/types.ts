@@ -18,6 +18,7 @@ export type CourseWithEnrollment = Schemas['CourseWithEnrollment'];
 export type LessonView = Schemas['LessonView'];
 export type EnrollmentView = Schemas['EnrollmentView'];
 export type ContinueLearning = Schemas['ContinueLearning'];
+export type RecommendedCourse = Schemas['RecommendedCourse'];
 export type Playback = Schemas['Playback'];
 /** A video's caption track in one language (`GET /api/videos/:id/captions`). */
 export type CaptionTrack = Schemas['CaptionTrack'];

@@ -9,6 +9,7 @@ import { COURSE_LEVELS } from '../../../contracts/catalog.ts';
 import { catalogQuery, formatClock, lessonPath, spokenQuery, type CatalogFilters, type CourseCard, type CourseLanguage, type Level, type Sort } from './catalog.ts';
 import { Cover } from './Cover.tsx';
 import { Highlighted } from './Highlighted.tsx';
+import { ForYou } from './Recommendations.tsx';
 import './learner.css';
 
 const SEARCH_DELAY_MS = 300;
@@ -127,6 +128,8 @@ export function CatalogPage() {
         </fieldset>
       </form>
 
+      {/* Suggestions belong to browsing; a search or a filter asks for something else. */}
+      {!filtered && <ForYou />}
       <section aria-label={t('learner.catalog.results')} aria-busy={courses.isFetching}>
         {courses.isPending ? (
           <ul className="grid course-grid" aria-hidden="true">

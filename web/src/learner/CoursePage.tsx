@@ -10,6 +10,7 @@ import { ErrorMessage, ProgressBar, QueryState } from '../ui/states.tsx';
 import { CheckoutBanner } from './CheckoutBanner.tsx';
 import { courseQuery, formatClock, lessonPath, type CourseDetail, type Enrollment, type LessonView } from './catalog.ts';
 import { Cover } from './Cover.tsx';
+import { RelatedCourses } from './Recommendations.tsx';
 import './learner.css';
 
 export function CoursePage() {
@@ -201,6 +202,7 @@ function CourseView({ course, queryKey }: { course: CourseDetail; queryKey: read
           </ol>
         )}
       </section>
+      <RelatedCourses courseId={course.id} />
     </>
   );
 }

@@ -5,6 +5,7 @@ import { useI18n } from '../i18n/i18n.tsx';
 import { ProgressBar, QueryState } from '../ui/states.tsx';
 import { formatClock, learningQuery, lessonPath, type ContinueLearning } from './catalog.ts';
 import { Cover } from './Cover.tsx';
+import { ForYou } from './Recommendations.tsx';
 import './learner.css';
 
 export function LearningPage() {
@@ -14,6 +15,7 @@ export function LearningPage() {
       <h1>{t('learner.learning.title')}</h1>
       <RequireRole>
         <LearningList />
+        <ForYou />
       </RequireRole>
     </div>
   );

@@ -2,7 +2,7 @@ import { queryOptions } from '@tanstack/react-query';
 import { client, unwrap } from '../api/client.ts';
 import type { CourseCard, CoursePage, CourseWithEnrollment, Level } from '../api/types.ts';
 
-export type { ContinueLearning, CourseCard, EnrollmentView as Enrollment, LessonView, Level, Playback } from '../api/types.ts';
+export type { ContinueLearning, CourseCard, EnrollmentView as Enrollment, LessonView, Level, Playback, RecommendedCourse } from '../api/types.ts';
 /** The course page's course: the detail with the viewer's enrollment. */
 export type CourseDetail = CourseWithEnrollment;
 export type CourseLanguage = CourseCard['language'];
@@ -49,6 +49,20 @@ export function spokenQuery(q: string) {
 export const learningQuery = queryOptions({
   queryKey: ['learning'],
   queryFn: ({ signal }) => unwrap(client.GET('/api/me/learning', { signal })),
+});
+
+/** Learners who took this course also took. */
+export function relatedQuery(courseId: string) {
+  return queryOptions({
+    queryKey: ['related', courseId],
+    queryFn: ({ signal }) => unwrap(client.GET('/api/courses/{id}/related', { params: { path: { id: courseId } }, signal })),
+  });
+}
+
+/** Under `learning`, so enrolling or leaving a course (which refreshes the learner's courses) refreshes it too. */
+export const forYouQuery = queryOptions({
+  queryKey: ['learning', 'for-you'],
+  queryFn: ({ signal }) => unwrap(client.GET('/api/me/recommendations', { signal })),
 });
 
 export function lessonPath(course: Pick<CourseCard, 'slug'>, lessonId: string): string {

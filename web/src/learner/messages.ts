@@ -119,6 +119,11 @@ export const messages = {
     'learner.notifications.unread': 'Unread',
     'learner.notifications.unreadCount': '{count} unread',
     'learner.notifications.openCourse': 'Open the course',
+    'learner.recommendations.related': 'Learners who took this also took',
+    'learner.recommendations.forYou': 'For you',
+    'learner.recommendations.becauseOf': 'Because you took',
+    'learner.recommendations.coLearners': '{count} learners took both',
+    'learner.recommendations.popular': 'Popular: {count} learners took it',
   },
   ar: {
     'learner.catalog.title': 'الدورات',
@@ -239,5 +244,10 @@ export const messages = {
     'learner.notifications.unread': 'غير مقروء',
     'learner.notifications.unreadCount': '{count} غير مقروءة',
     'learner.notifications.openCourse': 'افتح الدورة',
+    'learner.recommendations.related': 'المتعلمون الذين أخذوا هذه الدورة أخذوا أيضًا',
+    'learner.recommendations.forYou': 'مقترحة لك',
+    'learner.recommendations.becauseOf': 'لأنك أخذت',
+    'learner.recommendations.coLearners': 'أخذ الدورتين {count} من المتعلمين',
+    'learner.recommendations.popular': 'رائجة: أخذها {count} من المتعلمين',
   },
 } satisfies Record<'en' | 'ar', Record<string, string>>;
