@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
-import { createClient, type ClickHouseClient } from '@clickhouse/client-web';
+import type { ClickHouseClient } from '@clickhouse/client-web';
 import { DEMO_PASSWORD, seedDemo } from '../scripts/seed.ts';
 import { dashboards, type ReportStatements } from '../workers/analytics/dashboards.ts';
 import { FROM_EVENTS } from '../workers/analytics/reports-from-events.ts';
 import type { DashboardQuery } from '../workers/lib/contracts.ts';
-import { expectCache, measure, measureHelloWorld, printTable, recordResults, startDeployment, summarize } from './harness.ts';
+import { benchClickHouse, expectCache, measure, measureHelloWorld, printTable, recordResults, startDeployment, summarize } from './harness.ts';
 
 /**
  * `npm run bench:analytics`, on `wrangler dev` with all three Workers and the jurisdiction's ClickHouse
@@ -90,15 +90,8 @@ FROM numbers({events:UInt64})`;
 
 const deployment = await startDeployment({ jurisdiction: JURISDICTION, vars: { RATE_LIMIT_ANALYTICS: UNLIMITED } });
 const { settings } = deployment;
-const clickhouse = createClient({
-  url: settings.CLICKHOUSE_URL,
-  username: settings.CLICKHOUSE_USER,
-  password: settings.CLICKHOUSE_PASSWORD,
-  database: settings.CLICKHOUSE_DATABASE,
-  // Generating 10 million events takes a while: progress headers keep a server's connection alive.
-  request_timeout: 600_000,
-  clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '10000' },
-});
+// Generating 10 million events takes a while: progress headers keep a server's connection alive.
+const clickhouse = benchClickHouse(settings);
 try {
   console.log(`\nwrangler dev (${JURISDICTION}), ClickHouse ${process.env.CLICKHOUSE_URL ? 'server' : 'chdb (embedded)'}, ${availableParallelism()} cores`);
 

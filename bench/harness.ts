@@ -1,4 +1,5 @@
 import { appendFile } from 'node:fs/promises';
+import { createClient, type ClickHouseClient } from '@clickhouse/client-web';
 import { startLocalDeployments } from '../scripts/local-deployments.ts';
 
 const WARM_UP_MS = 1_000;
@@ -31,6 +32,18 @@ export async function startDeployment({ jurisdiction = 'us', vars = {}, demo = f
     log: process.env.BENCH_VERBOSE ? (line) => console.error(line) : undefined,
   });
   return { url: deployment.urls[jurisdiction]!, settings: deployment.settings[jurisdiction]!, stop: deployment.stop };
+}
+
+/** The deployment's ClickHouse for a benchmark's bulk work: long statements, kept alive by progress headers. */
+export function benchClickHouse(settings: Record<string, string>): ClickHouseClient {
+  return createClient({
+    url: settings.CLICKHOUSE_URL,
+    username: settings.CLICKHOUSE_USER,
+    password: settings.CLICKHOUSE_PASSWORD,
+    database: settings.CLICKHOUSE_DATABASE,
+    request_timeout: 600_000,
+    clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: '10000' },
+  });
 }
 
 export interface Load {

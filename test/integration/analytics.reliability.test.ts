@@ -205,7 +205,7 @@ describe('npm run analytics:rebuild', () => {
       const progress: string[] = [];
       const steps = await rebuildAggregates(client, { from: days[0], to: days[2] }, (step) => progress.push(`${step.table} ${step.from}..${step.to}`));
       expect(progress.sort()).toEqual(
-        ['daily_audience', 'daily_caption_viewing', 'daily_course_activity', 'daily_learners', 'daily_viewings'].flatMap((table) => [`${table} 2025-03-30..2025-03-31`, `${table} 2025-04-01..2025-04-01`]),
+        ['daily_audience', 'daily_caption_viewing', 'daily_course_activity', 'daily_learner_courses', 'daily_learners', 'daily_viewings'].flatMap((table) => [`${table} 2025-03-30..2025-03-31`, `${table} 2025-04-01..2025-04-01`]),
       );
       expect(steps.every((step) => step.rowsAfter > 0)).toBe(true);
       expect({ dashboard: await report(), dropOff: await dropOff() }).toEqual(before);

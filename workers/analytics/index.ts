@@ -6,11 +6,11 @@ import { DashboardQuery, DropOffQuery, HealthCheck, LearnerRecommendationsQuery,
 import { checkDependency, type DependencyHealth } from '../lib/health.ts';
 import { dispatchQueue } from '../lib/queue.ts';
 import { refuseHttp } from '../lib/rpc-only.ts';
+import { continueTrace } from '../lib/trace.ts';
 import { AnalyticsConfig } from './config.ts';
 import { storeDeadLetters, storeEvents } from './consumer.ts';
 import { dashboards } from './dashboards.ts';
 import { recommendations } from './recommendations.ts';
-import { continueTrace } from '../lib/trace.ts';
 
 /** Reports, reached by `api` over a service binding (RPC); never exposed to the internet. */
 export class AnalyticsService extends WorkerEntrypoint<AnalyticsEnv> {
