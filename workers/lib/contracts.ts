@@ -136,7 +136,7 @@ const QUALITY_PROPS: Partial<Record<AnalyticsEventType, z.ZodType>> = {
   playback_start: z.looseObject({ startup_ms: Milliseconds }),
   playback_stall: z.looseObject({ stall_ms: Milliseconds }),
   playback_error: z.looseObject({ fatal: z.boolean(), error_type: HlsName, error_details: HlsName }),
-  rendition_switch: z.looseObject({ bitrate: Bitrate, height: z.int().positive().max(10_000) }),
+  rendition_switch: z.looseObject({ bitrate: Bitrate, height: z.int().min(0).max(10_000) }),
   video_progress: z.looseObject({ bitrate: Bitrate.optional() }),
 };
 
