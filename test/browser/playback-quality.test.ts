@@ -1,6 +1,6 @@
-import type { Browser, Request } from 'playwright-core';
+import type { Browser, Response } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { DEMO_PASSWORD, DEMO_USERS, newPage, openBrowser, signIn } from './harness.ts';
+import { apiSignIn, checkAccessibility, DEMO_PASSWORD, DEMO_USERS, newPage, openBrowser, screenshots, signIn } from './harness.ts';
 
 /**
  * The player's quality events in Chromium: one segment (the first request past the first two of its
@@ -32,9 +32,11 @@ test('a segment held back shows up as a playback_stall with its duration, after 
   const page = await newPage(browser);
   await signIn(page, us, DEMO_USERS.us.learner, DEMO_PASSWORD);
 
+  // The events the API accepted, as the tracker's batches carried them.
   const sent: SentEvent[] = [];
-  page.on('request', (request: Request) => {
-    if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/analytics/events') {
+  page.on('response', (response: Response) => {
+    const request = response.request();
+    if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/analytics/events' && response.status() === 202) {
       sent.push(...(request.postDataJSON() as { events: SentEvent[] }).events);
     }
   });
@@ -71,5 +73,43 @@ test('a segment held back shows up as a playback_stall with its duration, after 
   const switched = sent.find((event) => event.type === 'rendition_switch');
   expect(switched?.props).toMatchObject({ bitrate: expect.any(Number), height: expect.any(Number) });
   expect(switched?.rendition).toBe(`${String(switched?.props?.height)}p`);
+  await page.close();
+});
+
+test('the quality dashboard draws the stall an admin can then read, in English and in Arabic', { timeout: 90_000 }, async () => {
+  const day = (ago: number) => new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10);
+  const admin = await apiSignIn(us, DEMO_USERS.us.admin, DEMO_PASSWORD);
+  // Until the stall is stored. Reports are cached 60 s by range: each try asks from a day earlier (a
+  // range not cached yet), and the page's own range (the last 30 days) is read once the stall is in.
+  let tries = 0;
+  await expect
+    .poll(
+      async () => {
+        const answer = await fetch(`${us}/api/analytics/quality?from=${day(tries++)}&to=${day(0)}`, { headers: { authorization: `Bearer ${admin}` } });
+        return ((await answer.json()) as { quality?: { total: { stalls: number } } }).quality?.total.stalls ?? 0;
+      },
+      { timeout: 20_000, interval: 1_000 },
+    )
+    .toBeGreaterThan(0);
+
+  const page = await newPage(browser);
+  await signIn(page, us, DEMO_USERS.us.admin, DEMO_PASSWORD);
+  await page.goto(`${us}/analytics/quality`);
+  await page.locator('[data-kpi="startupP50"] dd').waitFor();
+  expect(await page.locator('[data-kpi="startupP50"] dd').textContent()).not.toBe('—');
+  // The stalled viewing is in the table of stalls and learning.
+  expect(await page.locator('[data-table="stalls-and-learning"] tbody tr:first-child td:first-of-type').textContent()).not.toBe('0');
+  await page.locator('figure[data-chart="startup"] canvas').waitFor();
+  await checkAccessibility(page, 'analytics-quality');
+  await screenshots(page, 'analytics-quality');
+
+  // Arabic saves the admin's preference: English is put back for the other tests.
+  await page.locator('header').getByLabel('Language').selectOption('ar');
+  await page.getByRole('heading', { level: 1, name: 'جودة التشغيل' }).waitFor();
+  await page.locator('figure[data-chart="startup"] canvas').waitFor();
+  await checkAccessibility(page, 'analytics-quality-ar');
+  await screenshots(page, 'analytics-quality-ar');
+  await page.locator('header').getByLabel('اللغة').selectOption('en');
+  await page.getByRole('heading', { level: 1, name: 'Playback quality' }).waitFor();
   await page.close();
 });
