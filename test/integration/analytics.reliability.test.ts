@@ -174,7 +174,9 @@ describe('npm run analytics:rebuild', () => {
         return [
           storedEvent({ type: 'course_view', ts: at(day, 0), user_id, course_id, country: ['US', 'SA'][l % 2]!, device: d % 2 ? 'mobile' : 'desktop' }),
           storedEvent({ type: 'video_play', ts: at(day, 1), user_id, course_id, video_id, position_s: 0, duration_s: 120 }),
-          storedEvent({ type: 'video_progress', ts: at(day, 2), user_id, course_id, video_id, position_s: watched, duration_s: 120 }),
+          storedEvent({ type: 'playback_start', ts: at(day, 1), user_id, course_id, video_id, rendition: '720p', props: { startup_ms: String(300 * (l + d + 1)) } }),
+          storedEvent({ type: 'video_progress', ts: at(day, 2), user_id, course_id, video_id, position_s: watched, duration_s: 120, rendition: '720p', props: { bitrate: '2000000' } }),
+          ...(l === 1 ? [] : [storedEvent({ type: 'playback_stall', ts: at(day, 2), user_id, course_id, video_id, rendition: '720p', props: { stall_ms: String(500 * (d + 1)) } })]),
           ...(watched >= 120 ? [storedEvent({ type: 'video_complete', ts: at(day, 3), user_id, course_id, video_id, position_s: 120, duration_s: 120 })] : []),
           ...(d === 0 ? [storedEvent({ type: 'enroll', ts: at(day, 4), user_id, course_id })] : []),
           storedEvent({ type: 'page_view', ts: at(day, 5), user_id: null, course_id, country: 'GB' }),
@@ -188,12 +190,16 @@ describe('npm run analytics:rebuild', () => {
         dashboards(client, { v: 1, traceparent: batchOf([]).traceparent, from: days[0], to: days[2], courses: [courseA, courseB] }, sql);
       const report = (sql = FROM_AGGREGATES) => reports(sql).dashboard();
       const dropOff = (sql = FROM_AGGREGATES) => reports(sql).dropOff(videos[0]!);
-      const before = { dashboard: await report(), dropOff: await dropOff() };
+      const quality = (sql = FROM_AGGREGATES) => reports(sql).quality();
+      const all = async (sql = FROM_AGGREGATES) => ({ dashboard: await report(sql), dropOff: await dropOff(sql), quality: await quality(sql) });
+      const before = await all();
       expect(before.dashboard.summary.plays).toBe(9);
-      expect({ dashboard: await report(FROM_EVENTS), dropOff: await dropOff(FROM_EVENTS) }).toEqual(before);
+      expect(before.quality.total.stalls).toBe(6);
+      expect(await all(FROM_EVENTS)).toEqual(before);
 
       // The views' writes of one batch lost for the middle day, as when ClickHouse dies between commits.
-      for (const table of ['daily_course_activity', 'daily_learners', 'daily_audience', 'daily_viewings', 'daily_caption_viewing']) {
+      const aggregates = ['daily_audience', 'daily_caption_viewing', 'daily_course_activity', 'daily_learner_courses', 'daily_learners', 'daily_playback_quality', 'daily_stalled_viewings', 'daily_viewings'];
+      for (const table of aggregates) {
         await client.command({
           query: `ALTER TABLE ${table} DELETE WHERE day = {day:Date} AND course_id = {course:UUID}`,
           query_params: { day: days[1], course: courseA },
@@ -201,18 +207,19 @@ describe('npm run analytics:rebuild', () => {
         });
       }
       expect((await report()).summary.plays).toBe(7);
+      expect((await quality()).total.stalls).toBe(5);
 
       const progress: string[] = [];
       const steps = await rebuildAggregates(client, { from: days[0], to: days[2] }, (step) => progress.push(`${step.table} ${step.from}..${step.to}`));
       expect(progress.sort()).toEqual(
-        ['daily_audience', 'daily_caption_viewing', 'daily_course_activity', 'daily_learner_courses', 'daily_learners', 'daily_viewings'].flatMap((table) => [`${table} 2025-03-30..2025-03-31`, `${table} 2025-04-01..2025-04-01`]),
+        aggregates.flatMap((table) => [`${table} 2025-03-30..2025-03-31`, `${table} 2025-04-01..2025-04-01`]),
       );
       expect(steps.every((step) => step.rowsAfter > 0)).toBe(true);
-      expect({ dashboard: await report(), dropOff: await dropOff() }).toEqual(before);
+      expect(await all()).toEqual(before);
 
       // Again: nothing changes.
       await rebuildAggregates(client, { from: days[0], to: days[2] });
-      expect({ dashboard: await report(), dropOff: await dropOff() }).toEqual(before);
+      expect(await all()).toEqual(before);
     } finally {
       await client.close();
     }

@@ -156,6 +156,7 @@ const MATRIX: Record<string, { expect: Expected; request: (f: Fixtures) => Reque
   'GET /api/analytics/top': { expect: reports(200), request: (f) => ({ path: `/api/analytics/top?${analyticsQuery(f)}` }) },
   'GET /api/analytics/funnel': { expect: reports(200), request: (f) => ({ path: `/api/analytics/funnel?${analyticsQuery(f)}` }) },
   'GET /api/analytics/breakdown': { expect: reports(200), request: (f) => ({ path: `/api/analytics/breakdown?${analyticsQuery(f)}` }) },
+  'GET /api/analytics/quality': { expect: reports(200), request: (f) => ({ path: `/api/analytics/quality?${analyticsQuery(f)}` }) },
   'GET /api/me/purchases': { expect: signedIn(200), request: () => ({ path: '/api/me/purchases' }) },
   'PUT /api/courses/:id/pricing': { expect: courseOwner(200), request: (f) => ({ path: `/api/courses/${f.draft.id}/pricing`, method: 'PUT', json: { isPaid: true, prices: { us: 1_999 } } }) },
   // A free course is not sold: every caller who gets past sign-in is told so.

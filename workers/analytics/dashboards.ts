@@ -9,8 +9,11 @@ import {
   type DashboardQuery,
   type DropOff,
   type Funnel,
+  type PlaybackQuality,
+  type PlaybackQualityMetrics,
   type Summary,
   type TopContent,
+  type ViewingOutcome,
 } from '../lib/contracts.ts';
 
 /** The reports' shapes are the RPC's contract (`lib/contracts.ts`); the browser tests name them from here. */
@@ -63,12 +66,16 @@ export interface ReportStatements {
   activity(filter: string): string;
   /** total (0 or 1), day, learners: the signed-in users active each day, and (total = 1) over the range. */
   learners(filter: string): string;
-  /** One row per viewing (a video and a learner): played, furthest (a fraction), completed. */
+  /** One row per viewing: video_id, user_id, played, furthest (a fraction), completed. */
   viewings(filter: string): string;
   /** dimension ('country' or 'device'), key, learners (a `uniq` estimate), events, plays, heartbeats. */
   audience(filter: string): string;
   /** language (the captions showing; '' for none), heartbeats. */
   captions(filter: string): string;
+  /** `qualityOf` a source with day, country, device, rendition and the columns of `daily_playback_quality`. */
+  quality(filter: string): string;
+  /** video_id, user_id: the viewings that stalled at least once. */
+  stalledViewings(filter: string): string;
 }
 
 const RANGE = 'day BETWEEN {from:Date} AND {to:Date}';
@@ -91,13 +98,30 @@ export function activityOf(source: string): string {
     SETTINGS force_grouping_standard_compatibility = 1`;
 }
 
+/**
+ * Playback quality in total and by day, country, device and rendition in one pass over `source`
+ * (rows of `daily_playback_quality`'s columns); `startup` is [p50, p95].
+ */
+export function qualityOf(source: string): string {
+  return `SELECT
+      multiIf(grouping(day) = 0, 'day', grouping(country) = 0, 'country', grouping(device) = 0, 'device', grouping(rendition) = 0, 'rendition', 'total') AS dimension,
+      multiIf(dimension = 'day', toString(day), dimension = 'country', country, dimension = 'device', device, rendition) AS key,
+      sum(plays) AS plays, sum(starts) AS starts, quantilesMerge(0.5, 0.95)(startup) AS startup, sum(stalls) AS stalls, sum(stalled_ms) AS stalledMs,
+      sum(fatal_errors) AS fatalErrors, sum(recovered_errors) AS recoveredErrors, sum(heartbeats) AS heartbeats,
+      sum(bitrate_heartbeats) AS bitrateHeartbeats, sum(bitrate_total) AS bitrateTotal
+    FROM (${source})
+    GROUP BY GROUPING SETS ((), (day), (country), (device), (rendition))
+    ORDER BY dimension, key
+    SETTINGS force_grouping_standard_compatibility = 1`;
+}
+
 export const FROM_AGGREGATES: ReportStatements = {
   activity: (filter) => activityOf(`SELECT * FROM daily_course_activity WHERE ${RANGE} ${filter}`),
   learners: (filter) => `SELECT grouping(day) AS total, day, uniqExactMerge(learners) AS learners
     FROM daily_learners WHERE ${RANGE} ${filter}
     GROUP BY GROUPING SETS ((day), ()) ORDER BY total, day
     SETTINGS force_grouping_standard_compatibility = 1`,
-  viewings: (filter) => `SELECT max(played) AS played, max(furthest) AS furthest, max(completed) AS completed
+  viewings: (filter) => `SELECT video_id, user_id, max(played) AS played, max(furthest) AS furthest, max(completed) AS completed
     FROM daily_viewings WHERE ${RANGE} ${filter} GROUP BY video_id, user_id`,
   audience: (filter) => `SELECT if(grouping(country) = 0, 'country', 'device') AS dimension, if(dimension = 'country', country, device) AS key,
       uniqMerge(learners) AS learners, sum(events) AS events, sum(plays) AS plays, sum(heartbeats) AS heartbeats
@@ -106,7 +130,27 @@ export const FROM_AGGREGATES: ReportStatements = {
     SETTINGS force_grouping_standard_compatibility = 1`,
   captions: (filter) => `SELECT captions AS language, sum(heartbeats) AS heartbeats
     FROM daily_caption_viewing WHERE ${RANGE} ${filter} GROUP BY language ORDER BY heartbeats DESC, language`,
+  quality: (filter) => qualityOf(`SELECT * FROM daily_playback_quality WHERE ${RANGE} ${filter}`),
+  stalledViewings: (filter) => `SELECT video_id, user_id FROM daily_stalled_viewings WHERE ${RANGE} ${filter}`,
 };
+
+/** A viewing's furthest point as a step; nudged so 0.35 × 20 is step 7, not 6.999…. */
+const STEP = `toUInt8(least(floor(furthest * ${STEPS} + 1e-9), ${STEPS}))`;
+
+interface QualityRow {
+  dimension: 'total' | 'day' | 'country' | 'device' | 'rendition';
+  key: string;
+  plays: number;
+  starts: number;
+  startup: [number, number];
+  stalls: number;
+  stalledMs: number;
+  fatalErrors: number;
+  recoveredErrors: number;
+  heartbeats: number;
+  bitrateHeartbeats: number;
+  bitrateTotal: number;
+}
 
 export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, sql: ReportStatements = FROM_AGGREGATES) {
   const read = reader(clickhouse, query);
@@ -133,11 +177,11 @@ export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, 
     };
   };
 
-  /** How far the viewings got, in steps; `furthest` is nudged so 0.35 × 20 is step 7, not 6.999…. */
+  /** How far the viewings got, in steps. */
   const viewings = (videoId?: string) =>
     read<ViewingSteps>(
       videoId ? 'viewings-of-video' : 'viewings',
-      (filter) => `SELECT toUInt8(least(floor(furthest * ${STEPS} + 1e-9), ${STEPS})) AS step, count() AS viewings, countIf(completed) AS completed
+      (filter) => `SELECT ${STEP} AS step, count() AS viewings, countIf(completed) AS completed
         FROM (${sql.viewings(videoId ? `${filter} AND video_id = {video:UUID}` : filter)})
         WHERE played GROUP BY step ORDER BY step`,
       videoId ? { video: videoId } : {},
@@ -174,7 +218,32 @@ export function dashboards(clickhouse: ClickHouseClient, query: DashboardQuery, 
     return rows.map(({ language, heartbeats }) => ({ language, watchTimeSeconds: watchTime(heartbeats), share: share(heartbeats, total) ?? 0 }));
   };
 
+  /** Quality by dimension, and how far the viewings that stalled got against the others. */
+  const quality = async (): Promise<PlaybackQuality> => {
+    const [rows, outcomes] = await Promise.all([
+      read<QualityRow>('quality', sql.quality),
+      read<ViewingSteps & { stalled: number }>(
+        'quality-viewings',
+        (filter) => `SELECT (video_id, user_id) IN (${sql.stalledViewings(filter)}) AS stalled, ${STEP} AS step, count() AS viewings, countIf(completed) AS completed
+          FROM (${sql.viewings(filter)}) WHERE played GROUP BY stalled, step ORDER BY stalled, step`,
+      ),
+    ]);
+    const of = (dimension: QualityRow['dimension']) => rows.filter((row) => row.dimension === dimension);
+    return {
+      total: qualityMetrics(of('total')[0]),
+      days: of('day').map((row) => ({ day: row.key, ...qualityMetrics(row) })),
+      countries: of('country').map((row) => ({ country: row.key, ...qualityMetrics(row) })),
+      devices: of('device').map((row) => ({ device: row.key, ...qualityMetrics(row) })),
+      renditions: of('rendition').map((row) => ({ rendition: row.key, ...qualityMetrics(row) })),
+      learning: {
+        stalled: outcomeOf(outcomes.filter((row) => row.stalled === 1)),
+        smooth: outcomeOf(outcomes.filter((row) => row.stalled === 0)),
+      },
+    };
+  };
+
   return {
+    quality,
     summary: async () => {
       const [counts, active, stages] = await Promise.all([activity(), learners(), funnel()]);
       return summaryOf(counts, active, stages);
@@ -254,13 +323,44 @@ export function funnelOf(steps: ViewingSteps[]): Funnel {
   ];
 }
 
-export function dropOffOf(videoId: string, steps: ViewingSteps[]): DropOff {
+function curveOf(steps: ViewingSteps[]): DropOff['curve'] {
   const reached = reachedAtLeast(steps);
-  const viewers = reached(0);
-  const curve = Array.from({ length: STEPS + 1 }, (_, step) => ({
+  return Array.from({ length: STEPS + 1 }, (_, step) => ({
     percent: (step * 100) / STEPS,
     stillWatching: reached(step),
-    share: share(reached(step), viewers),
+    share: share(reached(step), reached(0)),
   }));
-  return { videoId, viewers, curve };
+}
+
+export function dropOffOf(videoId: string, steps: ViewingSteps[]): DropOff {
+  return { videoId, viewers: reachedAtLeast(steps)(0), curve: curveOf(steps) };
+}
+
+function outcomeOf(steps: ViewingSteps[]): ViewingOutcome {
+  return {
+    viewings: reachedAtLeast(steps)(0),
+    completionRate: funnelOf(steps).at(-1)?.share ?? null,
+    dropOff: curveOf(steps).map(({ percent, share }) => ({ percent, share })),
+  };
+}
+
+/** The measures of one row of `qualityOf` (none: an empty range); startup to the whole millisecond. */
+function qualityMetrics(row?: QualityRow): PlaybackQualityMetrics {
+  const { plays = 0, starts = 0, startup = [0, 0], stalls = 0, stalledMs = 0, fatalErrors = 0, recoveredErrors = 0, heartbeats = 0, bitrateHeartbeats = 0, bitrateTotal = 0 } =
+    row ?? {};
+  const watchTimeSeconds = watchTime(heartbeats);
+  const stalledSeconds = stalledMs / 1000;
+  return {
+    plays,
+    startupP50Ms: starts > 0 ? Math.round(startup[0]) : null,
+    startupP95Ms: starts > 0 ? Math.round(startup[1]) : null,
+    stalls,
+    stalledSeconds,
+    watchTimeSeconds,
+    rebufferingRatio: share(stalledSeconds, watchTimeSeconds),
+    fatalErrors,
+    recoveredErrors,
+    failureRate: share(fatalErrors, plays),
+    averageBitrate: share(bitrateTotal, bitrateHeartbeats),
+  };
 }

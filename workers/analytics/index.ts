@@ -48,6 +48,11 @@ export class AnalyticsService extends WorkerEntrypoint<AnalyticsEnv> {
     return this.report(DashboardQuery.parse(input), (reports) => reports.breakdown());
   }
 
+  /** Playback quality: startup, stalls, failures, bitrate, and how stalls bear on completion. */
+  quality(input: DashboardQuery) {
+    return this.report(DashboardQuery.parse(input), (reports) => reports.quality());
+  }
+
   dropOff(input: DropOffQuery) {
     const query = DropOffQuery.parse(input);
     return this.report(query, (reports) => reports.dropOff(query.videoId));

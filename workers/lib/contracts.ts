@@ -2,7 +2,7 @@ import { createSelectSchema } from 'drizzle-zod';
 import { z } from 'zod';
 import { captionTracks, coursePrices, courses, lessons, videos } from '../../db/schema.ts';
 import { PAYMENT_PROVIDERS } from '../../contracts/jurisdictions.ts';
-import { ANALYTICS_EVENT_TYPES } from '../../contracts/analytics.ts';
+import { ANALYTICS_EVENT_TYPES, type AnalyticsEventType } from '../../contracts/analytics.ts';
 
 /**
  * Contracts between services: every RPC input and queue body is versioned and carries the W3C
@@ -123,6 +123,29 @@ export const AnalyticsEvent = z.strictObject({
 });
 export type AnalyticsEvent = z.output<typeof AnalyticsEvent>;
 
+const Milliseconds = z.int().min(0).max(MAX_MEDIA_SECONDS * 1000);
+const Bitrate = z.int().positive().max(1_000_000_000);
+const HlsName = z.string().max(64);
+
+/**
+ * The props a playback quality event must carry: ClickHouse reads them into typed columns
+ * (migration 0003), so a value it could not read would silently drop out of the dashboard.
+ * Other props pass, as on any event.
+ */
+const QUALITY_PROPS: Partial<Record<AnalyticsEventType, z.ZodType>> = {
+  playback_start: z.looseObject({ startup_ms: Milliseconds }),
+  playback_stall: z.looseObject({ stall_ms: Milliseconds }),
+  playback_error: z.looseObject({ fatal: z.boolean(), error_type: HlsName, error_details: HlsName }),
+  rendition_switch: z.looseObject({ bitrate: Bitrate, height: z.int().min(0).max(10_000) }),
+  video_progress: z.looseObject({ bitrate: Bitrate.optional() }),
+};
+
+/** An event as ingest accepts it: the contract, and the props its type must carry. */
+export const IngestedEvent = AnalyticsEvent.superRefine((event, context) => {
+  const props = QUALITY_PROPS[event.type]?.safeParse(event.props ?? {});
+  for (const issue of props?.error?.issues ?? []) context.addIssue({ code: 'custom', path: ['props', ...issue.path], message: issue.message });
+});
+
 /** The event as the api enriched it: what travels on `analytics-events` and lands in ClickHouse. */
 export const StoredEvent = AnalyticsEvent.extend({
   ts: z.iso.datetime(),
@@ -239,6 +262,51 @@ export const CaptionViewing = z
   )
   .meta({ id: 'CaptionViewing' });
 export type CaptionViewing = z.infer<typeof CaptionViewing>;
+
+/**
+ * Playback quality over a set of plays: startup (play request → first frame) at p50 and p95,
+ * rebuffering (stalled time over watch time), failures (fatal errors over plays) and the
+ * time-weighted average bitrate (over the heartbeats that named one).
+ */
+export const PlaybackQualityMetrics = z.object({
+  plays: Count,
+  startupP50Ms: z.number().min(0).nullable().meta({ description: 'Null without a first frame in the range.' }),
+  startupP95Ms: z.number().min(0).nullable(),
+  stalls: Count,
+  stalledSeconds: z.number().min(0),
+  watchTimeSeconds: Count,
+  rebufferingRatio: z.number().min(0).nullable().meta({ description: 'Stalled time over watch time; null without watch time.' }),
+  fatalErrors: Count,
+  recoveredErrors: Count,
+  failureRate: z.number().min(0).nullable().meta({ description: 'Fatal errors over plays; null without plays.' }),
+  averageBitrate: z.number().min(0).nullable().meta({ description: 'Bits per second, weighted by watch time; null when no heartbeat named one.' }),
+});
+export type PlaybackQualityMetrics = z.infer<typeof PlaybackQualityMetrics>;
+
+/** How far the viewings (a learner and a video) of one kind got: completion and the drop-off curve. */
+export const ViewingOutcome = z.object({
+  viewings: Count,
+  completionRate: Share,
+  dropOff: z.array(z.object({ percent: z.number().min(0).max(100), share: Share })).length(21),
+});
+export type ViewingOutcome = z.infer<typeof ViewingOutcome>;
+
+/** RPC `analytics.quality`: playback quality in total, per day, country, device and rendition, and its effect on learning. */
+export const PlaybackQuality = z
+  .object({
+    total: PlaybackQualityMetrics,
+    days: z.array(z.object({ day: Day, ...PlaybackQualityMetrics.shape })),
+    countries: z.array(z.object({ country: z.string(), ...PlaybackQualityMetrics.shape })),
+    devices: z.array(z.object({ device: z.string(), ...PlaybackQualityMetrics.shape })),
+    renditions: z.array(
+      z.object({ rendition: z.string().meta({ description: 'Empty: the player named none (native HLS).' }), ...PlaybackQualityMetrics.shape }),
+    ),
+    learning: z
+      .object({ stalled: ViewingOutcome, smooth: ViewingOutcome })
+      .meta({ description: 'Viewings played in the range that stalled at least once, against those that never did.' }),
+  })
+  .meta({ id: 'PlaybackQuality' });
+export type PlaybackQuality = z.infer<typeof PlaybackQuality>;
 
 /** RPC `analytics.dashboard`: everything the dashboard page shows. */
 export const Dashboard = z.object({ summary: Summary, top: TopContent, funnel: Funnel, breakdown: Breakdown, captions: CaptionViewing });

@@ -1,7 +1,7 @@
 import { keepPreviousData, skipToken, useQueries, useQuery } from '@tanstack/react-query';
 import { client, unwrap } from '../api/client.ts';
 
-export type { Dashboard } from '../api/types.ts';
+export type { Dashboard, PlaybackQuality, PlaybackQualityMetrics } from '../api/types.ts';
 
 export interface Filters {
   from: string;
@@ -18,6 +18,14 @@ export function useDashboard(filters: Filters) {
     queryKey: ['analytics', 'dashboard', filters],
     queryFn: ({ signal }) => unwrap(client.GET('/api/analytics/dashboard', { params: { query: reportQuery(filters) }, signal })),
     // The previous range stays on screen while the next loads: no flash of a spinner, no layout shift.
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function usePlaybackQuality(filters: Filters) {
+  return useQuery({
+    queryKey: ['analytics', 'quality', filters],
+    queryFn: ({ signal }) => unwrap(client.GET('/api/analytics/quality', { params: { query: reportQuery(filters) }, signal })),
     placeholderData: keepPreviousData,
   });
 }

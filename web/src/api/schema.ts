@@ -294,6 +294,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/analytics/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Playback quality: startup, rebuffering, failures, bitrate by day, country, device and rendition; completion of stalled viewings
+         * @description Whole UTC days `from`..`to` (the last 30 by default, at most 366), over one course (`courseId`) or every course the caller may read: admins all of the jurisdiction, instructors their own. Cached for 60 s: the `x-cache` header says `hit` or `miss`.
+         */
+        get: operations["getApiAnalyticsQuality"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/analytics/videos/{videoId}/drop-off": {
         parameters: {
             query?: never;
@@ -1139,7 +1159,7 @@ export interface components {
             /** Format: uuid */
             event_id: string;
             /** @enum {string} */
-            type: "page_view" | "course_view" | "search" | "enroll" | "video_play" | "video_pause" | "video_seek" | "video_progress" | "video_complete" | "caption_on" | "caption_off" | "login";
+            type: "page_view" | "course_view" | "search" | "enroll" | "video_play" | "video_pause" | "video_seek" | "video_progress" | "video_complete" | "caption_on" | "caption_off" | "login" | "playback_start" | "playback_stall" | "playback_error" | "rendition_switch";
             /** Format: date-time */
             ts: string;
             /** Format: uuid */
@@ -1296,6 +1316,126 @@ export interface components {
             to: string;
             courseId: string | null;
             breakdown: components["schemas"]["Breakdown"];
+        };
+        QualityReport: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            courseId: string | null;
+            quality: components["schemas"]["PlaybackQuality"];
+        };
+        PlaybackQuality: {
+            total: {
+                plays: number;
+                /** @description Null without a first frame in the range. */
+                startupP50Ms: number | null;
+                startupP95Ms: number | null;
+                stalls: number;
+                stalledSeconds: number;
+                watchTimeSeconds: number;
+                /** @description Stalled time over watch time; null without watch time. */
+                rebufferingRatio: number | null;
+                fatalErrors: number;
+                recoveredErrors: number;
+                /** @description Fatal errors over plays; null without plays. */
+                failureRate: number | null;
+                /** @description Bits per second, weighted by watch time; null when no heartbeat named one. */
+                averageBitrate: number | null;
+            };
+            days: {
+                /** Format: date */
+                day: string;
+                plays: number;
+                /** @description Null without a first frame in the range. */
+                startupP50Ms: number | null;
+                startupP95Ms: number | null;
+                stalls: number;
+                stalledSeconds: number;
+                watchTimeSeconds: number;
+                /** @description Stalled time over watch time; null without watch time. */
+                rebufferingRatio: number | null;
+                fatalErrors: number;
+                recoveredErrors: number;
+                /** @description Fatal errors over plays; null without plays. */
+                failureRate: number | null;
+                /** @description Bits per second, weighted by watch time; null when no heartbeat named one. */
+                averageBitrate: number | null;
+            }[];
+            countries: {
+                country: string;
+                plays: number;
+                /** @description Null without a first frame in the range. */
+                startupP50Ms: number | null;
+                startupP95Ms: number | null;
+                stalls: number;
+                stalledSeconds: number;
+                watchTimeSeconds: number;
+                /** @description Stalled time over watch time; null without watch time. */
+                rebufferingRatio: number | null;
+                fatalErrors: number;
+                recoveredErrors: number;
+                /** @description Fatal errors over plays; null without plays. */
+                failureRate: number | null;
+                /** @description Bits per second, weighted by watch time; null when no heartbeat named one. */
+                averageBitrate: number | null;
+            }[];
+            devices: {
+                device: string;
+                plays: number;
+                /** @description Null without a first frame in the range. */
+                startupP50Ms: number | null;
+                startupP95Ms: number | null;
+                stalls: number;
+                stalledSeconds: number;
+                watchTimeSeconds: number;
+                /** @description Stalled time over watch time; null without watch time. */
+                rebufferingRatio: number | null;
+                fatalErrors: number;
+                recoveredErrors: number;
+                /** @description Fatal errors over plays; null without plays. */
+                failureRate: number | null;
+                /** @description Bits per second, weighted by watch time; null when no heartbeat named one. */
+                averageBitrate: number | null;
+            }[];
+            renditions: {
+                /** @description Empty: the player named none (native HLS). */
+                rendition: string;
+                plays: number;
+                /** @description Null without a first frame in the range. */
+                startupP50Ms: number | null;
+                startupP95Ms: number | null;
+                stalls: number;
+                stalledSeconds: number;
+                watchTimeSeconds: number;
+                /** @description Stalled time over watch time; null without watch time. */
+                rebufferingRatio: number | null;
+                fatalErrors: number;
+                recoveredErrors: number;
+                /** @description Fatal errors over plays; null without plays. */
+                failureRate: number | null;
+                /** @description Bits per second, weighted by watch time; null when no heartbeat named one. */
+                averageBitrate: number | null;
+            }[];
+            /** @description Viewings played in the range that stalled at least once, against those that never did. */
+            learning: {
+                stalled: {
+                    viewings: number;
+                    completionRate: number | null;
+                    dropOff: {
+                        percent: number;
+                        share: number | null;
+                    }[];
+                };
+                smooth: {
+                    viewings: number;
+                    completionRate: number | null;
+                    dropOff: {
+                        percent: number;
+                        share: number | null;
+                    }[];
+                };
+            };
         };
         DropOffReport: {
             /** Format: date */
@@ -2805,6 +2945,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BreakdownReport"];
+                };
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: invalid_token, token_expired, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: wrong_jurisdiction */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable, analytics_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getApiAnalyticsQuality: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                courseId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityReport"];
                 };
             };
             /** @description Refused: invalid_request */

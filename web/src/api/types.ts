@@ -29,6 +29,9 @@ export type VideoStatus = Schemas['VideoStatus'];
 export type NotificationView = Schemas['NotificationView'];
 /** `GET /api/analytics/dashboard`: every section of the report for one range and scope. */
 export type Dashboard = Schemas['DashboardReport'];
+/** `GET /api/analytics/quality`: playback quality for one range and scope. */
+export type PlaybackQuality = Schemas['PlaybackQuality'];
+export type PlaybackQualityMetrics = PlaybackQuality['total'];
 /** What the tracker sends to `POST /api/analytics/events`. */
 export type AnalyticsEvent = Schemas['AnalyticsEvent'];
 

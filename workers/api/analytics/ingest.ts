@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AnalyticsEvent, type AnalyticsEventBatch, type StoredEvent } from '../../lib/contracts.ts';
+import { IngestedEvent, type AnalyticsEvent, type AnalyticsEventBatch, type StoredEvent } from '../../lib/contracts.ts';
 import type { Rejection } from './schemas.ts';
 
 /** At most 500 events and 256 KB per request (`navigator.sendBeacon` itself stops at 64 KB). */
@@ -22,7 +22,7 @@ export function checkEvents(candidates: readonly unknown[], now: number): { acce
   const accepted: AnalyticsEvent[] = [];
   const rejected: Rejection[] = [];
   candidates.forEach((candidate, index) => {
-    const parsed = AnalyticsEvent.safeParse(candidate);
+    const parsed = IngestedEvent.safeParse(candidate);
     if (!parsed.success) {
       const reason = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`).join('; ');
       return void rejected.push({ index, reason });

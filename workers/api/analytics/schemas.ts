@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ANALYTICS_EVENT_TYPES } from '../../../contracts/analytics.ts';
-import { AnalyticsEvent, Breakdown, Dashboard, DropOff, Funnel, Summary, TopContent } from '../../lib/contracts.ts';
+import { AnalyticsEvent, Breakdown, Dashboard, DropOff, Funnel, PlaybackQuality, Summary, TopContent } from '../../lib/contracts.ts';
 import { MAX_EVENTS_PER_REQUEST } from './ingest.ts';
 
 /**
@@ -36,3 +36,4 @@ export const TopReport = ReportScope.extend({ top: TopContent }).meta({ id: 'Top
 export const FunnelReport = ReportScope.extend({ funnel: Funnel }).meta({ id: 'FunnelReport' });
 export const BreakdownReport = ReportScope.extend({ breakdown: Breakdown }).meta({ id: 'BreakdownReport' });
 export const DropOffReport = ReportScope.extend({ dropOff: DropOff }).meta({ id: 'DropOffReport' });
+export const QualityReport = ReportScope.extend({ quality: PlaybackQuality }).meta({ id: 'QualityReport' });

@@ -14,6 +14,7 @@ import {
   EventBatch,
   FunnelReport,
   IngestResult,
+  QualityReport,
   SummaryReport,
   TopReport,
   VideoView,
@@ -176,6 +177,13 @@ export const analytics = new Hono<ApiEnv>()
   )
   .get('/breakdown', reporting('The audience by country and by device class', BreakdownReport), readsReports, valid('query', ReportParams), (c) =>
     report(c, 'breakdown', c.req.valid('query'), async (query) => ({ breakdown: await c.env.ANALYTICS.breakdown(query) })),
+  )
+  .get(
+    '/quality',
+    reporting('Playback quality: startup, rebuffering, failures, bitrate by day, country, device and rendition; completion of stalled viewings', QualityReport),
+    readsReports,
+    valid('query', ReportParams),
+    (c) => report(c, 'quality', c.req.valid('query'), async (query) => ({ quality: await c.env.ANALYTICS.quality(query) })),
   )
   .get(
     '/videos/:videoId/drop-off',

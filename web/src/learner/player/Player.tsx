@@ -6,7 +6,7 @@ import type { Playback } from '../catalog.ts';
 import { PlayerControls } from './PlayerControls.tsx';
 import { Transcript } from './Transcript.tsx';
 import { useCaptions } from './useCaptions.ts';
-import { startPlaying, usePlaybackSource } from './usePlaybackSource.ts';
+import { startPlaying, usePlaybackSource, type Rendition } from './usePlaybackSource.ts';
 import { useWatchReporting, type WatchContext } from './useWatchReporting.ts';
 
 export interface PlayerProps {
@@ -27,7 +27,7 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
   const { user } = useSession();
   const root = useRef<HTMLDivElement>(null);
   const videoRef = useRef<HTMLVideoElement>(null);
-  const renditionRef = useRef<string | undefined>(undefined);
+  const renditionRef = useRef<Rendition | undefined>(undefined);
   /** The caption language on screen, which each heartbeat names. */
   const captionsRef = useRef<string | undefined>(undefined);
   const endedRef = useRef(onEnded);
@@ -44,7 +44,7 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
 
   // Declared before the source: its clean-up saves the position while the video still has it.
   const report = useWatchReporting(videoRef, watch, renditionRef, captionsRef);
-  const source = usePlaybackSource(videoRef, playback.master, startAt, renditionRef);
+  const source = usePlaybackSource(videoRef, playback.master, startAt, renditionRef, report);
   const captions = useCaptions(videoRef, playback.captions, user?.id, (language) => report(language ? 'caption_on' : 'caption_off', language ? { language } : {}));
   useEffect(() => {
     captionsRef.current = captions.language;

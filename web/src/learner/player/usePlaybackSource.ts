@@ -1,10 +1,17 @@
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import type Hls from 'hls.js/light';
 import { useI18n } from '../../i18n/i18n.tsx';
+import type { ReportPlayerEvent } from './useWatchReporting.ts';
 
 export interface Level {
   index: number;
   name: string;
+}
+
+/** The rendition on screen: its name (`720p`) and, with hls.js, its bitrate in bits/s. */
+export interface Rendition {
+  name: string;
+  bitrate?: number;
 }
 
 /** A rendition's index in `levels`, or hls.js's automatic choice. */
@@ -36,9 +43,16 @@ export function startPlaying(video: HTMLVideoElement): void {
 /**
  * Plays the HLS `master` playlist in the video: hls.js (loaded on demand) with its renditions and
  * recovery, or the browser's own HLS. `renditionRef` follows the rendition on screen for whoever reads
- * it outside React (the watch reporting). `startAt` is read once, when the video is attached.
+ * it outside React (the watch reporting); `report` gets the rendition switches and the errors, fatal
+ * or recovered. `startAt` is read once, when the video is attached.
  */
-export function usePlaybackSource(videoRef: RefObject<HTMLVideoElement | null>, master: string, startAt: number, renditionRef: RefObject<string | undefined>) {
+export function usePlaybackSource(
+  videoRef: RefObject<HTMLVideoElement | null>,
+  master: string,
+  startAt: number,
+  renditionRef: RefObject<Rendition | undefined>,
+  report: ReportPlayerEvent,
+) {
   const { t } = useI18n();
   const hlsRef = useRef<Hls | undefined>(undefined);
   const startRef = useRef(startAt);
@@ -53,12 +67,15 @@ export function usePlaybackSource(videoRef: RefObject<HTMLVideoElement | null>, 
     let cancelled = false;
     let hls: Hls | undefined;
     const start = startRef.current;
-    const renditionNow = (name: string | undefined) => {
-      renditionRef.current = name;
-      setRendition(name);
+    const renditionNow = (now: Rendition | undefined) => {
+      renditionRef.current = now;
+      setRendition(now?.name);
     };
     // Natively the element's error is the only signal; with hls.js its own ERROR event decides (it recovers from most media errors).
-    const onNativeError = () => setFailure(new Error(`${t('learner.player.error')} ${video.error?.message ?? ''}`.trim()));
+    const onNativeError = () => {
+      report('playback_error', { fatal: true, error_type: 'native', error_details: `MediaError ${video.error?.code ?? 0}` });
+      setFailure(new Error(`${t('learner.player.error')} ${video.error?.message ?? ''}`.trim()));
+    };
     if (mediaSourceWorks()) {
       void import('hls.js/light')
         .then(({ default: HlsPlayer }) => {
@@ -74,9 +91,12 @@ export function usePlaybackSource(videoRef: RefObject<HTMLVideoElement | null>, 
           });
           player.on(HlsPlayer.Events.LEVEL_SWITCHED, (_event, data) => {
             const level = player.levels[data.level];
-            renditionNow(level && levelName(level));
+            if (!level) return renditionNow(undefined);
+            renditionNow({ name: levelName(level), bitrate: level.bitrate });
+            report('rendition_switch', { bitrate: level.bitrate, height: level.height });
           });
           player.on(HlsPlayer.Events.ERROR, (_event, data) => {
+            report('playback_error', { fatal: data.fatal, error_type: data.type, error_details: data.details });
             if (!data.fatal) return;
             // hls.js's documented recovery: reload on network trouble, rebuild the buffer on a media error.
             if (data.type === HlsPlayer.ErrorTypes.NETWORK_ERROR) player.startLoad();
@@ -90,7 +110,7 @@ export function usePlaybackSource(videoRef: RefObject<HTMLVideoElement | null>, 
     } else {
       const onMetadata = () => {
         if (start > 0) video.currentTime = start;
-        renditionNow(video.videoHeight ? `${video.videoHeight}p` : undefined);
+        renditionNow(video.videoHeight ? { name: `${video.videoHeight}p` } : undefined);
       };
       video.addEventListener('loadedmetadata', onMetadata, { once: true });
       video.addEventListener('error', onNativeError);
@@ -106,7 +126,7 @@ export function usePlaybackSource(videoRef: RefObject<HTMLVideoElement | null>, 
       video.load();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- a new master URL is a new source; `t` only words a rare failure
-  }, [videoRef, master, renditionRef]);
+  }, [videoRef, master, renditionRef, report]);
 
   const chooseQuality = (value: Quality) => {
     const hls = hlsRef.current;

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, type RefObject } from 'react';
 import { VIDEO_PROGRESS_INTERVAL_SECONDS } from '../../../../contracts/analytics.ts';
 import { client, unwrap } from '../../api/client.ts';
 import { track, type TrackedEvent } from '../../analytics/tracker.ts';
+import type { Rendition } from './usePlaybackSource.ts';
 
 /** Heartbeats (analytics `video_progress` and the saved position) every this many seconds of playing. */
 
@@ -23,15 +24,22 @@ function saveProgress(lessonId: string, positionSeconds: number, durationSeconds
   return unwrap(client.PUT('/api/lessons/{lessonId}/progress', { params: { path: { lessonId } }, body, keepalive: leaving }));
 }
 
+/** A player event of its own (a caption change, a rendition switch, an error) and its props. */
+export type ReportPlayerEvent = (type: TrackedEvent['type'], props: NonNullable<TrackedEvent['props']>) => void;
+
+const msSince = (start: number) => Math.round(performance.now() - start);
+
 /**
  * The player's analytics (play, pause, seek, a heartbeat every `VIDEO_PROGRESS_INTERVAL_SECONDS` of playing, complete) and the
  * saved watch position (each heartbeat, on pause, at the end and when the learner leaves).
  * Playing time is counted in real seconds at any speed, which is what watch time means.
+ * Playback quality: the time from the first play request to the first frame (`playback_start`),
+ * and each stall from `waiting` to `playing` (`playback_stall`) once playback has started.
  */
 export function useWatchReporting(
   videoRef: RefObject<HTMLVideoElement | null>,
   context: WatchContext,
-  rendition: RefObject<string | undefined>,
+  rendition: RefObject<Rendition | undefined>,
   captions: RefObject<string | undefined>,
 ) {
   const queryClient = useQueryClient();
@@ -46,6 +54,9 @@ export function useWatchReporting(
     let lastSaved = -1;
     let playedSinceBeat = 0;
     let ticking: ReturnType<typeof setInterval> | undefined;
+    let requestedAt: number | undefined;
+    let started = false;
+    let stalledAt: number | undefined;
 
     const event = (type: TrackedEvent['type'], extra: Partial<TrackedEvent> = {}) => playerEvent(video, contextRef.current, rendition.current, type, extra);
     const save = (leaving = false) => {
@@ -67,11 +78,20 @@ export function useWatchReporting(
       playedSinceBeat += 1;
       if (playedSinceBeat < VIDEO_PROGRESS_INTERVAL_SECONDS) return;
       playedSinceBeat = 0;
-      // Watch time with captions, per language, is counted from these.
-      event('video_progress', { props: { captions: captions.current ?? '' } });
+      // Watch time with captions (per language) and per rendition (and its bitrate) is counted from these.
+      const bitrate = rendition.current?.bitrate;
+      event('video_progress', { props: { captions: captions.current ?? '', ...(bitrate ? { bitrate } : {}) } });
       save();
     };
+    const endStall = () => {
+      if (stalledAt === undefined) return;
+      event('playback_stall', { props: { stall_ms: msSince(stalledAt) } });
+      stalledAt = undefined;
+    };
     const onPlaying = () => {
+      if (!started && requestedAt !== undefined) event('playback_start', { props: { startup_ms: msSince(requestedAt) } });
+      started = true;
+      endStall();
       clearInterval(ticking);
       ticking = setInterval(tick, 1000);
     };
@@ -79,9 +99,19 @@ export function useWatchReporting(
       clearInterval(ticking);
       ticking = undefined;
     };
-    const onPlay = () => event('video_play');
+    const onWaiting = () => {
+      stopTicking();
+      // Waiting for data after a seek is the learner's doing, not the network's: not a stall.
+      if (started && !video.seeking) stalledAt ??= performance.now();
+    };
+    const onPlay = () => {
+      requestedAt ??= performance.now();
+      event('video_play');
+    };
     const onPause = () => {
       stopTicking();
+      // A learner giving up on a stall ends it too.
+      endStall();
       // The end of the video pauses it too; that is `video_complete`, not a pause.
       if (video.ended) return;
       event('video_pause');
@@ -100,7 +130,7 @@ export function useWatchReporting(
     const listeners: Array<[EventTarget, string, () => void]> = [
       [video, 'play', onPlay],
       [video, 'playing', onPlaying],
-      [video, 'waiting', stopTicking],
+      [video, 'waiting', onWaiting],
       [video, 'pause', onPause],
       [video, 'seeked', onSeeked],
       [video, 'ended', onEnded],
@@ -116,16 +146,16 @@ export function useWatchReporting(
     };
   }, [videoRef, rendition, captions, queryClient, context.videoId]);
 
-  /** An event the player itself reports (a caption change), at the video's current position. */
-  return useCallback(
-    (type: TrackedEvent['type'], props: Record<string, string>) => {
+  /** An event the player itself reports, at the video's current position. */
+  return useCallback<ReportPlayerEvent>(
+    (type, props) => {
       if (videoRef.current) playerEvent(videoRef.current, contextRef.current, rendition.current, type, { props });
     },
     [videoRef, rendition],
   );
 }
 
-function playerEvent(video: HTMLVideoElement, context: WatchContext, rendition: string | undefined, type: TrackedEvent['type'], extra: Partial<TrackedEvent>): void {
+function playerEvent(video: HTMLVideoElement, context: WatchContext, rendition: Rendition | undefined, type: TrackedEvent['type'], extra: Partial<TrackedEvent>): void {
   track({
     type,
     course_id: context.courseId,
@@ -134,7 +164,7 @@ function playerEvent(video: HTMLVideoElement, context: WatchContext, rendition: 
     position_s: Math.round(video.currentTime * 10) / 10,
     duration_s: Number.isFinite(video.duration) ? Math.round(video.duration * 10) / 10 : undefined,
     playback_rate: video.playbackRate,
-    rendition,
+    rendition: rendition?.name,
     ...extra,
   });
 }
