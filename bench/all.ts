@@ -29,6 +29,7 @@ const BENCHMARKS: Benchmark[] = [
   { script: 'bench/catalog.ts', quick: { BENCH_SECONDS: '5' } },
   { script: 'bench/search.ts', quick: { BENCH_LESSONS: '200', BENCH_SAMPLES: '50' } },
   { script: 'bench/payments.ts', quick: { BENCH_ORDERS: '170', BENCH_REFUNDS: '10' } },
+  { script: 'bench/recommend.ts', quick: { BENCH_LEARNERS: '5000', BENCH_COURSES: '200', BENCH_GROUPS: '10', BENCH_EVAL: '500', BENCH_SAMPLES: '50' } },
   { script: 'bench/media.ts', quick: { BENCH_SECONDS: '5', BENCH_VIDEOS: '5' } },
   // The dashboards keep their 10 million events: reports are only worth timing over a realistic volume.
   { script: 'bench/analytics.ts', quick: { BENCH_BATCHES: '20', BENCH_RUNS: '10', BENCH_SECONDS: '5' } },

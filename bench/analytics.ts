@@ -13,7 +13,8 @@ import { benchClickHouse, expectCache, measure, measureHelloWorld, printTable, r
  *  1. ingest end to end: CLIENTS concurrent clients each posting BATCHES batches of 50 events over HTTP,
  *     until every event is queryable in ClickHouse; events/s, the lag after the last POST, and a
  *     check that none is lost or counted twice;
- *  2. every dashboard report over BENCH_EVENTS (10 million) events generated inside ClickHouse,
+ *  2. every dashboard report, playback quality included (the generated sessions carry startups,
+ *     stalls, errors and bitrates), over BENCH_EVENTS (10 million) events generated inside ClickHouse,
  *     p50/p95 from the materialized views' aggregates and from the raw events, with the answers
  *     compared; and GET /api/analytics/dashboard end to end (api → RPC → ClickHouse), cache missed.
  * Each beside the api Worker's hello-world route at the same concurrency, in the same run.
@@ -64,8 +65,8 @@ WITH
         step <= watched + 1, 'video_progress',
         step = watched + 2, if(watched = 36, 'video_complete', 'video_pause'),
         step = 39 AND cityHash64(session, 5) % 20 = 0, 'enroll',
-        ['page_view', 'search', 'login', 'video_seek'][1 + cityHash64(number) % 4]) AS kind,
-    kind LIKE 'video_%' AS about_video,
+        ['page_view', 'search', 'login', 'video_seek', 'playback_start', 'playback_stall', 'rendition_switch', 'playback_error'][1 + cityHash64(number) % 8]) AS kind,
+    kind LIKE 'video_%' OR kind LIKE 'playback_%' OR kind = 'rendition_switch' AS about_video,
     about_video OR kind IN ('course_view', 'enroll') AS about_course
 SELECT
     generateUUIDv4(number),
@@ -80,8 +81,14 @@ SELECT
     multiIf(kind = 'video_progress', (step - 1) * 10, kind IN ('video_pause', 'video_complete'), watched * 10, kind = 'video_seek', cityHash64(number) % 360, kind = 'video_play', 0, NULL),
     if(about_video, 360, NULL),
     if(about_video, 1, NULL),
-    if(about_video, '720p', ''),
-    map(),
+    if(about_video, ['360p', '720p', '720p', '1080p'][1 + cityHash64(session, 7) % 4], ''),
+    multiIf(
+        kind = 'video_progress', map('bitrate', toString([800000, 2500000, 2500000, 5000000][1 + cityHash64(session, 7) % 4])),
+        kind = 'playback_start', map('startup_ms', toString(200 + cityHash64(number, 8) % 3000)),
+        kind = 'playback_stall', map('stall_ms', toString(100 + cityHash64(number, 9) % 8000)),
+        kind = 'playback_error', map('fatal', if(cityHash64(number, 10) % 5 = 0, 'true', 'false'), 'error_type', 'networkError', 'error_details', 'fragLoadError'),
+        kind = 'rendition_switch', map('bitrate', '2500000', 'height', '720'),
+        map()),
     'us',
     ['US', 'US', 'US', 'CA', 'GB', 'SA', 'AE', 'IN', 'DE', 'BR'][1 + learner % 10],
     ['desktop', 'mobile', 'mobile', 'tablet'][1 + learner % 4],
@@ -143,7 +150,7 @@ try {
   const generating = performance.now();
   await clickhouse.command({ query: GENERATE, query_params: { events: GENERATED_EVENTS, days: DAYS } });
   console.log(`\n2. dashboards over ${GENERATED_EVENTS.toLocaleString('en')} generated events (${DAYS} days; generated in ${((performance.now() - generating) / 1000).toFixed(1)} s), ${RUNS} runs each, one at a time`);
-  for (const table of ['daily_course_activity', 'daily_audience', 'daily_viewings']) {
+  for (const table of ['daily_course_activity', 'daily_audience', 'daily_viewings', 'daily_playback_quality', 'daily_stalled_viewings']) {
     console.log(`   ${table}: ${(await count(clickhouse, `SELECT count() AS n FROM ${table}`)).toLocaleString('en')} rows`);
   }
   const course = '00000000-0000-4000-9000-000000000007';
@@ -152,7 +159,7 @@ try {
     ['all courses', 'all'],
     ['one course', [course]],
   ];
-  const reports = ['summary', 'top', 'funnel', 'breakdown', 'dropOff', 'dashboard'] as const;
+  const reports = ['summary', 'top', 'funnel', 'breakdown', 'dropOff', 'dashboard', 'quality'] as const;
   const table = [['report', 'scope', 'MV p50', 'MV p95', 'raw p50', 'raw p95', 'raw/MV', 'same answer']];
   let worstP95 = 0;
   for (const [scopeName, scope] of scopes) {

@@ -157,8 +157,8 @@ export function printCells(table: ReadonlyArray<readonly string[]>, leftColumns 
   }
 }
 
-/** The flows of the original design, in its order (its API's "payment processing" last): `npm run bench` prints one row or more for each. */
-export const FLOWS = ['login', 'browse', 'search', 'upload', 'transcode', 'time to playable', 'watch', 'track analytics', 'view reports', 'notify', 'pay'] as const;
+/** The flows of the original design, in its order, then its API's "payment processing" and its next service, recommendations: `npm run bench` prints one row or more for each. */
+export const FLOWS = ['login', 'browse', 'search', 'upload', 'transcode', 'time to playable', 'watch', 'track analytics', 'view reports', 'notify', 'pay', 'recommend'] as const;
 export type Flow = (typeof FLOWS)[number];
 
 /** One row of `npm run bench`'s table: what a flow's samples measured, beside the same run's baseline. */
