@@ -39,6 +39,25 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.ceil((p / 100) * sorted.length) - 1] ?? Number.NaN;
 }
 
+/**
+ * Startup percentiles past 8,192 first frames are sampled estimates (ClickHouse's `quantiles`, a
+ * reservoir of 8,192), from the views and the raw events alike: within 5 %; every other number
+ * equal. The first difference is printed.
+ */
+const ESTIMATED = new Set(['startupP50Ms', 'startupP95Ms']);
+function sameAnswer(views: unknown, raw: unknown, path = ''): boolean {
+  const key = path.slice(path.lastIndexOf('.') + 1);
+  const same =
+    ESTIMATED.has(key) && typeof views === 'number' && typeof raw === 'number'
+      ? Math.abs(views - raw) <= 0.05 * Math.max(views, raw)
+      : typeof views !== 'object' || views === null || typeof raw !== 'object' || raw === null
+        ? isDeepStrictEqual(views, raw)
+        : Object.keys(views).length === Object.keys(raw).length &&
+          Object.keys(views).every((k) => sameAnswer((views as Record<string, unknown>)[k], (raw as Record<string, unknown>)[k], `${path}.${k}`));
+  if (!same && (typeof views !== 'object' || views === null)) console.log(`   ${path}: ${JSON.stringify(views)} from the views, ${JSON.stringify(raw)} from the events`);
+  return same;
+}
+
 async function count(clickhouse: ClickHouseClient, sql: string): Promise<number> {
   const rows = await (await clickhouse.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })).json<{ n: number }>();
   return rows[0]?.n ?? 0;
@@ -188,9 +207,9 @@ try {
         raw.p50.toFixed(1),
         raw.p95.toFixed(1),
         `${(raw.p50 / withViews.p50).toFixed(1)}×`,
-        isDeepStrictEqual(withViews.answer, raw.answer) ? 'yes' : 'NO',
+        sameAnswer(withViews.answer, raw.answer) ? 'yes' : 'NO',
       ]);
-      if (!isDeepStrictEqual(withViews.answer, raw.answer)) process.exitCode = 1;
+      if (!sameAnswer(withViews.answer, raw.answer)) process.exitCode = 1;
     }
   }
   const widths = table[0]!.map((_, column) => Math.max(...table.map((cells) => cells[column]!.length)));
