@@ -129,6 +129,11 @@ describe('paid courses', () => {
     expect((await checkout(j, learner, course.id)).body).toMatchObject({ error: { code: 'already_owned' } });
     const purchases = await call<{ items: OrderView[] }>('/api/me/purchases', { jurisdiction: j, token: learner.accessToken });
     expect(purchases.body.items.map((order) => [order.id, order.status])).toEqual([[first.body.id, 'paid']]);
+    // Another learner's order, or its refund, is not theirs to see or do.
+    const stranger = await signedInAs('learner', j);
+    expect((await orderOf(j, stranger, first.body.id)).body).toMatchObject({ error: { code: 'not_found' } });
+    expect((await call(`/api/orders/${first.body.id}/refund`, { jurisdiction: j, method: 'POST', token: stranger.accessToken })).status).toBe(403);
+    expect((await orderOf(j, learner, first.body.id)).body.status).toBe('paid');
   }, 90_000);
 
   it('gives a receipt; in sa a simplified tax invoice whose ZATCA QR decodes to the seller, VAT number, time, total and VAT', async () => {
@@ -203,8 +208,15 @@ describe('paid courses', () => {
         expect(answer.status, `${j}: ${JSON.stringify(answer.body)}`).toBe(401);
         expect(answer.body).toMatchObject({ error: { code: 'invalid_signature' } });
       }
-      // The other jurisdiction's provider path is not this one's.
+      // The other jurisdiction's provider path is not this one's, nor an encoded one; a huge body is refused unread.
       expect((await call(`/api/payments/webhooks/${PROVIDER[j === 'us' ? 'sa' : 'us']}`, { jurisdiction: j, body: real!.body, headers: real!.headers })).status).toBe(404);
+      for (const path of [`${PROVIDER[j]}%2f`, `%2f${PROVIDER[j]}`, `${PROVIDER[j]}%00`, `${PROVIDER[j]}%ff`]) {
+        const answer = await call(`/api/payments/webhooks/${path}`, { jurisdiction: j, body: real!.body, headers: real!.headers });
+        expect(answer.status, path).toBeGreaterThanOrEqual(400);
+        expect(answer.status, path).toBeLessThan(500);
+        expect(answer.body, path).toMatchObject({ error: { code: expect.any(String) } });
+      }
+      expect((await call(`/api/payments/webhooks/${PROVIDER[j]}`, { jurisdiction: j, body: `{"pad":"${'x'.repeat(300 * 1024)}"}`, headers: real!.headers })).body).toMatchObject({ error: { code: 'payload_too_large' } });
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect((await orderOf(j, learner, order.body.id)).body.status).toBe('pending');
       expect(await withDatabase(j, async (db) => (await db.select().from(paymentEvents).where(eq(paymentEvents.eventId, real!.eventId))).length)).toBe(0);
