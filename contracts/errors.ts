@@ -32,6 +32,8 @@ export const ERROR_STATUS = {
   upload_size_mismatch: 409,
   upload_expired: 409,
   not_multipart: 409,
+  not_processing: 409,
+  not_retryable: 409,
   not_for_sale: 409,
   already_owned: 409,
   not_refundable: 409,

@@ -186,7 +186,7 @@ export const notifications = pgTable(
 );
 
 /** `playable`: still processing, and its first seconds are published (growing playlists) to be watched already. */
-export const videoStatus = pgEnum('video_status', ['awaiting_upload', 'uploaded', 'queued', 'processing', 'playable', 'ready', 'failed']);
+export const videoStatus = pgEnum('video_status', ['awaiting_upload', 'uploaded', 'queued', 'processing', 'playable', 'ready', 'failed', 'cancelled']);
 
 /**
  * An uploaded source and its transcode. `output_prefix` and `master_key` are set once a job is

@@ -152,5 +152,13 @@ test('a multipart upload interrupted by a reload resumes with the parts storage 
   expect(resumedParts.some((n) => partPuts.slice(0, before).includes(n))).toBe(false);
   await lesson.locator('.video-failed').waitFor({ timeout: 60_000 });
   await lesson.locator('.teach-video [role="alert"]').waitFor();
+  // Processed again on request: queued anew from the stored source, and it fails again, as it is still not a video.
+  const retried = page.waitForResponse((response) => response.url().endsWith('/retry') && response.request().method() === 'POST');
+  await lesson.getByRole('button', { name: 'Process again' }).click();
+  const answer = await retried;
+  expect(answer.status()).toBe(202);
+  expect(await answer.json()).toMatchObject({ status: 'queued', attempts: 0, error: null });
+  await lesson.locator('.video-failed').waitFor({ state: 'detached' });
+  await lesson.locator('.video-failed').waitFor({ timeout: 60_000 });
   await page.close();
 });

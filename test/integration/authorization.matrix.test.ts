@@ -128,6 +128,9 @@ const MATRIX: Record<string, { expect: Expected; request: (f: Fixtures) => Reque
       return { path: `/api/videos/${upload.body.videoId}/upload`, method: 'DELETE' };
     },
   },
+  // Authorised callers reach the state check: the video is ready, neither processing nor ended.
+  'POST /api/videos/:id/cancel': { expect: courseOwner(409), request: (f) => ({ path: `/api/videos/${f.video}/cancel`, method: 'POST' }) },
+  'POST /api/videos/:id/retry': { expect: courseOwner(409), request: (f) => ({ path: `/api/videos/${f.video}/retry`, method: 'POST' }) },
   'GET /api/videos/:id': { expect: courseOwner(200), request: (f) => ({ path: `/api/videos/${f.video}` }) },
   'GET /api/videos/:id/playback': { expect: watchers, request: (f) => ({ path: `/api/videos/${f.video}/playback` }) },
   'GET /api/videos/:id/captions': { expect: courseOwner(200), request: (f) => ({ path: `/api/videos/${f.video}/captions` }) },

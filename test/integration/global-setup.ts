@@ -9,6 +9,7 @@ import { bundleWorker } from '../../scripts/bundle-workers.ts';
 import { generateClip } from '../../scripts/clips.ts';
 import { startPlatform } from '../../scripts/platform.ts';
 import { freePort } from '../../scripts/services/ports.ts';
+import { ffmpegProcessesIn } from '../transcoder/harness.ts';
 
 const TEST_BASE_URLS = Object.fromEntries(JURISDICTION_IDS.map((j) => [j, `https://${j}.api.test`]));
 
@@ -48,6 +49,11 @@ export default async function setup(project: TestProject) {
       if (process.env.CLICKHOUSE_URL) return void response.writeHead(501).end();
       const queries = await platform.clickhouse.receivedQueries(received);
       return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(queries));
+    }
+    // The ffmpeg runs of a job, on every local transcoder: their folders are named after the job.
+    const job = /^\/transcoder\/ffmpeg\/([0-9a-f-]{36})$/.exec(request.url ?? '')?.[1];
+    if (request.method === 'GET' && job) {
+      return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await ffmpegProcessesIn(job)));
     }
     if (request.method === 'GET' && request.url === '/clickhouse/refused') {
       return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(platform.clickhouse.refusedWhileDown()));

@@ -6,6 +6,7 @@ import type { CourseDetail } from '../../workers/api/catalog/schemas.ts';
 import { readConfig, StorageSettings } from '../../workers/lib/config.ts';
 import { openStorage } from '../../workers/lib/storage.ts';
 import { withDatabase } from './backing.ts';
+import { publishedCourse } from './catalog-fixtures.ts';
 import { call, eventually, type SignedIn } from './client.ts';
 
 export const usStorage = () => openStorage(readConfig(StorageSettings, { ...env }));
@@ -56,6 +57,17 @@ export async function finished(instructor: SignedIn, videoId: string, timeoutMs 
     timeoutMs,
     `video ${videoId} reaching ${until.join(' or ')}`,
   );
+}
+
+/** A published course whose first lesson shows a ready video, for a replacement to replace; `lessonVideo` reads what the lesson shows. */
+export async function lessonWithReadyVideo(instructor: SignedIn) {
+  const { course, lessons: [first] } = await publishedCourse(instructor);
+  const lessonId = first?.id ?? '';
+  const original = await uploadVideo(instructor, course.id, await sampleClip(), 'first.mp4', 'video/mp4', lessonId);
+  expect((await finished(instructor, original)).status).toBe('ready');
+  const lessonVideo = async () => (await call<CourseDetail>(`/api/courses/${course.id}`)).body.lessons[0]?.videoId;
+  expect(await lessonVideo()).toBe(original);
+  return { course, lessonId, original, lessonVideo };
 }
 
 /**

@@ -2,9 +2,8 @@ import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { CourseDetail } from '../../workers/api/catalog/schemas.ts';
 import type { Playback } from '../../workers/api/videos/schemas.ts';
-import { publishedCourse } from './catalog-fixtures.ts';
 import { call, eventually, signedInAs } from './client.ts';
-import { finished, sampleClip, uploadVideo } from './video-fixtures.ts';
+import { finished, lessonWithReadyVideo, sampleClip, uploadVideo } from './video-fixtures.ts';
 
 const media = (url: string) => exports.default.fetch(url);
 
@@ -14,14 +13,10 @@ const firstUri = (playlist: string, base: string) => new URL(playlist.split('\n'
 describe('a lecture plays while it is encoded', () => {
   it('is playable after its first chunks: shown in its lesson, growing playlists kept for seconds, complete once ready', { timeout: 150_000 }, async () => {
     const instructor = await signedInAs('instructor');
-    const { course, lessons: [first] } = await publishedCourse(instructor);
-    const original = await uploadVideo(instructor, course.id, await sampleClip(), 'first.mp4', 'video/mp4', first!.id);
-    expect((await finished(instructor, original)).status).toBe('ready');
-    const lessonVideo = async () => (await call<CourseDetail>(`/api/courses/${course.id}`)).body.lessons[0]?.videoId;
-    expect(await lessonVideo()).toBe(original);
+    const { course, lessonId, lessonVideo } = await lessonWithReadyVideo(instructor);
 
     // A 40 s replacement: four chunks, watchable long before the last one is encoded.
-    const lecture = await uploadVideo(instructor, course.id, await sampleClip('lecture'), 'lecture.mp4', 'video/mp4', first!.id);
+    const lecture = await uploadVideo(instructor, course.id, await sampleClip('lecture'), 'lecture.mp4', 'video/mp4', lessonId);
     const playable = await finished(instructor, lecture, 90_000, ['playable', 'ready', 'failed']);
     expect(playable.status, JSON.stringify(playable.error)).toBe('playable');
     expect(playable.percent).toBeLessThan(100);

@@ -51,6 +51,7 @@ describe('video pipeline, end to end', () => {
         return new Response(null, { status: 503 });
       },
       coordinate: async ({ jobId }) => void posted.push(`coordinate ${jobId}`),
+      stop: async ({ jobId }) => void posted.push(`stop ${jobId}`),
       storage: { endpoint: env.S3_ENDPOINT, region: env.S3_REGION, bucket: env.S3_BUCKET, accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
       callbackUrl: 'http://127.0.0.1/unused',
       videoJobs: env.VIDEO_JOBS,

@@ -349,7 +349,7 @@ export const NewVideo = Traced.extend({
 });
 export type NewVideo = z.infer<typeof NewVideo>;
 
-/** RPC `media.uploaded` and `media.cancelUpload`: a step of one video's life. */
+/** RPC `media.uploaded`, `cancelUpload`, `cancelTranscode` and `retryTranscode`: a step of one video's life. */
 export const VideoStep = Traced.extend({ videoId: z.uuid() });
 export type VideoStep = z.infer<typeof VideoStep>;
 export type TranscodeEventDelivery = z.infer<typeof TranscodeEventDelivery>;

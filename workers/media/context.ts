@@ -28,6 +28,7 @@ export async function withPipeline<T>(env: MediaEnv, use: (pipeline: Pipeline) =
       contentSync: contentSyncQueues(config.REPLICATE_TO, env),
       transcoder: transcoderFetch(env, config.TRANSCODER_URL),
       coordinate: (job) => env.JOB_COORDINATOR.getByName(job.jobId).watch(job),
+      stop: (job) => env.JOB_COORDINATOR.getByName(job.jobId).stop(job),
       storage: {
         endpoint: config.S3_ENDPOINT,
         region: config.S3_REGION,

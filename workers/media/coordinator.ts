@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { log } from '../lib/log.ts';
 import { withPipeline } from './context.ts';
 import type { PartStatus } from '../../contracts/transcoder.ts';
-import { checkJob, type JobCheck } from './pipeline.ts';
+import { continueTrace } from '../lib/trace.ts';
+import { checkJob, stopJob, type JobCheck } from './pipeline.ts';
 
 /** How often the coordinator asks its job's transcoder how far it got: progress is never older than this. */
 const POLL_MS = 5_000;
@@ -25,13 +26,14 @@ export interface JobPlanState {
  * transcoder that does not know the job or does not answer past the job's lease is
  * presumed lost with its container, and the job runs again at once, resuming its stored chunks. The
  * chunks themselves are leased by the job's transcoder (transcoder/src/pool.ts): a silent or failed
- * one runs again on another instance of the pool.
+ * one runs again on another instance of the pool. A cancelled job is stopped on its transcoder, asked
+ * again at every alarm until it answers.
  */
 export class JobCoordinator extends DurableObject<MediaEnv> {
   /** Made at each use: `deleteAll` at a job's end drops the tables, and the same object may be asked to watch the job's next run. */
   #sql() {
     const { sql } = this.ctx.storage;
-    sql.exec('CREATE TABLE IF NOT EXISTS job (id INTEGER PRIMARY KEY CHECK (id = 1), video_id TEXT NOT NULL, job_id TEXT NOT NULL)');
+    sql.exec('CREATE TABLE IF NOT EXISTS job (id INTEGER PRIMARY KEY CHECK (id = 1), video_id TEXT NOT NULL, job_id TEXT NOT NULL, stopping INTEGER NOT NULL DEFAULT 0)');
     sql.exec(
       `CREATE TABLE IF NOT EXISTS parts (
         chunk INTEGER NOT NULL, renditions TEXT NOT NULL, start_seconds REAL NOT NULL, end_seconds REAL NOT NULL, state TEXT NOT NULL,
@@ -43,7 +45,7 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
 
   /** The job it follows, if any. */
   #job() {
-    return this.#sql().exec<{ video_id: string; job_id: string }>('SELECT video_id, job_id FROM job').toArray()[0];
+    return this.#sql().exec<{ video_id: string; job_id: string; stopping: number }>('SELECT video_id, job_id, stopping FROM job').toArray()[0];
   }
 
   /** The job was handed to its transcoder (again, after a lost run): the checks start, or go on. */
@@ -51,6 +53,13 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
     const { videoId, jobId } = Watched.parse(input);
     this.#sql().exec('INSERT INTO job (id, video_id, job_id) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING', videoId, jobId);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + POLL_MS);
+  }
+
+  /** The job was cancelled: it is stopped on its transcoder now, or at the next alarms until the transcoder answers. */
+  async stop(input: z.infer<typeof Watched>): Promise<void> {
+    const { videoId, jobId } = Watched.parse(input);
+    this.#sql().exec('INSERT INTO job (id, video_id, job_id, stopping) VALUES (1, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET stopping = 1', videoId, jobId);
+    await this.alarm();
   }
 
   /** The job it follows and its plan, each part as of the last check; null once the job has ended. */
@@ -65,6 +74,7 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
   override async alarm(): Promise<void> {
     const job = this.#job();
     if (!job) return;
+    if (job.stopping) return this.#stop(job.job_id);
     let check: JobCheck = { running: true };
     try {
       check = await withPipeline(this.env, (pipeline) => checkJob(pipeline, job.video_id, job.job_id));
@@ -73,7 +83,11 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
       log('warn', 'job check failed', { videoId: job.video_id, jobId: job.job_id, error: String(error) });
     }
     // A finished job's coordinator forgets it; a job run again is watched anew when it is claimed.
-    if (!check.running) return this.ctx.storage.deleteAll();
+    if (!check.running) {
+      // A cancel that came meanwhile ends the job itself, once its transcoder has stopped it.
+      if (this.#job()?.stopping) return;
+      return this.ctx.storage.deleteAll();
+    }
     const sql = this.#sql();
     for (const part of check.parts ?? []) {
       // Only a part whose state changed is written.
@@ -88,5 +102,15 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
       );
     }
     await this.ctx.storage.setAlarm(Date.now() + POLL_MS);
+  }
+
+  async #stop(jobId: string): Promise<void> {
+    try {
+      await withPipeline(this.env, (pipeline) => stopJob(pipeline, jobId, continueTrace(null).traceparent));
+      await this.ctx.storage.deleteAll();
+    } catch (error) {
+      log('warn', 'the cancelled job could not be stopped yet', { jobId, error: String(error) });
+      await this.ctx.storage.setAlarm(Date.now() + POLL_MS);
+    }
   }
 }

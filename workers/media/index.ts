@@ -8,7 +8,7 @@ import { refuseHttp } from '../lib/rpc-only.ts';
 import { outcome, type Outcome } from '../lib/rpc.ts';
 import { continueTrace } from '../lib/trace.ts';
 import { MediaConfig, withPipeline } from './context.ts';
-import { cancelUpload, createUpload, markUploaded, recordEvent, startTranscode, sweep, videoIdOfSourceKey, type Video } from './pipeline.ts';
+import { cancelTranscode, cancelUpload, createUpload, markUploaded, recordEvent, retryTranscode, startTranscode, sweep, videoIdOfSourceKey, type Video } from './pipeline.ts';
 import { transcoderFetch } from './transcoder.ts';
 import type { JobPlanState } from './coordinator.ts';
 
@@ -61,6 +61,18 @@ export class MediaService extends WorkerEntrypoint<MediaEnv> {
   async cancelUpload(input: VideoStep): Promise<Outcome<void>> {
     const { videoId } = VideoStep.parse(input);
     return outcome(() => withPipeline(this.env, (pipeline) => cancelUpload(pipeline, videoId)));
+  }
+
+  /** Its processing is cancelled: no longer played, every task of its job stopped. */
+  async cancelTranscode(input: VideoStep): Promise<Outcome<Video>> {
+    const { videoId } = VideoStep.parse(input);
+    return outcome(() => withPipeline(this.env, (pipeline) => cancelTranscode(pipeline, videoId)));
+  }
+
+  /** A failed or cancelled video runs again from its stored source. */
+  async retryTranscode(input: VideoStep): Promise<Outcome<Video>> {
+    const { videoId, traceparent } = VideoStep.parse(input);
+    return outcome(() => withPipeline(this.env, (pipeline) => retryTranscode(pipeline, videoId, traceparent)));
   }
 
   /** A running job as its coordinator knows it: its video and its plan, each part with its state; null when it is not running. */

@@ -1,8 +1,9 @@
 /**
  * The video's life, one named step each: created (`createUpload`), uploaded (`markUploaded`) or
  * cancelled (`cancelUpload`), claimed (`startTranscode`), progress, playable while it is encoded,
- * ready or failed (`recordEvent`), run again (`sweep`). Only these write a local video's row; the
- * api reaches them over RPC.
+ * ready or failed (`recordEvent`), run again (`sweep`), its processing cancelled (`cancelTranscode`,
+ * the job stopped by `stopJob`) or retried (`retryTranscode`). Only these write a local video's row;
+ * the api reaches them over RPC.
  */
 
 import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
@@ -45,6 +46,8 @@ export interface Pipeline {
   transcoder: TranscoderFetch;
   /** Starts the job's coordinator (coordinator.ts), which follows the job until it ends. */
   coordinate(job: { videoId: string; jobId: string }): Promise<void>;
+  /** Has the job's coordinator stop it on its transcoder, asking again until it is stopped. */
+  stop(job: { videoId: string; jobId: string }): Promise<void>;
   storage: TranscodeJob['storage'] & { bucket: string };
   callbackUrl: string;
   videoJobs: Queue;
@@ -55,6 +58,10 @@ const leaseFromNow = (seconds = LEASE_SECONDS) => sql`now() + make_interval(secs
 const jobLeaseFromNow = () => leaseFromNow(JOB_LEASE_SECONDS);
 /** A transcoder job runs for these; `playable` ones are watched already. */
 const TRANSCODING: Array<Video['status']> = ['processing', 'playable'];
+/** Uploaded and not finished: what a cancel stops. */
+const UNFINISHED: Array<Video['status']> = ['uploaded', 'queued', ...TRANSCODING];
+/** Ended without a result: what can run again from its stored source. */
+const RETRYABLE: Array<Video['status']> = ['failed', 'cancelled'];
 /** What a job that will not finish leaves: nothing of it is played any more. */
 const UNPUBLISHED = { outputPrefix: null, masterKey: null } as const;
 
@@ -156,6 +163,45 @@ export async function startTranscode(pipeline: Pipeline, videoId: string, tracep
   }
   // Without its coordinator the job is still followed, by the minute cron: worth a warning, not a second run.
   await pipeline.coordinate({ videoId, jobId }).catch((error: unknown) => log('warn', 'the job’s coordinator could not be started', { videoId, jobId, error: String(error), traceparent }));
+}
+
+/**
+ * Its processing cancelled by its uploader or the course's staff: it is no longer played (its lesson
+ * goes back to the newest ready video uploaded for it, as after a failure) and its job's coordinator
+ * stops the job on the transcoder, every task of it, removing what it published. The source stays in
+ * storage, so the video can run again (`retryTranscode`). Returns the video as it now is.
+ */
+export async function cancelTranscode(pipeline: Pipeline, videoId: string): Promise<Video> {
+  const cancelled = await withdrawVideo(pipeline, { status: 'cancelled', leaseExpiresAt: null }, and(eq(videos.id, videoId), inArray(videos.status, UNFINISHED)));
+  if (!cancelled) {
+    const video = await loadVideo(pipeline.db, videoId);
+    throw new AppError('not_processing', `Only a video being processed can be cancelled; this one is ${video.status.replace('_', ' ')}.`, { status: video.status });
+  }
+  // A queued video has no job yet, and its message finds it no longer claimable.
+  if (cancelled.jobId) await pipeline.stop({ videoId, jobId: cancelled.jobId });
+  return cancelled;
+}
+
+/** A failed or cancelled video runs again from its stored source: a new job, its attempts renewed. Returns the video as it now is. */
+export async function retryTranscode(pipeline: Pipeline, videoId: string, traceparent: string): Promise<Video> {
+  const [queued] = await pipeline.db
+    .update(videos)
+    .set({ status: 'queued', jobId: null, attempts: 0, progressPercent: 0, errorCode: null, errorMessage: null, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
+    .where(and(eq(videos.id, videoId), inArray(videos.status, RETRYABLE)))
+    .returning();
+  if (!queued) {
+    const video = await loadVideo(pipeline.db, videoId);
+    throw new AppError('not_retryable', `Only a failed or cancelled video can run again; this one is ${video.status.replace('_', ' ')}.`, { status: video.status });
+  }
+  await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId } satisfies VideoJob);
+  return queued;
+}
+
+/** Stops a job on its transcoder: its ffmpeg runs and its tasks end, its outputs are removed. Done as well when the transcoder no longer has it. */
+export async function stopJob(pipeline: Pipeline, jobId: string, traceparent: string): Promise<void> {
+  const response = await pipeline.transcoder(`/jobs/${jobId}`, { method: 'DELETE', traceparent, jobId });
+  const answer = await response.text();
+  if (!response.ok && response.status !== 404) throw new Error(`the transcoder answered ${response.status}: ${answer}`);
 }
 
 /** Applies a transcoder event (callback or status poll) to the job it names, if that job is still current. */

@@ -33,6 +33,8 @@ export const arabicErrors: Record<ClientErrorCode, string> = {
   course_incomplete: 'أضف درساً واحداً على الأقل قبل نشر الدورة.',
   video_not_ready: 'الفيديو قيد المعالجة ولم يجهز للمشاهدة بعد.',
   upload_complete: 'اكتمل رفع هذا الفيديو بالفعل.',
+  not_processing: 'لا تجري معالجة هذا الفيديو الآن، فلا شيء يُلغى.',
+  not_retryable: 'لا يُعاد إلا فيديو فشلت معالجته أو أُلغيت.',
   upload_missing: 'لم يصل ملف الفيديو إلى التخزين بعد: ارفعه أولاً.',
   upload_size_mismatch: 'حجم الملف المرفوع يختلف عن الحجم المعلن: أعد الرفع.',
   upload_expired: 'انتهت صلاحية هذا الرفع: ألغه وارفع الملف من جديد.',

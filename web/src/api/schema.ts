@@ -929,6 +929,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/videos/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a video’s processing: it is no longer played, every task of its job stops, and it can run again */
+        post: operations["postApiVideosByIdCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/videos/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Process a failed or cancelled video again, from its stored source */
+        post: operations["postApiVideosByIdRetry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/videos/{id}": {
         parameters: {
             query?: never;
@@ -1075,7 +1109,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "invalid_request" | "invalid_cursor" | "invalid_part_number" | "invalid_parts" | "invalid_video" | "invalid_media_path" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_reused" | "session_revoked" | "invalid_signature" | "payment_required" | "forbidden" | "not_enrolled" | "invalid_media_token" | "not_found" | "email_taken" | "slug_taken" | "replica_read_only" | "course_incomplete" | "video_not_ready" | "upload_complete" | "upload_missing" | "upload_size_mismatch" | "upload_expired" | "not_multipart" | "not_for_sale" | "already_owned" | "not_refundable" | "idempotency_key_reused" | "payload_too_large" | "video_too_large" | "range_not_satisfiable" | "wrong_jurisdiction" | "invalid_captions" | "rate_limited" | "internal_error" | "payment_provider_error" | "invalid_configuration" | "cache_unavailable" | "revocation_unavailable" | "analytics_unavailable" | "service_unavailable";
+                code: "invalid_request" | "invalid_cursor" | "invalid_part_number" | "invalid_parts" | "invalid_video" | "invalid_media_path" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_reused" | "session_revoked" | "invalid_signature" | "payment_required" | "forbidden" | "not_enrolled" | "invalid_media_token" | "not_found" | "email_taken" | "slug_taken" | "replica_read_only" | "course_incomplete" | "video_not_ready" | "upload_complete" | "upload_missing" | "upload_size_mismatch" | "upload_expired" | "not_multipart" | "not_processing" | "not_retryable" | "not_for_sale" | "already_owned" | "not_refundable" | "idempotency_key_reused" | "payload_too_large" | "video_too_large" | "range_not_satisfiable" | "wrong_jurisdiction" | "invalid_captions" | "rate_limited" | "internal_error" | "payment_provider_error" | "invalid_configuration" | "cache_unavailable" | "revocation_unavailable" | "analytics_unavailable" | "service_unavailable";
                 /** @description For people: what went wrong and what to do. */
                 message: string;
                 /** @description Quote it when reporting the error. */
@@ -1820,7 +1854,7 @@ export interface components {
             lessonId: string | null;
             filename: string;
             /** @enum {string} */
-            status: "awaiting_upload" | "uploaded" | "queued" | "processing" | "playable" | "ready" | "failed";
+            status: "awaiting_upload" | "uploaded" | "queued" | "processing" | "playable" | "ready" | "failed" | "cancelled";
             attempts: number;
             durationSeconds: number | null;
             width: number | null;
@@ -6559,6 +6593,194 @@ export interface operations {
                 };
             };
             /** @description Refused: upload_complete */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: wrong_jurisdiction */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    postApiVideosByIdCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoStatus"];
+                };
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: invalid_token, token_expired, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_processing */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: wrong_jurisdiction */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: internal_error, invalid_configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: service_unavailable, cache_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    postApiVideosByIdRetry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoStatus"];
+                };
+            };
+            /** @description Refused: invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: invalid_token, token_expired, session_revoked, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused: not_retryable */
             409: {
                 headers: {
                     [name: string]: unknown;

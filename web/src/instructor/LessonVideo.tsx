@@ -1,4 +1,4 @@
-import { skipToken, useQuery, useQueryClient } from '@tanstack/react-query';
+import { skipToken, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type ChangeEvent } from 'react';
 import { client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
@@ -7,8 +7,10 @@ import { courseKey, videoKey } from './queries.ts';
 import type { Lesson, VideoState, VideoStatus } from './types.ts';
 import { cancelUpload, MissingEtagError, resumeRecord, StorageError, Throughput, uploadVideo } from './uploader.ts';
 
-/** Statuses that change on their own: polled every 2 s. */
+/** Statuses that change on their own: polled every 2 s. Processing them can be cancelled. */
 const MOVING: VideoState[] = ['uploaded', 'queued', 'processing', 'playable'];
+/** Ended without a result: they can be processed again. */
+const ENDED: VideoState[] = ['failed', 'cancelled'];
 const POLL_MS = 2_000;
 /** The "ready" notification comes through a queue, a few seconds after the status changes. */
 const NOTIFICATION_DELAY_MS = 5_000;
@@ -134,6 +136,7 @@ export function LessonVideo({ courseId, lesson }: { courseId: string; lesson: Le
         {watchedId !== null && video.isPending && <p className="muted small">{t('state.loading')}</p>}
         {video.isError && <ErrorMessage error={video.error} onRetry={() => void video.refetch()} />}
         {status && <VideoStatusLine status={status} />}
+        {status && upload.phase !== 'uploading' && <ProcessingActions status={status} onChanged={refreshCourse} />}
         {readyNotice && status?.status === 'ready' && (
           <p className="teach-ready" role="status">
             <span aria-hidden="true">✓ </span>
@@ -176,6 +179,50 @@ function VideoStatusLine({ status }: { status: VideoStatus }) {
           {status.error.message}
         </p>
       )}
+    </div>
+  );
+}
+
+/** Cancel processing (two clicks: "Cancel processing", then "Yes, cancel" in its place), or process an ended video again. */
+function ProcessingActions({ status, onChanged }: { status: VideoStatus; onChanged(): Promise<void> }) {
+  const { t } = useI18n();
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const path = { params: { path: { id: status.id } } };
+  const change = useMutation({
+    mutationFn: (action: 'cancel' | 'retry') => unwrap(action === 'cancel' ? client.POST('/api/videos/{id}/cancel', path) : client.POST('/api/videos/{id}/retry', path)),
+    onSuccess: async (next) => {
+      setConfirming(false);
+      queryClient.setQueryData(videoKey(next.id), next);
+      // A cancelled replacement gives its lesson back to the video it showed before.
+      await onChanged();
+    },
+  });
+  const busy = change.isPending;
+  return (
+    <div className="row teach-video-actions">
+      {MOVING.includes(status.status) &&
+        (confirming ? (
+          <>
+            <span className="small">{t('instructor.video.cancelQuestion')}</span>
+            <button type="button" className="button danger" onClick={() => change.mutate('cancel')} disabled={busy} aria-busy={busy}>
+              {t('instructor.video.cancelConfirm')}
+            </button>
+            <button type="button" className="button secondary" onClick={() => setConfirming(false)} disabled={busy}>
+              {t('instructor.video.keepProcessing')}
+            </button>
+          </>
+        ) : (
+          <button type="button" className="button secondary" onClick={() => setConfirming(true)}>
+            {t('instructor.video.cancel')}
+          </button>
+        ))}
+      {ENDED.includes(status.status) && (
+        <button type="button" className="button secondary" onClick={() => change.mutate('retry')} disabled={busy} aria-busy={busy}>
+          {t('instructor.video.retry')}
+        </button>
+      )}
+      {change.isError && <ErrorMessage error={change.error} />}
     </div>
   );
 }

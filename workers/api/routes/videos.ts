@@ -123,6 +123,14 @@ export const videosRoutes = new Hono<ApiEnv>()
     unwrap(await c.env.MEDIA.cancelUpload({ v: 1, traceparent: c.var.trace.traceparent, videoId: video.id }));
     return c.body(null, 204);
   })
+  .post('/:id/cancel', managing('Cancel a video’s processing: it is no longer played, every task of its job stops, and it can run again', { 200: VideoStatus }, ['not_processing', 'cache_unavailable']), requireUser, valid('param', VideoIdParam), async (c) => {
+    const video = await managedVideo(c, c.req.valid('param').id);
+    return c.json(videoStatus(unwrap(await c.env.MEDIA.cancelTranscode({ v: 1, traceparent: c.var.trace.traceparent, videoId: video.id }))));
+  })
+  .post('/:id/retry', managing('Process a failed or cancelled video again, from its stored source', { 202: VideoStatus }, ['not_retryable']), requireUser, valid('param', VideoIdParam), async (c) => {
+    const video = await managedVideo(c, c.req.valid('param').id);
+    return c.json(videoStatus(unwrap(await c.env.MEDIA.retryTranscode({ v: 1, traceparent: c.var.trace.traceparent, videoId: video.id }))), 202);
+  })
   .get('/:id', managing('A video’s processing status', { 200: VideoStatus }), requireUser, valid('param', VideoIdParam), async (c) => {
     const video = await managedVideo(c, c.req.valid('param').id);
     return c.json(videoStatus(video));
