@@ -56,6 +56,34 @@ describe('global content: a published course is replicated to every other jurisd
     await eventually(async () => (await call(`/api/courses/${id}`, { jurisdiction: 'sa' })).status === 404, 20_000, 'the withdrawal reaching sa');
   });
 
+  it('keeps replicas on a lesson’s ready video while the replacement it shows at home is still being encoded', async () => {
+    const instructor = await signedInAs('instructor');
+    const { id, videoId, lessonId } = await courseWithReadyVideo(instructor);
+    // The ready video was uploaded for its lesson; a replacement for it is playable, and the lesson shows it at home.
+    const replacement = crypto.randomUUID();
+    const replacementPrefix = `media/${replacement}/${crypto.randomUUID()}/`;
+    await withDatabase('us', async (db) => {
+      await db.update(videos).set({ lessonId }).where(eq(videos.id, videoId));
+      await db.insert(videos).values({
+        id: replacement, courseId: id, lessonId, originJurisdiction: 'us', uploaderId: instructor.user.id, status: 'playable', filename: 'new.mp4', contentType: 'video/mp4',
+        sizeBytes: 1_000, sourceKey: `raw/${replacement}/source.mp4`, progressPercent: 40, outputPrefix: replacementPrefix, masterKey: `${replacementPrefix}master.m3u8`, durationSeconds: 10,
+      });
+      await db.update(lessons).set({ videoId: replacement }).where(eq(lessons.id, lessonId));
+    });
+    const message = await withDatabase('us', (db) => contentSyncFor(db, id, 'us', `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`));
+    expect(message.lessons.map((lesson) => lesson.videoId)).toEqual([videoId]);
+    expect(message.videos.map((video) => video.id)).toEqual([videoId]);
+
+    await call(`/api/courses/${id}/publish`, { method: 'POST', token: instructor.accessToken });
+    const replica = await eventually(() => courseIn('sa', id), 20_000, 'the course reaching sa');
+    expect(replica.lessons.map((lesson) => lesson.videoId)).toEqual([videoId]);
+    const playback = await call<{ videoId: string; status: string }>(`/api/courses/${id}/video`, { jurisdiction: 'sa' });
+    expect(playback.body).toMatchObject({ videoId, status: 'ready' });
+    // At home the lesson still shows the replacement.
+    const [home] = await withDatabase('us', (db) => db.select({ videoId: lessons.videoId }).from(lessons).where(eq(lessons.id, lessonId)));
+    expect(home?.videoId).toBe(replacement);
+  });
+
   it('reaches every other jurisdiction of contracts/jurisdictions.ts, each serving the course and its video from its own storage', async () => {
     const instructor = await signedInAs('instructor');
     const { id, videoId, playlist } = await courseWithReadyVideo(instructor);

@@ -55,11 +55,14 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + POLL_MS);
   }
 
-  /** The job was cancelled: it is stopped on its transcoder now, or at the next alarms until the transcoder answers. */
+  /**
+   * The job was cancelled: its alarm, due at once, stops it on its transcoder, and asks again at the
+   * next ones until the transcoder answers. The cancel does not wait for ffmpeg to end.
+   */
   async stop(input: z.infer<typeof Watched>): Promise<void> {
     const { videoId, jobId } = Watched.parse(input);
     this.#sql().exec('INSERT INTO job (id, video_id, job_id, stopping) VALUES (1, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET stopping = 1', videoId, jobId);
-    await this.alarm();
+    await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** The job it follows and its plan, each part as of the last check; null once the job has ended. */

@@ -46,6 +46,9 @@ export function onAccessTokenChange(listener: (token: string | undefined) => voi
 
 /** The transport under `client`: the Bearer token, and on a 401 one refresh and one retry. */
 async function authorizedFetch(request: Request): Promise<Response> {
+  // A page loaded while signed in restores its session through the cookie first: a request made
+  // meanwhile waits for it, or it would be answered as an anonymous visitor's.
+  if (!accessToken && refreshing) await refreshing.catch(() => undefined);
   // A body can be read once: the retry sends a copy.
   const retry = accessToken ? request.clone() : undefined;
   const response = await send(request);

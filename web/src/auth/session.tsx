@@ -49,7 +49,9 @@ function followJurisdiction(page: '/signin' | '/signup', fields: Record<string, 
 }
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [user, setUser] = useState<Profile | null | undefined>(() => (localStorage.getItem(SIGNED_IN_HINT) ? undefined : null));
+  // Started while rendering, before any page's first request: those wait for it (client.ts).
+  const [restoring] = useState(() => (localStorage.getItem(SIGNED_IN_HINT) ? refreshSession() : undefined));
+  const [user, setUser] = useState<Profile | null | undefined>(() => (restoring ? undefined : null));
   const { setLanguage } = useI18n();
   const queryClient = useQueryClient();
 
@@ -76,11 +78,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   );
 
   useEffect(() => {
-    if (localStorage.getItem(SIGNED_IN_HINT)) void refreshSession().then(adopt, () => adopt(undefined));
+    void restoring?.then(adopt, () => adopt(undefined));
     return onAccessTokenChange((token) => {
       if (!token) adopt(undefined);
     });
-  }, [adopt]);
+  }, [adopt, restoring]);
 
   const value = useMemo<Session>(
     () => ({

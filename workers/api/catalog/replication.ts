@@ -1,5 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { and, asc, eq, exists, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, inArray, notInArray, or, sql } from 'drizzle-orm';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { captionTracks, coursePrices, courses, lessons, videos } from '../../../db/schema.ts';
 import { contentSyncBinding, type ContentSyncBinding, type JurisdictionId } from '../../../contracts/jurisdictions.ts';
@@ -16,10 +16,19 @@ import { loadCourse } from './courses.ts';
 export async function contentSyncFor(db: NeonDatabase, courseId: string, origin: string, traceparent: string): Promise<ContentSync> {
   const course = await loadCourse(db, courseId);
   const courseLessons = await db.select().from(lessons).where(eq(lessons.courseId, courseId)).orderBy(asc(lessons.position));
-  const videoIds = courseLessons.flatMap((lesson) => (lesson.videoId ? [lesson.videoId] : []));
-  const ready = videoIds.length > 0 ? await db.select().from(videos).where(and(inArray(videos.id, videoIds), eq(videos.status, 'ready'))) : [];
-  // A replica gets only ready videos: a lesson whose video is still processing has none there yet.
-  const sent = new Set(ready.filter((video) => video.outputPrefix).map((video) => video.id));
+  const shown = courseLessons.filter((lesson) => lesson.videoId);
+  const candidates = shown.length > 0
+    ? await db
+        .select()
+        .from(videos)
+        .where(and(eq(videos.courseId, courseId), eq(videos.status, 'ready'), or(inArray(videos.id, shown.map((lesson) => lesson.videoId ?? '')), inArray(videos.lessonId, shown.map((lesson) => lesson.id)))))
+        .orderBy(desc(videos.updatedAt))
+    : [];
+  // A replica gets only ready videos. A lesson that shows a replacement still being encoded goes with
+  // the newest ready video uploaded for it (the one it showed before), so replicas keep playing that.
+  const ready = candidates.filter((video) => video.outputPrefix);
+  const replicated = new Map(shown.map((lesson) => [lesson.id, (ready.find((video) => video.id === lesson.videoId) ?? ready.find((video) => video.lessonId === lesson.id))?.id]));
+  const sent = new Set([...replicated.values()].filter((id) => id !== undefined));
   const tracks = sent.size > 0 ? await db.select().from(captionTracks).where(inArray(captionTracks.videoId, [...sent])) : [];
   const prices = await db.select({ jurisdiction: coursePrices.jurisdiction, currency: coursePrices.currency, amountMinor: coursePrices.amountMinor }).from(coursePrices).where(eq(coursePrices.courseId, courseId));
   return {
@@ -50,11 +59,11 @@ export async function contentSyncFor(db: NeonDatabase, courseId: string, origin:
       title,
       summary,
       isPreview,
-      videoId: videoId && sent.has(videoId) ? videoId : null,
+      videoId: videoId ? (replicated.get(id) ?? null) : null,
       durationSeconds,
     })),
     videos: ready.flatMap((video) =>
-      video.outputPrefix
+      video.outputPrefix && sent.has(video.id)
         ? [
             {
               id: video.id,
