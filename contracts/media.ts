@@ -15,6 +15,13 @@ export const VIDEO_TYPES = new Map([
   ['video/3gpp', '3gp'],
 ]);
 
+/** Transcode failures of the source itself: processing it again cannot help, another file must be uploaded. */
+export const SOURCE_FAILURES = ['not_a_video', 'corrupt', 'no_video_stream', 'too_long', 'resolution_too_large', 'source_missing'] as const;
+
+/** Whether a video that ended so may be processed again from its source: cancelled, or failed for a reason other than the source. */
+export const mayRetry = (status: string, errorCode: string | null | undefined): boolean =>
+  status === 'cancelled' || (status === 'failed' && !(SOURCE_FAILURES as readonly string[]).includes(errorCode ?? ''));
+
 /** A published job's master playlist, in its output folder. */
 export const MASTER_PLAYLIST = 'master.m3u8';
 

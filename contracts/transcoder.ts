@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SOURCE_FAILURES } from './media.ts';
 
 /**
  * The transcoder's HTTP contract, imported both by the transcoder and by the `media` Worker that
@@ -85,12 +86,7 @@ export type JobAccepted = z.infer<typeof JobAccepted>;
 
 export const FailureCode = z.enum([
   // The source itself is unusable: retrying cannot help.
-  'not_a_video',
-  'corrupt',
-  'no_video_stream',
-  'too_long',
-  'resolution_too_large',
-  'source_missing',
+  ...SOURCE_FAILURES,
   // Something around the source failed: another attempt may succeed.
   'storage_unavailable',
   'transcode_failed',

@@ -41,6 +41,21 @@ async function recordUploadProgress(page: Page): Promise<() => Promise<number[]>
   return () => page.evaluate(() => (window as unknown as { uploadProgress: number[] }).uploadProgress);
 }
 
+/** The demo instructor's editor of a new draft course with one lesson: the page and that lesson's block. */
+async function draftWithLesson(title: string, lessonTitle: string) {
+  const page = await newPage(browser);
+  await signIn(page, us, DEMO_USERS.us.instructor, DEMO_PASSWORD);
+  await page.goto(`${us}/teach/new`);
+  await page.getByLabel('Title').fill(`${title} ${Date.now()}`);
+  await page.getByRole('button', { name: 'Create course' }).click();
+  await page.waitForURL(/\/teach\/courses\//);
+  await page.getByLabel('New lesson title').fill(lessonTitle);
+  await page.getByRole('button', { name: 'Add lesson' }).click();
+  const lesson = page.locator('.teach-lesson').first();
+  await lesson.getByLabel('Title of lesson 1').waitFor();
+  return { page, lesson };
+}
+
 const unreadBadge = async (page: Page) => Number((await page.locator('header .badge').textContent({ timeout: 1_000 }).catch(() => ''))?.replace(/\D/g, '') || 0);
 
 test('an instructor creates a course, uploads a video that gets transcoded, publishes, and a visitor finds it', async () => {
@@ -115,16 +130,7 @@ test('a multipart upload interrupted by a reload resumes with the parts storage 
   // transcode then fails, which shows the failure state too.
   const big = join(dir, 'large-recording.mp4');
   await writeFile(big, Buffer.alloc(101 * 1024 ** 2, 1));
-  const page = await newPage(browser);
-  await signIn(page, us, DEMO_USERS.us.instructor, DEMO_PASSWORD);
-  await page.goto(`${us}/teach/new`);
-  await page.getByLabel('Title').fill(`Resumable upload ${Date.now()}`);
-  await page.getByRole('button', { name: 'Create course' }).click();
-  await page.waitForURL(/\/teach\/courses\//);
-  await page.getByLabel('New lesson title').fill('Long recording');
-  await page.getByRole('button', { name: 'Add lesson' }).click();
-  const lesson = page.locator('.teach-lesson').first();
-  await lesson.getByLabel('Title of lesson 1').waitFor();
+  const { page, lesson } = await draftWithLesson('Resumable upload', 'Long recording');
 
   const partPuts: number[] = [];
   page.on('response', (response) => {
@@ -152,13 +158,42 @@ test('a multipart upload interrupted by a reload resumes with the parts storage 
   expect(resumedParts.some((n) => partPuts.slice(0, before).includes(n))).toBe(false);
   await lesson.locator('.video-failed').waitFor({ timeout: 60_000 });
   await lesson.locator('.teach-video [role="alert"]').waitFor();
-  // Processed again on request: queued anew from the stored source, and it fails again, as it is still not a video.
+  await screenshots(page, 'instructor-video-failed');
+  // Its source is not a video: processing it again cannot help, so it is not offered.
+  expect(await lesson.getByRole('button', { name: 'Process again' }).count()).toBe(0);
+  await page.close();
+});
+
+test('an instructor cancels a lecture being processed, then has it processed again', { timeout: 180_000 }, async () => {
+  // 60 s of 854x480: about 40 s of encoding here, long enough to be caught while it runs.
+  const lecture = join(dir, 'long-lecture.mp4');
+  await generateClip(lecture, { seconds: 60, size: '854x480' });
+  const { page, lesson } = await draftWithLesson('Cancelled lecture', 'A lecture');
+  await lesson.locator('input[type="file"]').setInputFiles(lecture);
+  await lesson.locator('.teach-upload').waitFor({ state: 'detached', timeout: 60_000 });
+
+  // Two clicks: the first asks, in the button's place.
+  await lesson.getByRole('button', { name: 'Cancel processing' }).click();
+  await lesson.getByText('Stop processing this video?').waitFor();
+  await screenshots(page, 'instructor-cancel-processing');
+  const cancel = () => {
+    const answer = page.waitForResponse((response) => response.url().endsWith('/cancel') && response.request().method() === 'POST');
+    return lesson.getByRole('button', { name: 'Yes, cancel' }).click().then(() => answer);
+  };
+  expect((await cancel()).status()).toBe(200);
+  await lesson.locator('.video-cancelled').getByText('Processing cancelled').waitFor();
+  expect(await lesson.getByRole('button', { name: 'Cancel processing' }).count()).toBe(0);
+
   const retried = page.waitForResponse((response) => response.url().endsWith('/retry') && response.request().method() === 'POST');
   await lesson.getByRole('button', { name: 'Process again' }).click();
   const answer = await retried;
   expect(answer.status()).toBe(202);
   expect(await answer.json()).toMatchObject({ status: 'queued', attempts: 0, error: null });
-  await lesson.locator('.video-failed').waitFor({ state: 'detached' });
-  await lesson.locator('.video-failed').waitFor({ timeout: 60_000 });
+  await lesson.locator('.video-cancelled').waitFor({ state: 'detached' });
+  // Running again; cancelled again, so the machine is not kept busy.
+  await lesson.getByRole('button', { name: 'Cancel processing' }).click();
+  expect((await cancel()).status()).toBe(200);
+  await lesson.locator('.video-cancelled').waitFor();
+  expectNoPageErrors(page);
   await page.close();
 });

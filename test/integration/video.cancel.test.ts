@@ -84,6 +84,14 @@ describe('cancelling a video’s processing', () => {
     expect(retryReady.status).toBe(409);
     expect(retryReady.body).toMatchObject({ error: { code: 'not_retryable', status: 'ready' } });
 
+    // A source that is not a video fails the same way again: it is not processed again, another file is needed.
+    const notVideo = await uploadVideo(instructor, course.id, new TextEncoder().encode('these bytes are not a video'.repeat(40)).buffer as ArrayBuffer, 'notes.mp4');
+    expect((await finished(instructor, notVideo)).error?.code).toBe('not_a_video');
+    const retryNotVideo = await call(`/api/videos/${notVideo}/retry`, { method: 'POST', token: instructor.accessToken });
+    expect(retryNotVideo.status).toBe(409);
+    expect(retryNotVideo.body).toMatchObject({ error: { code: 'not_retryable', status: 'failed', message: expect.stringContaining('upload another file') } });
+    expect((await call<VideoStatus>(`/api/videos/${notVideo}`, { token: instructor.accessToken })).body).toMatchObject({ status: 'failed', attempts: 1 });
+
     // An upload still in progress is cancelled with DELETE …/upload, not here.
     const pending = await call<{ videoId: string }>('/api/videos/upload', { token: instructor.accessToken, json: { courseId: course.id, filename: 'later.mp4', sizeBytes: 1_000, contentType: 'video/mp4' } });
     const cancelPending = await call(`/api/videos/${pending.body.videoId}/cancel`, { method: 'POST', token: instructor.accessToken });

@@ -11,6 +11,7 @@ import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Redis } from '@upstash/redis/cloudflare';
 import type { NeonDatabase } from 'drizzle-orm/neon-serverless';
 import { videos } from '../../db/schema.ts';
+import { mayRetry } from '../../contracts/media.ts';
 import { JobStatus, TranscodeEvent, type PartStatus, type PlayableResult, type TranscodeFailure, type TranscodeJob, type TranscodeResult } from '../../contracts/transcoder.ts';
 import { changingCatalog } from '../api/catalog/cache.ts';
 import { touchCourse } from '../api/catalog/courses.ts';
@@ -60,8 +61,6 @@ const jobLeaseFromNow = () => leaseFromNow(JOB_LEASE_SECONDS);
 const TRANSCODING: Array<Video['status']> = ['processing', 'playable'];
 /** Uploaded and not finished: what a cancel stops. */
 const UNFINISHED: Array<Video['status']> = ['uploaded', 'queued', ...TRANSCODING];
-/** Ended without a result: what can run again from its stored source. */
-const RETRYABLE: Array<Video['status']> = ['failed', 'cancelled'];
 /** What a job that will not finish leaves: nothing of it is played any more. */
 const UNPUBLISHED = { outputPrefix: null, masterKey: null } as const;
 
@@ -182,17 +181,22 @@ export async function cancelTranscode(pipeline: Pipeline, videoId: string): Prom
   return cancelled;
 }
 
-/** A failed or cancelled video runs again from its stored source: a new job, its attempts renewed. Returns the video as it now is. */
+/**
+ * A cancelled video, or one that failed for a reason other than its source, runs again from its
+ * stored source: a new job, its attempts renewed. Returns the video as it now is.
+ */
 export async function retryTranscode(pipeline: Pipeline, videoId: string, traceparent: string): Promise<Video> {
+  const video = await loadVideo(pipeline.db, videoId);
+  if (!mayRetry(video.status, video.errorCode)) {
+    const why = video.status === 'failed' ? `its source cannot be processed (${video.errorMessage ?? video.errorCode}): upload another file` : `this one is ${video.status.replace('_', ' ')}`;
+    throw new AppError('not_retryable', `Only a cancelled video, or one that failed for another reason than its source, can be processed again; ${why}.`, { status: video.status });
+  }
   const [queued] = await pipeline.db
     .update(videos)
     .set({ status: 'queued', jobId: null, attempts: 0, progressPercent: 0, errorCode: null, errorMessage: null, leaseExpiresAt: leaseFromNow(), updatedAt: new Date() })
-    .where(and(eq(videos.id, videoId), inArray(videos.status, RETRYABLE)))
+    .where(and(eq(videos.id, videoId), eq(videos.status, video.status)))
     .returning();
-  if (!queued) {
-    const video = await loadVideo(pipeline.db, videoId);
-    throw new AppError('not_retryable', `Only a failed or cancelled video can run again; this one is ${video.status.replace('_', ' ')}.`, { status: video.status });
-  }
+  if (!queued) throw new AppError('not_retryable', 'The video changed meanwhile: look at its status again.', { status: video.status });
   await pipeline.videoJobs.send({ v: 1, traceparent, kind: 'video', videoId } satisfies VideoJob);
   return queued;
 }

@@ -1,5 +1,6 @@
 import { skipToken, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useId, useRef, useState, type ChangeEvent } from 'react';
+import { mayRetry } from '../../../contracts/media.ts';
 import { client, unwrap } from '../api/client.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import { ErrorMessage, ProgressBar } from '../ui/states.tsx';
@@ -9,8 +10,6 @@ import { cancelUpload, MissingEtagError, resumeRecord, StorageError, Throughput,
 
 /** Statuses that change on their own: polled every 2 s. Processing them can be cancelled. */
 const MOVING: VideoState[] = ['uploaded', 'queued', 'processing', 'playable'];
-/** Ended without a result: they can be processed again. */
-const ENDED: VideoState[] = ['failed', 'cancelled'];
 const POLL_MS = 2_000;
 /** The "ready" notification comes through a queue, a few seconds after the status changes. */
 const NOTIFICATION_DELAY_MS = 5_000;
@@ -183,7 +182,7 @@ function VideoStatusLine({ status }: { status: VideoStatus }) {
   );
 }
 
-/** Cancel processing (two clicks: "Cancel processing", then "Yes, cancel" in its place), or process an ended video again. */
+/** Cancel processing (two clicks: "Cancel processing", then "Yes, cancel" in its place), or process a cancelled video, or one whose failure was not its source's, again. */
 function ProcessingActions({ status, onChanged }: { status: VideoStatus; onChanged(): Promise<void> }) {
   const { t } = useI18n();
   const queryClient = useQueryClient();
@@ -217,7 +216,7 @@ function ProcessingActions({ status, onChanged }: { status: VideoStatus; onChang
             {t('instructor.video.cancel')}
           </button>
         ))}
-      {ENDED.includes(status.status) && (
+      {mayRetry(status.status, status.error?.code) && (
         <button type="button" className="button secondary" onClick={() => change.mutate('retry')} disabled={busy} aria-busy={busy}>
           {t('instructor.video.retry')}
         </button>
