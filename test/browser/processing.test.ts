@@ -93,6 +93,22 @@ test('a lecture starts playing while it is encoded and plays across three chunk 
   // The notice goes once the video is complete; the lesson then offers the download.
   await page.locator('.lesson-processing').waitFor({ state: 'detached', timeout: 15_000 });
   await page.getByRole('link', { name: 'Download for offline viewing (MP4)' }).waitFor();
+  // Complete now, but never swapped mid-play: the lowest rung plays on alone until the learner pauses.
+  const videoTime = () => page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid="player-video"]')?.currentTime ?? 0);
+  expect(await page.getByLabel('Quality').count()).toBe(0);
+  // At the pause the player takes up the whole ladder where it was, and stays paused; play goes on from there.
+  await page.locator('.player-controls').getByRole('button', { name: 'Pause' }).click();
+  const pausedAt = await videoTime();
+  const quality = page.getByLabel('Quality');
+  await quality.waitFor({ timeout: 15_000 });
+  expect(await quality.locator('option').allTextContents()).toEqual(expect.arrayContaining(['480p', '360p']));
+  await page.waitForFunction((at) => {
+    const element = document.querySelector<HTMLVideoElement>('[data-testid="player-video"]');
+    return element && element.readyState >= 2 && Math.abs(element.currentTime - at) < 0.5;
+  }, pausedAt, { timeout: 15_000 });
+  expect(await page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid="player-video"]')?.paused)).toBe(true);
+  await page.locator('.player-controls').getByRole('button', { name: 'Play' }).click();
+  await page.waitForFunction((from) => (document.querySelector<HTMLVideoElement>('[data-testid="player-video"]')?.currentTime ?? 0) > from + 1, pausedAt, { timeout: 15_000 });
   console.log(`playing ${startedAfter.toFixed(1)} s after complete`);
   // Asked before it could be watched: the 409s of the wait are the expected answer.
   expectNoPageErrors(page, [/GET \/api\/videos\/[0-9a-f-]+\/playback answered 409/]);

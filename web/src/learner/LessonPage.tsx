@@ -109,6 +109,7 @@ function Lesson({ course, lesson, index }: { course: CourseDetail; lesson: Lesso
         <div className={`lesson-media${playback.data.captions.length ? ' with-transcript' : ''}`}>
           <Player
             playback={playback.data}
+            complete={playback.data.status === 'playable' && progress.data?.status === 'ready' ? progress.data.master : undefined}
             title={lesson.title}
             startAt={startAt}
             watch={{ courseId: course.id, lessonId: lesson.id, videoId: playback.data.videoId, savesProgress: Boolean(course.enrollment) }}

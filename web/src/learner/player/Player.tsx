@@ -11,6 +11,8 @@ import { useWatchReporting, type WatchContext } from './useWatchReporting.ts';
 
 export interface PlayerProps {
   playback: Playback;
+  /** The master of the whole ladder, once a video that was still being encoded is ready. */
+  complete?: string;
   title: string;
   /** Where to start (a linked second or the saved position); read once, when the video is attached. */
   startAt: number;
@@ -22,7 +24,7 @@ export interface PlayerProps {
  * The video with its source, its controls, captions and keyboard shortcuts, reporting what is watched;
  * then the transcript, when the video has captions (the page lays the two out side by side or stacked).
  */
-export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps) {
+export function Player({ playback, complete, title, startAt, watch, onEnded }: PlayerProps) {
   const { t } = useI18n();
   const { user } = useSession();
   const root = useRef<HTMLDivElement>(null);
@@ -44,7 +46,22 @@ export function Player({ playback, title, startAt, watch, onEnded }: PlayerProps
 
   // Declared before the source: its clean-up saves the position while the video still has it.
   const report = useWatchReporting(videoRef, watch, renditionRef, captionsRef);
-  const source = usePlaybackSource(videoRef, playback.master, startAt, renditionRef, report);
+  // A video still being encoded plays from a master of its lowest rung; once the whole ladder is
+  // done (`complete`), the player takes it up at the learner's next pause, never mid-play (a new
+  // source rebuffers).
+  const [master, setMaster] = useState(playback.master);
+  useEffect(() => {
+    const element = videoRef.current;
+    if (!complete || !element || master !== playback.master) return;
+    const takeUp = () => setMaster(complete);
+    if (element.paused) {
+      takeUp();
+      return;
+    }
+    element.addEventListener('pause', takeUp, { once: true });
+    return () => element.removeEventListener('pause', takeUp);
+  }, [complete, master, playback.master]);
+  const source = usePlaybackSource(videoRef, master, startAt, renditionRef, report);
   const captions = useCaptions(videoRef, playback.captions, user?.id, (language) => report(language ? 'caption_on' : 'caption_off', language ? { language } : {}));
   useEffect(() => {
     captionsRef.current = captions.language;

@@ -44,7 +44,8 @@ export function startPlaying(video: HTMLVideoElement): void {
  * Plays the HLS `master` playlist in the video: hls.js (loaded on demand) with its renditions and
  * recovery, or the browser's own HLS. `renditionRef` follows the rendition on screen for whoever reads
  * it outside React (the watch reporting); `report` gets the rendition switches and the errors, fatal
- * or recovered. `startAt` is read once, when the video is attached.
+ * or recovered. `startAt` is read once, when the video is first attached: a new `master` (the whole
+ * ladder of a video that finished processing) takes over where the old one was, playing only if it was.
  */
 export function usePlaybackSource(
   videoRef: RefObject<HTMLVideoElement | null>,
@@ -56,6 +57,7 @@ export function usePlaybackSource(
   const { t } = useI18n();
   const hlsRef = useRef<Hls | undefined>(undefined);
   const startRef = useRef(startAt);
+  const playRef = useRef(true);
   const [levels, setLevels] = useState<Level[]>([]);
   const [quality, setQuality] = useState<Quality>('auto');
   const [rendition, setRendition] = useState<string>();
@@ -67,6 +69,7 @@ export function usePlaybackSource(
     let cancelled = false;
     let hls: Hls | undefined;
     const start = startRef.current;
+    const play = playRef.current;
     const renditionNow = (now: Rendition | undefined) => {
       renditionRef.current = now;
       setRendition(now?.name);
@@ -87,7 +90,7 @@ export function usePlaybackSource(
           player.on(HlsPlayer.Events.MANIFEST_PARSED, (_event, data) => {
             setLevels(data.levels.map((level, index) => ({ index, name: levelName(level) })));
             // Not before: attaching the media restarts the element's load, which cancels an earlier play().
-            startPlaying(video);
+            if (play) startPlaying(video);
           });
           player.on(HlsPlayer.Events.LEVEL_SWITCHED, (_event, data) => {
             const level = player.levels[data.level];
@@ -115,10 +118,15 @@ export function usePlaybackSource(
       video.addEventListener('loadedmetadata', onMetadata, { once: true });
       video.addEventListener('error', onNativeError);
       video.src = master;
-      startPlaying(video);
+      if (play) startPlaying(video);
     }
     return () => {
       cancelled = true;
+      // A source that follows one that played starts where it was, playing only if it was.
+      if (video.played.length > 0) {
+        startRef.current = video.currentTime;
+        playRef.current = !video.paused;
+      }
       hls?.destroy();
       hlsRef.current = undefined;
       video.removeEventListener('error', onNativeError);
