@@ -21,6 +21,7 @@ afterAll(() => browser?.close());
 interface MediaLog {
   playing: number[];
   waiting: number[];
+  paused: number[];
 }
 declare global {
   interface Window {
@@ -59,11 +60,12 @@ test('a lecture starts playing while it is encoded and plays across three chunk 
   // The page is open before the video can be watched: it waits, then the player starts by itself.
   const page = await newPage(browser);
   await page.addInitScript(() => {
-    const log: MediaLog = { playing: [], waiting: [] };
+    const log: MediaLog = { playing: [], waiting: [], paused: [] };
     window.mediaLog = log;
     // Media events do not bubble; the capture phase sees them on the document.
     document.addEventListener('playing', (event) => log.playing.push((event.target as HTMLVideoElement).currentTime), true);
     document.addEventListener('waiting', (event) => log.waiting.push((event.target as HTMLVideoElement).currentTime), true);
+    document.addEventListener('pause', (event) => log.paused.push((event.target as HTMLVideoElement).currentTime), true);
   });
   const playlists: string[] = [];
   page.on('response', (response) => {
@@ -94,19 +96,28 @@ test('a lecture starts playing while it is encoded and plays across three chunk 
   await page.locator('.lesson-processing').waitFor({ state: 'detached', timeout: 15_000 });
   await page.getByRole('link', { name: 'Download for offline viewing (MP4)' }).waitFor();
   // Complete now, but never swapped mid-play: the lowest rung plays on alone until the learner pauses.
-  const videoTime = () => page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid="player-video"]')?.currentTime ?? 0);
   expect(await page.getByLabel('Quality').count()).toBe(0);
   // At the pause the player takes up the whole ladder where it was, and stays paused; play goes on from there.
+  const pauses = await page.evaluate(() => window.mediaLog?.paused.length ?? 0);
   await page.locator('.player-controls').getByRole('button', { name: 'Pause' }).click();
-  const pausedAt = await videoTime();
+  // Where it paused, as the pause event saw it (read after the click, a busy page may have played on).
+  const pausedAt = await page.waitForFunction((before) => window.mediaLog && window.mediaLog.paused.length > before && window.mediaLog.paused[before], pauses).then((handle) => handle.jsonValue() as Promise<number>);
   const quality = page.getByLabel('Quality');
   await quality.waitFor({ timeout: 15_000 });
   expect(await quality.locator('option').allTextContents()).toEqual(expect.arrayContaining(['480p', '360p']));
-  await page.waitForFunction((at) => {
+  const state = () => page.evaluate(() => {
     const element = document.querySelector<HTMLVideoElement>('[data-testid="player-video"]');
-    return element && element.readyState >= 2 && Math.abs(element.currentTime - at) < 0.5;
-  }, pausedAt, { timeout: 15_000 });
-  expect(await page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid="player-video"]')?.paused)).toBe(true);
+    return element && { currentTime: element.currentTime, readyState: element.readyState, paused: element.paused };
+  });
+  await page
+    .waitForFunction((at) => {
+      const element = document.querySelector<HTMLVideoElement>('[data-testid="player-video"]');
+      return element && element.readyState >= 2 && Math.abs(element.currentTime - at) < 0.5;
+    }, pausedAt, { timeout: 15_000 })
+    .catch(async (error: unknown) => {
+      throw new Error(`the whole ladder did not come back at ${pausedAt} s: ${JSON.stringify(await state())}`, { cause: error });
+    });
+  expect((await state())?.paused).toBe(true);
   await page.locator('.player-controls').getByRole('button', { name: 'Play' }).click();
   await page.waitForFunction((from) => (document.querySelector<HTMLVideoElement>('[data-testid="player-video"]')?.currentTime ?? 0) > from + 1, pausedAt, { timeout: 15_000 });
   console.log(`playing ${startedAfter.toFixed(1)} s after complete`);
