@@ -64,6 +64,9 @@ describe('cancelling a video’s processing', () => {
     const retried = await call<VideoStatus>(`/api/videos/${lecture}/retry`, { method: 'POST', token: instructor.accessToken });
     expect(retried.status, JSON.stringify(retried.body)).toBe(202);
     expect(retried.body).toMatchObject({ status: 'queued', attempts: 0, error: null });
+    // Retrying twice is refused: it runs already (queued, or claimed by now).
+    const twice = await call(`/api/videos/${lecture}/retry`, { method: 'POST', token: instructor.accessToken });
+    expect(twice.body).toMatchObject({ error: { code: 'not_retryable', status: expect.stringMatching(/^(queued|processing|playable)$/) } });
     const ready = await finished(instructor, lecture, 150_000);
     expect(ready).toMatchObject({ status: 'ready', attempts: 1 });
     expect(await jobOf(lecture)).not.toBe(jobId);
@@ -105,11 +108,28 @@ describe('cancelling a video’s processing', () => {
         expect(refused.status, `${who} ${action}`).toBe(status);
       }
     }
-    for (const path of [`/api/videos/${crypto.randomUUID()}/cancel`, '/api/videos/not-a-uuid/cancel', `/api/videos/${videoId}%2f..%2fx/cancel`]) {
+    for (const path of [`/api/videos/${crypto.randomUUID()}/cancel`, '/api/videos/not-a-uuid/cancel', `/api/videos/${videoId}%2f..%2fx/cancel`, `/api/videos/${videoId}%00/retry`, `/api/videos/%ff${videoId}/retry`]) {
       const refused = await call(path, { method: 'POST', token: instructor.accessToken });
       expect(refused.status, path).toBeGreaterThanOrEqual(400);
       expect(refused.status, path).toBeLessThan(500);
     }
     expect((await call<VideoStatus>(`/api/videos/${videoId}`, { token: instructor.accessToken })).body).toEqual(before.body);
+  });
+
+  it('stops a job whose cancel came before the job reached its transcoder: the coordinator’s next check finds the video cancelled', { timeout: 120_000 }, async () => {
+    const instructor = await signedInAs('instructor');
+    const { course } = await publishedCourse(instructor, {}, 1);
+    const lecture = await uploadVideo(instructor, course.id, await sampleClip('lecture'), 'lecture.mp4');
+    const jobId = await eventually(async () => {
+      const { body } = await call<VideoStatus>(`/api/videos/${lecture}`, { token: instructor.accessToken });
+      return body.status === 'processing' && (await jobOf(lecture));
+    }, 60_000, 'the job starting');
+    await eventually(async () => (await ffmpegsOf(jobId)).length > 0, 20_000, 'the job’s ffmpeg runs');
+    // What a cancel leaves when its stop found no job yet: the row cancelled, the coordinator not told.
+    await withDatabase('us', (db) => db.update(videos).set({ status: 'cancelled', leaseExpiresAt: null }).where(eq(videos.id, lecture)));
+    await eventually(async () => (await ffmpegsOf(jobId)).length === 0, 30_000, 'the job’s ffmpeg runs ending');
+    await eventually(async () => (await env.MEDIA.jobState({ jobId })) === null, 20_000, 'the coordinator forgetting the job');
+    await eventually(async () => (await storedUnder(`media/${lecture}/${jobId}/`)) === 0, 20_000, 'the job’s outputs removed');
+    expect((await call<VideoStatus>(`/api/videos/${lecture}`, { token: instructor.accessToken })).body.status).toBe('cancelled');
   });
 });

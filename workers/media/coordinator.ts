@@ -87,8 +87,9 @@ export class JobCoordinator extends DurableObject<MediaEnv> {
     }
     // A finished job's coordinator forgets it; a job run again is watched anew when it is claimed.
     if (!check.running) {
-      // A cancel that came meanwhile ends the job itself, once its transcoder has stopped it.
-      if (this.#job()?.stopping) return;
+      // A cancelled job is stopped on its transcoder before it is forgotten: its cancel's stop may
+      // have come before the job reached the transcoder (a second stop changes nothing).
+      if (check.cancelled || this.#job()?.stopping) return this.#stop(job.job_id);
       return this.ctx.storage.deleteAll();
     }
     const sql = this.#sql();

@@ -59,6 +59,8 @@ const leaseFromNow = (seconds = LEASE_SECONDS) => sql`now() + make_interval(secs
 const jobLeaseFromNow = () => leaseFromNow(JOB_LEASE_SECONDS);
 /** A transcoder job runs for these; `playable` ones are watched already. */
 const TRANSCODING: Array<Video['status']> = ['processing', 'playable'];
+/** A status as a refusal says it: `awaiting upload`. */
+const inWords = (status: Video['status']) => status.replace('_', ' ');
 /** Uploaded and not finished: what a cancel stops. */
 const UNFINISHED: Array<Video['status']> = ['uploaded', 'queued', ...TRANSCODING];
 /** What a job that will not finish leaves: nothing of it is played any more. */
@@ -174,7 +176,7 @@ export async function cancelTranscode(pipeline: Pipeline, videoId: string): Prom
   const cancelled = await withdrawVideo(pipeline, { status: 'cancelled', leaseExpiresAt: null }, and(eq(videos.id, videoId), inArray(videos.status, UNFINISHED)));
   if (!cancelled) {
     const video = await loadVideo(pipeline.db, videoId);
-    throw new AppError('not_processing', `Only a video being processed can be cancelled; this one is ${video.status.replace('_', ' ')}.`, { status: video.status });
+    throw new AppError('not_processing', `Only a video being processed can be cancelled; this one is ${inWords(video.status)}.`, { status: video.status });
   }
   // A queued video has no job yet, and its message finds it no longer claimable.
   if (cancelled.jobId) await pipeline.stop({ videoId, jobId: cancelled.jobId });
@@ -188,7 +190,7 @@ export async function cancelTranscode(pipeline: Pipeline, videoId: string): Prom
 export async function retryTranscode(pipeline: Pipeline, videoId: string, traceparent: string): Promise<Video> {
   const video = await loadVideo(pipeline.db, videoId);
   if (!mayRetry(video.status, video.errorCode)) {
-    const why = video.status === 'failed' ? `its source cannot be processed (${video.errorMessage ?? video.errorCode}): upload another file` : `this one is ${video.status.replace('_', ' ')}`;
+    const why = video.status === 'failed' ? `its source cannot be processed (${video.errorMessage ?? video.errorCode}): upload another file` : `this one is ${inWords(video.status)}`;
     throw new AppError('not_retryable', `Only a cancelled video, or one that failed for another reason than its source, can be processed again; ${why}.`, { status: video.status });
   }
   const [queued] = await pipeline.db
@@ -344,17 +346,20 @@ export async function sweep(pipeline: Pipeline): Promise<number> {
 /** What a job's coordinator learns at a check: whether the video still runs that job, and the job's plan as its transcoder reports it. */
 export interface JobCheck {
   running: boolean;
+  /** Its video cancelled it: it is stopped on its transcoder (again, if its cancel's stop came before the job reached the transcoder). */
+  cancelled?: boolean;
   parts?: PartStatus[];
 }
 
 /** A coordinator's check of its job: as the sweep's, for this video only while it runs this job. */
 export async function checkJob(pipeline: Pipeline, videoId: string, jobId: string): Promise<JobCheck> {
-  const running = () => and(eq(videos.id, videoId), eq(videos.jobId, jobId), inArray(videos.status, TRANSCODING));
-  const [video] = await pipeline.db.select().from(videos).where(running());
-  if (!video) return { running: false };
+  const ofJob = and(eq(videos.id, videoId), eq(videos.jobId, jobId));
+  const stateOf = (video: Pick<Video, 'status'> | undefined) => ({ running: Boolean(video && TRANSCODING.includes(video.status)), cancelled: video?.status === 'cancelled' });
+  const [video] = await pipeline.db.select().from(videos).where(ofJob);
+  if (!video || !TRANSCODING.includes(video.status)) return stateOf(video);
   const status = await sweepOne(pipeline, video, continueTrace(null).traceparent);
-  const [still] = await pipeline.db.select({ id: videos.id }).from(videos).where(running());
-  return { running: Boolean(still), parts: status?.parts };
+  const [still] = await pipeline.db.select({ status: videos.status }).from(videos).where(ofJob);
+  return { ...stateOf(still), parts: status?.parts };
 }
 
 /** Brings the video up to date with its job; returns the job's status when its transcoder answered. */

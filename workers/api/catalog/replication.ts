@@ -16,12 +16,12 @@ import { loadCourse } from './courses.ts';
 export async function contentSyncFor(db: NeonDatabase, courseId: string, origin: string, traceparent: string): Promise<ContentSync> {
   const course = await loadCourse(db, courseId);
   const courseLessons = await db.select().from(lessons).where(eq(lessons.courseId, courseId)).orderBy(asc(lessons.position));
-  const shown = courseLessons.filter((lesson) => lesson.videoId);
+  const shown = courseLessons.flatMap(({ id, videoId }) => (videoId ? [{ id, videoId }] : []));
   const candidates = shown.length > 0
     ? await db
         .select()
         .from(videos)
-        .where(and(eq(videos.courseId, courseId), eq(videos.status, 'ready'), or(inArray(videos.id, shown.map((lesson) => lesson.videoId ?? '')), inArray(videos.lessonId, shown.map((lesson) => lesson.id)))))
+        .where(and(eq(videos.courseId, courseId), eq(videos.status, 'ready'), or(inArray(videos.id, shown.map((lesson) => lesson.videoId)), inArray(videos.lessonId, shown.map((lesson) => lesson.id)))))
         .orderBy(desc(videos.updatedAt))
     : [];
   // A replica gets only ready videos. A lesson that shows a replacement still being encoded goes with
